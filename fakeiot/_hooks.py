@@ -1,0 +1,52 @@
+"""pluggy hook specifications. The built-in faces implement these exactly as a third party would.
+
+Hooks are called with keyword arguments. A third-party face is a plugin found through the
+``fakeiot`` entry-point group, whose ``fakeiot_add_faces`` returns face objects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._http import HttpRequest, HttpResponse
+    from ._platform import Platform
+    from ._records import Event
+    from ._routes import Route
+
+PROJECT = "fakeiot"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def fakeiot_add_faces(platform: Platform) -> list[Any]:
+    """Return the face objects this plugin contributes to a new ``platform``.
+
+    A face has a ``name`` (it becomes ``platform.<name>``) and :func:`fakeiot.route`-marked
+    handler methods; see :class:`fakeiot.Face` for what else it may define.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def fakeiot_platform_created(platform: Platform) -> None:
+    """Called once a platform and all its faces exist."""
+
+
+@hookspec(firstresult=True)
+def fakeiot_request(
+    platform: Platform, request: HttpRequest, route: Route | None
+) -> HttpResponse | None:
+    """Called for every request before its route runs; a response returned here answers it.
+
+    This is how faults and latency are injected. ``route`` is ``None`` when nothing matched.
+    """
+
+
+@hookspec
+def fakeiot_event(platform: Platform, event: Event) -> None:
+    """Called after every domain event (device lifecycle transitions and changes)."""

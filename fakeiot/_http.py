@@ -1,0 +1,138 @@
+"""The two values every transport translates to and from: HttpRequest and HttpResponse."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any, final
+from urllib.parse import unquote_plus
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+
+
+def parse_query(query: str) -> dict[str, str]:
+    """Parse a query string the lenient way real clients need.
+
+    Huawei's Python SDK hand-builds query strings: ``?&pageNo=0``, and raw URLs inside values.
+    Items are split on ``&``, empty items are skipped, and each splits on its first ``=``.
+    """
+    params: dict[str, str] = {}
+    if not query:
+        return params
+    for item in query.split("&"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        params[unquote_plus(key)] = unquote_plus(value)
+    return params
+
+
+@final
+class HttpRequest:
+    """An HTTP request as the platform sees it, whatever transport carried it."""
+
+    __slots__ = ("_query", "body", "headers", "host", "method", "path", "query_string", "scheme")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query_string: str = "",
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        host: str = "",
+        scheme: str = "https",
+    ) -> None:
+        self.method = method.upper()
+        self.path = path or "/"
+        self.query_string = query_string
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        self.headers: dict[str, str] = {k.lower(): v for k, v in items}
+        self.body = body
+        self.host = host
+        self.scheme = scheme
+        self._query: dict[str, str] | None = None
+
+    @classmethod
+    def from_url(
+        cls,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        body: bytes | str | None = None,
+    ) -> HttpRequest:
+        """Build a request from an absolute URL or a path with an optional query string."""
+        scheme, host, rest = "https", "", url
+        if "://" in url:
+            scheme, _, rest = url.partition("://")
+            host, slash, rest = rest.partition("/")
+            rest = slash + rest
+        path, _, query = rest.partition("?")
+        path, _, _fragment = path.partition("#")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        return cls(
+            method,
+            path,
+            query_string=query,
+            headers=headers,
+            body=body or b"",
+            host=host,
+            scheme=scheme,
+        )
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query parameters, parsed leniently (see :func:`parse_query`)."""
+        if self._query is None:
+            self._query = parse_query(self.query_string)
+        return self._query
+
+    @property
+    def target(self) -> str:
+        """The path with its query string, as it appears on the request line."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    def __repr__(self) -> str:
+        return f"<HttpRequest {self.method} {self.target}>"
+
+
+@final
+class HttpResponse:
+    """An HTTP response from the platform. ``route`` names the route that answered, if any."""
+
+    __slots__ = ("body", "headers", "route", "status")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        route: str | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers if headers is not None else {}
+        self.route = route
+
+    @classmethod
+    def json(cls, status: int, payload: Any, route: str | None = None) -> HttpResponse:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return cls(status, body, {"Content-Type": JSON_CONTENT_TYPE}, route)
+
+    @property
+    def reason(self) -> str:
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
+    def json_body(self) -> Any:
+        """The body decoded as JSON (``None`` for an empty body)."""
+        return json.loads(self.body) if self.body else None
+
+    def __repr__(self) -> str:
+        return f"<HttpResponse {self.status} {self.body[:80]!r}>"

@@ -1,0 +1,84 @@
+"""OceanConnect's error table: one row per vendor error, raised by name, rendered once.
+
+Text: one text per code, platform-wide. Where sources differ, real captured traffic wins, then
+the platform-style texts of the register and activation seed pages, then the spec's doc tables
+(docs/fidelity.md lists each choice).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+
+class Row(NamedTuple):
+    status: int
+    code: str
+    desc: str
+    #: "gateway" rows come from the API gateway in front of the platform: {"resultcode", ...}
+    shape: str = "standard"
+    #: the text the doc tables give for a gateway row rendered in the standard shape
+    standard_desc: str = ""
+
+
+class OcError(enum.Enum):
+    """Every error the OceanConnect face can answer with."""
+
+    # authentication
+    APP_FROZEN = Row(400, "100247", "Operation not allowed. The application has been frozen.")
+    REQUIRED_PARAMETER_MISSING = Row(400, "102202", "Required Parameter is null or empty.")
+    APP_OR_SECRET_WRONG = Row(401, "100208", "AppId or secret is not right.")
+    APP_KEY_MISSING = Row(401, "100025", "AppId for auth not exist.")
+    TOKEN_INVALID = Row(
+        403,
+        "1010005",
+        "Invalid access token or appId.",
+        "gateway",
+        "App_key or access_token is invalid.",
+    )
+    THROTTLED = Row(403, "1010009", "app throttle exceed.", "gateway", "app throttle exceed.")
+    # applications
+    APP_NOT_EXIST = Row(403, "100203", "The application is not existed.")
+    APP_NOT_EXIST_INTERNAL = Row(500, "100203", "The application is not existed.")
+    APP_NOT_AUTHORIZED = Row(403, "100217", "The application hasn't been authorized.")
+    APP_INPUT_INVALID = Row(400, "100216", "The application input is invalid.")
+    # request validation
+    INPUT_INVALID = Row(400, "50400", "The input is invalid.")
+    MODIFY_INPUT_INVALID = Row(400, "100022", "The input is invalid.")
+    BAD_REQUEST = Row(400, "100007", "Bad request message.")
+    INVALID_VERIFY_CODE = Row(400, "100003", "Invalid verify code.")
+    IS_SECURE_INVALID = Row(400, "100440", "The isSecure is invalid.")
+    REQUEST_PARAMETER_INVALID = Row(400, "100405", "The request parameter is invalid.")
+    GATEWAY_AND_PAGE_NULL = Row(400, "100218", "The gatewayId and pageNo can't be both null.")
+    # devices
+    DEVICE_NOT_FOUND = Row(404, "100403", "The device is not existed.")
+    DEVICE_DATA_NOT_FOUND = Row(404, "100418", "The deviceData is not existed.")
+    NODE_ID_DUPLICATED = Row(400, "100426", "The nodeId is duplicated.")
+    ALREADY_BOUND = Row(400, "100416", "The device has already been bounded.")
+    DEVICE_NOT_ACTIVE = Row(400, "100610", "Device is not active.")
+    DEVICE_ONLINE = Row(400, "100611", "Device is online.")
+    PRODUCT_NOT_EXIST = Row(403, "600002", "The product not existed.")
+    # quotas and licences
+    DEVICE_LIMIT = Row(500, "100412", "The amount of device has reached the limit.")
+    NON_SECURE_LIMIT = Row(500, "100441", "The amount of nonSecure device has reached the limit.")
+    LICENSE_POOL_EXHAUSTED = Row(200, "103028", "The license pool resources.")
+    LICENSE_NOT_EXIST = Row(500, "103026", "The license is not exist.")
+    FROZEN_DEVICE_LIMIT = Row(403, "500004", "The amount of frozen devices has reached the limit.")
+    # internal (reachable through platform.faults)
+    INTERNAL_ERROR = Row(500, "50252", "Internal server error.")
+    INTERNAL_SERVER_ERROR = Row(500, "100001", "Internal server error.")
+    DATABASE_ABNORMAL = Row(500, "100023", "The data in dataBase is abnomal.")
+
+    @property
+    def row(self) -> Row:
+        return self.value
+
+
+#: (route, error) pairs the vendor tables list with HTTP 200; answered with 200 when the
+#: ``oceanconnect_http200_errors`` setting is on.
+HTTP200_ROWS: frozenset[tuple[str, OcError]] = frozenset(
+    {
+        ("oceanconnect.refresh_device_key", OcError.APP_NOT_AUTHORIZED),
+        ("oceanconnect.modify_device", OcError.APP_NOT_EXIST),
+    }
+)

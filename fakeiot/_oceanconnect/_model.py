@@ -1,0 +1,235 @@
+"""OceanConnect's state: applications, tokens, devices and their indexes, and time deadlines.
+
+Everything mutable lives in one :class:`OcState`, so a snapshot is one deep copy.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .._lifecycle import State
+
+Connection = Literal["long", "short"]
+
+#: deviceInfo keys in the order the platform sends them (spec §6.2; queries omit isHD).
+DEVICE_INFO_KEYS = (
+    "nodeId",
+    "name",
+    "description",
+    "manufacturerId",
+    "manufacturerName",
+    "mac",
+    "location",
+    "deviceType",
+    "model",
+    "swVersion",
+    "fwVersion",
+    "hwVersion",
+    "protocolType",
+    "bridgeId",
+    "status",
+    "statusDetail",
+    "mute",
+    "supportedSecurity",
+    "isSecurity",
+    "signalStrength",
+    "sigVersion",
+    "serialNumber",
+    "batteryLevel",
+)
+
+#: protocols whose devices keep no connection open, so they age to ABNORMAL and OFFLINE.
+SHORT_CONNECTION_PROTOCOLS = frozenset({"coap", "lwm2m"})
+
+
+def wire_time(timestamp: float) -> str:
+    """OceanConnect's UTC time format, ``yyyyMMdd'T'HHmmss'Z'``."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
+
+
+class App:
+    """An application (NA): credentials, its devices, who may act for it, its call window."""
+
+    __slots__ = (
+        "app_id",
+        "calls",
+        "devices",
+        "frozen",
+        "grantees",
+        "name",
+        "refresh_token",
+        "secret",
+        "token",
+    )
+
+    def __init__(self, app_id: str, secret: str, name: str) -> None:
+        self.app_id = app_id
+        self.secret = secret
+        self.name = name
+        self.frozen = False
+        self.devices: dict[str, Device] = {}
+        self.grantees: set[str] = set()
+        self.calls: deque[float] = deque()
+        self.token: str | None = None
+        self.refresh_token: str | None = None
+
+
+class Device:
+    """A registered device. ``state`` is its lifecycle state; the rest is data."""
+
+    __slots__ = (
+        "activated",
+        "age_gen",
+        "app_id",
+        "code_deadline",
+        "code_expired",
+        "code_gen",
+        "connection",
+        "created",
+        "device_id",
+        "end_user_id",
+        "ever_bound",
+        "extra",
+        "imsi",
+        "info",
+        "is_secure",
+        "last_seen",
+        "modified",
+        "node_id",
+        "product_id",
+        "psk",
+        "seq",
+        "state",
+        "timeout",
+        "verify_code",
+    )
+
+    def __init__(
+        self,
+        device_id: str,
+        app_id: str,
+        node_id: str,
+        verify_code: str,
+        psk: str,
+        timeout: int,
+        now: float,
+        seq: int,
+    ) -> None:
+        self.device_id = device_id
+        self.app_id = app_id
+        self.node_id = node_id
+        self.verify_code = verify_code
+        self.psk = psk
+        self.timeout = timeout
+        self.created = now
+        self.modified = now
+        self.seq = seq
+        self.state = State.REGISTERED
+        self.activated = False
+        self.ever_bound = False
+        self.code_deadline: float | None = None
+        self.code_expired = False
+        self.code_gen = 0
+        self.age_gen = 0
+        self.last_seen: float | None = None
+        self.connection: Connection | None = None
+        self.info: dict[str, Any] = {}
+        self.end_user_id: str | None = None
+        self.imsi: str | None = None
+        self.is_secure = False
+        self.product_id: str | None = None
+        self.extra: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> str:
+        if self.state is State.REGISTERED:
+            return "OFFLINE"
+        return str(self.state).upper()
+
+    @property
+    def status_detail(self) -> str:
+        return "NOT_ACTIVE" if self.state is State.REGISTERED else "NONE"
+
+    def device_info(self, *, imsi: bool = False) -> dict[str, Any]:
+        info = self.info
+        out = {key: info.get(key) for key in DEVICE_INFO_KEYS}
+        out["nodeId"] = self.node_id
+        out["status"] = self.status
+        out["statusDetail"] = self.status_detail
+        if imsi:
+            out["imsi"] = self.imsi
+        return out
+
+    def wire(self, *, imsi: bool = False) -> dict[str, Any]:
+        """The device as the query APIs return it (spec §4.6)."""
+        return {
+            "deviceId": self.device_id,
+            "gatewayId": self.device_id,
+            "nodeType": "GATEWAY",
+            "createTime": wire_time(self.created),
+            "lastModifiedTime": wire_time(self.modified),
+            "deviceInfo": self.device_info(imsi=imsi),
+            "services": [],
+            "alarmInfo": None,
+        }
+
+
+@dataclass
+class Token:
+    app_id: str
+    expires: float
+
+
+@dataclass
+class Deadline:
+    """Heap entries are (when, seq, device_id, kind, generation); stale ones are skipped."""
+
+    heap: list[tuple[float, int, str, str, int]] = field(default_factory=list)
+    seq: int = 0
+
+    def push(self, when: float, device_id: str, kind: str, gen: int) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (when, self.seq, device_id, kind, gen))
+
+    def due(self, now: float) -> tuple[float, str, str, int] | None:
+        heap = self.heap
+        if heap and heap[0][0] <= now:
+            when, _seq, device_id, kind, gen = heapq.heappop(heap)
+            return when, device_id, kind, gen
+        return None
+
+
+@dataclass
+class Tombstone:
+    """Why a nodeId no longer names a device, for the device side's refusal message."""
+
+    device_id: str
+    reason: Literal["expired", "deleted"]
+    when: float
+
+
+@dataclass
+class OcState:
+    apps: dict[str, App] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    refresh_tokens: dict[str, Token] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    by_node: dict[str, Device] = field(default_factory=dict)
+    by_code: dict[str, Device] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deadlines: Deadline = field(default_factory=Deadline)
+    tombstones: dict[str, Tombstone] = field(default_factory=dict)
+    device_seq: int = 0
+
+    TOMBSTONE_LIMIT = 10_000
+
+    def bury(self, node_id: str, stone: Tombstone) -> None:
+        stones = self.tombstones
+        stones.pop(node_id, None)
+        stones[node_id] = stone
+        if len(stones) > self.TOMBSTONE_LIMIT:
+            del stones[next(iter(stones))]

@@ -1,0 +1,226 @@
+"""The platform: one lock, one clock, one id generator, one route table, and the faces."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, final
+
+import pluggy
+
+from . import _hooks
+from ._clock import Clock, ManualClock, SystemClock
+from ._errors import ApiError, UsageError
+from ._face import Face
+from ._faults import Faults
+from ._http import HttpRequest, HttpResponse
+from ._ids import IdGenerator
+from ._records import Call, Event
+from ._routes import RouteTable
+from ._settings import Settings
+
+if TYPE_CHECKING:
+    from ._oceanconnect import OceanConnect
+
+_entry_point_plugins: list[object] | None = None
+
+
+def _installed_plugins() -> list[object]:
+    """Third-party plugins from the ``fakeiot`` entry-point group, loaded once per process."""
+    global _entry_point_plugins
+    if _entry_point_plugins is None:
+        from importlib.metadata import entry_points
+
+        _entry_point_plugins = [ep.load() for ep in entry_points(group=_hooks.PROJECT)]
+    return _entry_point_plugins
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A copy of a platform's whole state, from :meth:`Platform.snapshot`."""
+
+    faces: dict[str, Any]
+    ids: object
+
+
+@final
+class Platform:
+    """An in-process IoT platform with its faces (``platform.oceanconnect``, ...).
+
+    ``seed`` makes ids and secrets reproducible; ``clock`` defaults to a clock that reads
+    ``time.time()`` on every call; any :class:`Settings` field may be passed by name.
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        *,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        plugins: Iterable[object] = (),
+        **fields: Any,
+    ) -> None:
+        base = settings if settings is not None else Settings()
+        self.settings = base.replace(**fields) if fields else base
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.seed = seed
+        self.ids = IdGenerator(seed)
+        self.lock = threading.RLock()
+        self.routes = RouteTable()
+        self.calls: deque[Call] = deque(maxlen=self.settings.call_log_limit)
+        self.events: deque[Event] = deque(maxlen=self.settings.event_log_limit)
+        self.faults = Faults(self)
+        self._call_count = 0
+        self._event_count = 0
+        self._current_call: int | None = None
+        self._touched: set[str] = set()
+
+        self.hooks = pluggy.PluginManager(_hooks.PROJECT)
+        self.hooks.add_hookspecs(_hooks)
+        from . import _oceanconnect
+
+        self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
+        for plugin in (*_installed_plugins(), *plugins):
+            if not self.hooks.is_registered(plugin):
+                self.hooks.register(plugin)
+        self.faces: dict[str, Face] = {}
+        for contributed in self.hooks.hook.fakeiot_add_faces(platform=self):
+            for face in contributed:
+                if face.name in self.faces:
+                    raise UsageError(f"two plugins contribute a face named {face.name!r}")
+                self.faces[face.name] = face
+                self.routes.add_face(face.name, face)
+        self.hooks.hook.fakeiot_platform_created(platform=self)
+
+    # -- faces ----------------------------------------------------------------------------------
+    @property
+    def oceanconnect(self) -> OceanConnect:
+        """The Huawei OceanConnect northbound face."""
+        return self.face("oceanconnect")  # type: ignore[return-value]
+
+    def face(self, name: str) -> Face:
+        try:
+            return self.faces[name]
+        except KeyError:
+            raise UsageError(
+                f"this platform has no face {name!r}; faces: {', '.join(self.faces)}"
+            ) from None
+
+    # -- the one dispatch -----------------------------------------------------------------------
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Serve one request. Every transport comes through here."""
+        with self.lock:
+            now = self.clock.now()
+            matched = self.routes.match(request)
+            route, params = matched if matched is not None else (None, None)
+            response = None
+            if route is not None:
+                face = self.faces[route.face]
+                face.tick(now)
+            if self._hooked("fakeiot_request"):
+                response = self.hooks.hook.fakeiot_request(
+                    platform=self, request=request, route=route
+                )
+            index = self._call_count
+            self._call_count = index + 1
+            if response is None:
+                if route is None:
+                    response = HttpResponse.json(
+                        404, {"error": "no such route", "detail": self.routes.explain_miss(request)}
+                    )
+                else:
+                    self._current_call = index
+                    try:
+                        response = route.handler(request, params)  # type: ignore[arg-type]
+                    except ApiError as error:
+                        response = face.render_error(error, route)
+                    finally:
+                        self._current_call = None
+            self.calls.append(Call(index, now, request, response, route.name if route else None))
+            if self._touched:
+                touched, self._touched = self._touched, set()
+                if self.settings.check_invariants and route is not None:
+                    face.check_invariants(touched)
+            return response
+
+    # -- used by faces --------------------------------------------------------------------------
+    def emit(
+        self,
+        face: str,
+        kind: str,
+        subject: str,
+        data: dict[str, Any] | None = None,
+        *,
+        at: float | None = None,
+    ) -> Event:
+        """Record a domain event (and call the ``fakeiot_event`` hook)."""
+        event = Event(
+            self._event_count,
+            self.clock.now() if at is None else at,
+            face,
+            kind,
+            subject,
+            data or {},
+            self._current_call,
+        )
+        self._event_count += 1
+        self.events.append(event)
+        self._touched.add(subject)
+        if self._hooked("fakeiot_event"):
+            self.hooks.hook.fakeiot_event(platform=self, event=event)
+        return event
+
+    def _hooked(self, name: str) -> bool:
+        return bool(getattr(self.hooks.hook, name).get_hookimpls())
+
+    # -- inspection and control -----------------------------------------------------------------
+    def tick(self) -> None:
+        """Apply every time-driven change that is due (done before each request anyway)."""
+        with self.lock:
+            now = self.clock.now()
+            for face in self.faces.values():
+                face.tick(now)
+
+    def check_invariants(self) -> None:
+        """Check every invariant of every face; raise :class:`InvariantError` on a breach."""
+        with self.lock:
+            for face in self.faces.values():
+                face.check_invariants(None)
+
+    def advance(self, seconds: float) -> None:
+        """Move a :class:`ManualClock` forward (use freezegun or time-machine otherwise)."""
+        if not isinstance(self.clock, ManualClock):
+            raise UsageError(
+                "advance() needs Platform(clock=fakeiot.ManualClock()); with the default clock, "
+                "move time with freezegun or time-machine"
+            )
+        self.clock.advance(seconds)
+        self.tick()
+
+    def snapshot(self) -> Snapshot:
+        """A copy of the whole state (faces and id generator), for :meth:`restore` or ``fork``."""
+        with self.lock:
+            return Snapshot({n: f.snapshot() for n, f in self.faces.items()}, self.ids.getstate())
+
+    def restore(self, snapshot: Snapshot) -> None:
+        with self.lock:
+            for name, state in snapshot.faces.items():
+                self.face(name).restore(state)
+            self.ids.setstate(snapshot.ids)
+
+    def fork(self) -> Platform:
+        """An independent platform with this one's settings, clock and a copy of its state."""
+        other = Platform(self.seed, clock=self.clock, settings=self.settings)
+        other.restore(self.snapshot())
+        return other
+
+    def transcript(self) -> str:
+        """The calls and events so far, one line each, with no secret in full."""
+        lines = ["calls:"] + [f"  {c.line()}" for c in self.calls]
+        lines += ["events:"] + [f"  {e.line()}" for e in self.events]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Platform seed={self.seed} faces={sorted(self.faces)}>"

@@ -1,0 +1,198 @@
+"""One route table per platform, filled from methods marked with :func:`route`.
+
+The decorator only marks a face's methods; nothing is registered at import time, so two
+platforms never share a table. Dispatch, the "no such route" answer (which lists the routes that
+do exist and the nearest ones), ``docs/endpoints.md`` and the OpenAPI list all come from here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, final
+
+from ._errors import UsageError
+from ._http import HttpRequest, HttpResponse
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "__fakeiot_routes__"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """What :func:`route` records on a method before it is bound to a face."""
+
+    methods: tuple[str, ...]
+    pattern: str
+    name: str
+    versions: frozenset[str] | None
+    query: tuple[tuple[str, str], ...]
+    summary: str
+    errors: tuple[str, ...]
+
+
+def route(
+    methods: str | Iterable[str],
+    pattern: str,
+    *,
+    name: str,
+    versions: Iterable[str] | None = None,
+    query: dict[str, str] | None = None,
+    errors: Iterable[str] = (),
+) -> Callable[[F], F]:
+    """Mark a face method as the handler of ``methods`` on ``pattern``.
+
+    ``pattern`` is a path whose ``{name}`` segments are captured; ``{version}`` only matches the
+    ``versions`` given. ``query`` pins query parameters (EnOS routes on ``?action=``).
+    The method's docstring's first line becomes the route's summary.
+    """
+    method_tuple = (methods,) if isinstance(methods, str) else tuple(methods)
+
+    def mark(func: F) -> F:
+        doc = inspect.getdoc(func) or ""
+        spec = RouteSpec(
+            methods=tuple(m.upper() for m in method_tuple),
+            pattern=pattern,
+            name=name,
+            versions=frozenset(versions) if versions is not None else None,
+            query=tuple(sorted((query or {}).items())),
+            summary=doc.splitlines()[0] if doc else "",
+            errors=tuple(errors),
+        )
+        marks = list(getattr(func, _MARK, ()))
+        marks.append(spec)
+        setattr(func, _MARK, marks)
+        return func
+
+    return mark
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A route bound to its face's handler."""
+
+    spec: RouteSpec
+    face: str
+    handler: Callable[[HttpRequest, dict[str, str]], HttpResponse]
+    segments: tuple[str, ...] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return self.spec.methods
+
+    @property
+    def pattern(self) -> str:
+        return self.spec.pattern
+
+    def describe(self) -> str:
+        query = "".join(f"?{k}={v}" for k, v in self.spec.query)
+        return f"{'|'.join(self.methods)} {self.pattern}{query}"
+
+    def match_path(self, parts: list[str]) -> dict[str, str] | None:
+        params: dict[str, str] = {}
+        for want, got in zip(self.segments, parts, strict=True):
+            if want[:1] == "{":
+                key = want[1:-1]
+                versions = self.spec.versions
+                if key == "version" and versions is not None and got not in versions:
+                    return None
+                params[key] = got
+            elif want != got:
+                return None
+        return params
+
+
+@final
+class RouteTable:
+    """All routes of one platform, indexed by segment count and first segment."""
+
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+        self._index: dict[tuple[int, str], list[Route]] = {}
+
+    def add_face(self, face_name: str, face: object) -> list[Route]:
+        """Bind every :func:`route`-marked method of ``face`` and add it to the table."""
+        added = []
+        for attr in dir(type(face)):
+            func = getattr(type(face), attr, None)
+            for spec in getattr(func, _MARK, ()):
+                added.append(self.add(face_name, spec, getattr(face, attr)))
+        return added
+
+    def add(
+        self,
+        face_name: str,
+        spec: RouteSpec,
+        handler: Callable[[HttpRequest, dict[str, str]], HttpResponse],
+    ) -> Route:
+        if any(r.name == spec.name for r in self._routes):
+            raise UsageError(f"a route named {spec.name!r} is already registered")
+        segments = tuple(spec.pattern.strip("/").split("/"))
+        new = Route(spec, face_name, handler, segments)
+        self._routes.append(new)
+        self._index.setdefault((len(segments), segments[0]), []).append(new)
+        return new
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._routes)
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def get(self, name: str) -> Route:
+        for candidate in self._routes:
+            if candidate.name == name:
+                return candidate
+        raise UsageError(
+            f"no route named {name!r}; routes: {', '.join(r.name for r in self._routes)}"
+        )
+
+    def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
+        """The route that serves ``request`` and its path parameters, or ``None``."""
+        parts = request.path.strip("/").split("/")
+        candidates = self._index.get((len(parts), parts[0]))
+        if not candidates:
+            return None
+        for candidate in candidates:
+            if request.method not in candidate.spec.methods:
+                continue
+            params = candidate.match_path(parts)
+            if params is None:
+                continue
+            if candidate.spec.query:
+                query = request.query
+                if any(query.get(k) != v for k, v in candidate.spec.query):
+                    continue
+            return candidate, params
+        return None
+
+    def explain_miss(self, request: HttpRequest) -> str:
+        """Why nothing matched ``request``: the nearest routes and every route that exists."""
+        wanted = f"{request.method} {request.path}"
+        described = [r.describe() for r in self._routes]
+        near = difflib.get_close_matches(wanted, described, n=3, cutoff=0.5)
+        lines = [f"fakeiot has no route for {request.method} {request.target}."]
+        if near:
+            lines.append("Nearest routes: " + "; ".join(near) + ".")
+        lines.append("Routes: " + "; ".join(described) + ".")
+        return " ".join(lines)
+
+    def markdown(self) -> str:
+        """A table of every route, for ``docs/endpoints.md``."""
+        rows = ["| face | method | path | name | summary |", "|---|---|---|---|---|"]
+        for r in sorted(self._routes, key=lambda r: (r.face, r.pattern, r.spec.query)):
+            query = "".join(f"?{k}={v}" for k, v in r.spec.query)
+            versions = ", ".join(sorted(r.spec.versions)) if r.spec.versions else "any"
+            path = f"`{r.pattern}{query}`" + (f" ({versions})" if "{version}" in r.pattern else "")
+            rows.append(
+                f"| {r.face} | {' '.join(r.methods)} | {path} | `{r.name}` | {r.spec.summary} |"
+            )
+        return "\n".join(rows) + "\n"

@@ -1,0 +1,189 @@
+"""Every tunable of a platform, in one frozen dataclass. Defaults are the vendors' documented
+values; where the sources disagree the default is the choice recorded in docs/fidelity.md."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, final
+
+from ._errors import UnknownSettingError, UsageError
+
+HOUR = 3600
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The settings of one platform. ``Platform(**fields)`` and the pytest marker take these."""
+
+    # -- both faces --------------------------------------------------------------------------
+    #: calls per window per application; ``None`` switches flow control off.
+    flow_control_limit: int | None = 100
+    #: the flow-control window, in seconds.
+    flow_control_window: float = 60.0
+    #: access-token lifetime in seconds (OceanConnect ``expiresIn``, fixed 3600 on the platform).
+    token_ttl: int = 3600
+    #: refresh-token lifetime; the docs say 24 h in one place and a month in two: a month wins.
+    refresh_token_ttl: int = 30 * 24 * HOUR
+    #: a new login or refresh invalidates the application's previous access token.
+    single_token_per_app: bool = True
+    #: device quotas; ``None`` is unlimited.
+    max_devices: int | None = None
+    max_non_secure_devices: int | None = None
+    #: registrations the licence pool allows in all; ``None`` is unlimited.
+    license_pool: int | None = None
+    #: how many calls and events ``platform.calls`` / ``platform.events`` keep (``None``: all).
+    call_log_limit: int | None = 10_000
+    event_log_limit: int | None = 10_000
+    #: check the invariants of every device a request touched, after the request.
+    check_invariants: bool = True
+
+    # -- OceanConnect ------------------------------------------------------------------------
+    #: seconds a registration's verify code lives when the body gives no ``timeout``.
+    register_timeout_default: int = 180
+    #: short-connection (CoAP/LwM2M) devices with no traffic turn ABNORMAL, then OFFLINE.
+    abnormal_after: float = 25 * HOUR
+    offline_after: float = 49 * HOUR
+    #: only productIds declared with ``oceanconnect.create_product`` are accepted (else 600002).
+    oceanconnect_strict_products: bool = False
+    #: body shape of token (1010005) and throttle (1010009) errors: the API gateway's
+    #: ``{"resultcode", "resultmsg"}`` seen in real traffic, or ``{"error_code", "error_desc"}``.
+    oceanconnect_gateway_error_shape: Literal["gateway", "standard"] = "gateway"
+    #: answer the errors the vendor tables list with HTTP 200 (e.g. refresh key's 100217) as 200.
+    oceanconnect_http200_errors: bool = False
+    #: refreshing a device key also resets ``activated`` to false until the device binds again.
+    oceanconnect_refresh_resets_activation: bool = False
+
+    # -- EnOS ---------------------------------------------------------------------------------
+    #: which documentation version's error codes to answer with.
+    enos_error_profile: Literal["latest", "2.1"] = "latest"
+    #: which authentication schemes the gateway accepts.
+    enos_auth_mode: Literal["both", "signature", "poseidon"] = "both"
+    #: an undecryptable ``apim-accesstoken`` maps to the only org when exactly one exists.
+    enos_poseidon_lenient: bool = False
+    #: seconds an ``apim-timestamp`` may differ from the platform clock.
+    enos_timestamp_window: int = 300
+    #: only modelIds declared with ``enos.create_model`` are accepted (else 11699).
+    enos_strict_models: bool = False
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check_type(field.name, _hints()[field.name], getattr(self, field.name))
+        for name in (
+            "flow_control_limit",
+            "max_devices",
+            "max_non_secure_devices",
+            "license_pool",
+            "call_log_limit",
+            "event_log_limit",
+        ):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise UsageError(f"Settings.{name} must be >= 0 or None, got {value!r}")
+        for name in (
+            "flow_control_window",
+            "token_ttl",
+            "refresh_token_ttl",
+            "register_timeout_default",
+            "abnormal_after",
+            "offline_after",
+        ):
+            if getattr(self, name) < 0:
+                raise UsageError(f"Settings.{name} must be >= 0, got {getattr(self, name)!r}")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    def replace(self, **fields: Any) -> Settings:
+        """A copy with ``fields`` changed; unknown names raise :class:`UnknownSettingError`."""
+        check_names(fields)
+        return dataclasses.replace(self, **fields)
+
+    @classmethod
+    def parse(cls, name: str, text: str) -> Any:
+        """Turn the text of ``--setting name=value`` or an ini line into the field's type."""
+        check_names({name: text})
+        hint = _hints()[name]
+        options = _options(hint)
+        lowered = text.strip().lower()
+        if type(None) in options and lowered in ("none", "null", "off", ""):
+            return None
+        for option in options:
+            if option is bool and lowered in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                return lowered in ("1", "true", "yes", "on")
+            if option is int:
+                try:
+                    return int(text)
+                except ValueError:
+                    continue
+            if option is float:
+                try:
+                    return float(text)
+                except ValueError:
+                    continue
+            if isinstance(option, str) and text.strip() == option:
+                return option
+        raise UsageError(f"Settings.{name} takes {_describe(hint)}; cannot read {text!r}")
+
+
+def check_names(fields: Mapping[str, Any]) -> None:
+    """Raise :class:`UnknownSettingError` naming the closest field for any unknown name."""
+    known = Settings.field_names()
+    for name in fields:
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise UnknownSettingError(
+                f"{name!r} is not a fakeiot setting.{hint} Settings: {', '.join(known)}"
+            )
+
+
+_HINTS: dict[str, Any] = {}
+
+
+def _hints() -> dict[str, Any]:
+    if not _HINTS:
+        _HINTS.update(typing.get_type_hints(Settings))
+    return _HINTS
+
+
+def _options(hint: Any) -> list[Any]:
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return [o for arg in typing.get_args(hint) for o in _options(arg)]
+    if origin is Literal:
+        return list(typing.get_args(hint))
+    return [hint]
+
+
+def _describe(hint: Any) -> str:
+    names = []
+    for option in _options(hint):
+        if option is type(None):
+            names.append("None")
+        elif isinstance(option, str):
+            names.append(repr(option))
+        else:
+            names.append(option.__name__)
+    return " or ".join(names)
+
+
+def _check_type(name: str, hint: Any, value: Any) -> None:
+    for option in _options(hint):
+        if option is type(None) and value is None:
+            return
+        if isinstance(option, str) and value == option:
+            return
+        if option is bool and isinstance(value, bool):
+            return
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return
+    raise UsageError(f"Settings.{name} takes {_describe(hint)}, got {value!r}")

@@ -1,0 +1,1 @@
+"""Transports: each a thin translation between a client library and ``Platform.handle``."""

@@ -1,0 +1,45 @@
+"""An httpx transport (sync and async) that serves every request from a platform."""
+
+from __future__ import annotations
+
+from typing import final
+
+import httpx
+
+from .._http import HttpRequest, HttpResponse
+from .._platform import Platform
+
+
+def _to_platform(request: httpx.Request, body: bytes) -> HttpRequest:
+    url = request.url
+    return HttpRequest(
+        request.method,
+        url.path,
+        query_string=url.query.decode("ascii", "replace"),
+        headers=request.headers.multi_items(),
+        body=body,
+        host=url.netloc.decode("ascii", "replace"),
+        scheme=url.scheme,
+    )
+
+
+def _to_httpx(answer: HttpResponse, request: httpx.Request) -> httpx.Response:
+    return httpx.Response(
+        answer.status, headers=answer.headers, content=answer.body, request=request
+    )
+
+
+@final
+class HttpxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """``httpx.Client(transport=fakeiot.HttpxTransport(platform))``, or ``AsyncClient``."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        return _to_httpx(self.platform.handle(_to_platform(request, body)), request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        return _to_httpx(self.platform.handle(_to_platform(request, body)), request)

@@ -1,0 +1,108 @@
+"""``requests`` transports: a mountable adapter, and ``mock()`` which patches every adapter."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any, final
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+
+from .._http import HttpRequest, HttpResponse
+from .._platform import Platform
+
+
+def to_platform_request(prepared: requests.PreparedRequest) -> HttpRequest:
+    url = prepared.url or "/"
+    body = prepared.body
+    if body is None:
+        data = b""
+    elif isinstance(body, bytes):
+        data = body
+    elif isinstance(body, str):
+        data = body.encode("utf-8")
+    else:  # a file-like or generator body
+        data = b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
+    return HttpRequest.from_url(prepared.method or "GET", url, headers=prepared.headers, body=data)
+
+
+def to_requests_response(
+    answer: HttpResponse, prepared: requests.PreparedRequest
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = answer.status
+    response.headers = CaseInsensitiveDict(answer.headers)
+    response._content = answer.body
+    response.url = prepared.url or ""
+    response.request = prepared
+    response.reason = answer.reason
+    response.encoding = "utf-8"
+    return response
+
+
+@final
+class Adapter(BaseAdapter):
+    """A ``requests`` transport adapter that serves every request from ``platform``.
+
+    ``session.mount("https://iot.example:8743", fakeiot.Adapter(platform))``.
+    """
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__()
+        self.platform = platform
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        return to_requests_response(self.platform.handle(to_platform_request(request)), request)
+
+    def close(self) -> None:
+        """Nothing to release: there is no connection."""
+
+
+_patch_lock = threading.Lock()
+#: the real ``HTTPAdapter.send``, captured at import: passthrough goes here, never to a mock.
+_ORIGINAL_SEND = HTTPAdapter.send
+
+
+@contextlib.contextmanager
+def mock(platform: Platform, *, passthrough: Iterable[str] = ()) -> Iterator[Platform]:
+    """Route every ``requests`` call in the process to ``platform`` while the block runs.
+
+    It patches ``requests.adapters.HTTPAdapter.send``, so module-level ``requests.post``, new
+    ``Session`` objects and vendor SDKs are all caught. A request no route serves goes to a mock
+    active beneath this one (``responses``, or ``requests-mock`` with ``real_http``) if there
+    is one, to the network only for hosts in ``passthrough`` (``"host"`` or ``"host:port"``),
+    and otherwise raises :class:`requests.ConnectionError` naming the routes that exist.
+    """
+    hosts = frozenset(passthrough)
+    with _patch_lock:
+        previous = HTTPAdapter.send
+    pristine = previous is _ORIGINAL_SEND
+
+    def send(
+        adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        if hosts and (parts.hostname in hosts or parts.netloc in hosts):
+            return _ORIGINAL_SEND(adapter, request, *args, **kwargs)
+        platform_request = to_platform_request(request)
+        if platform.routes.match(platform_request) is None:
+            if not pristine:
+                return previous(adapter, request, *args, **kwargs)
+            raise requests.ConnectionError(
+                platform.routes.explain_miss(platform_request), request=request
+            )
+        return to_requests_response(platform.handle(platform_request), request)
+
+    with _patch_lock:
+        HTTPAdapter.send = send  # type: ignore[method-assign,assignment]
+    try:
+        yield platform
+    finally:
+        with _patch_lock:
+            HTTPAdapter.send = previous  # type: ignore[method-assign]

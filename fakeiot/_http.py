@@ -9,6 +9,7 @@ from typing import Any, final
 from urllib.parse import unquote_plus
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def parse_query(query: str) -> dict[str, str]:
@@ -120,7 +121,7 @@ class HttpResponse:
 
     @classmethod
     def json(cls, status: int, payload: Any, route: str | None = None) -> HttpResponse:
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = _encode(payload).encode("utf-8")
         return cls(status, body, {"Content-Type": JSON_CONTENT_TYPE}, route)
 
     @property

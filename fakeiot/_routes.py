@@ -193,6 +193,7 @@ class RouteTable:
             versions = ", ".join(sorted(r.spec.versions)) if r.spec.versions else "any"
             path = f"`{r.pattern}{query}`" + (f" ({versions})" if "{version}" in r.pattern else "")
             rows.append(
-                f"| {r.face} | {' '.join(r.methods)} | {path} | `{r.name}` | {r.spec.summary} |"
+                f"| {r.face} | {' '.join(r.methods)} | {path} | `{r.name}` "
+                f"| {r.spec.summary.replace('``', '`')} |"
             )
         return "\n".join(rows) + "\n"

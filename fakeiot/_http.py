@@ -67,12 +67,14 @@ class HttpRequest:
     ) -> HttpRequest:
         """Build a request from an absolute URL or a path with an optional query string."""
         scheme, host, rest = "https", "", url
-        if "://" in url:
+        # only a URL that does not start with a path has a scheme: a query value may hold
+        # a raw URL (``?callbackUrl=https://...``, spec §1.5)
+        if not url.startswith("/") and "://" in url.partition("?")[0]:
             scheme, _, rest = url.partition("://")
             host, slash, rest = rest.partition("/")
             rest = slash + rest
+        rest, _, _fragment = rest.partition("#")
         path, _, query = rest.partition("?")
-        path, _, _fragment = path.partition("#")
         if isinstance(body, str):
             body = body.encode("utf-8")
         return cls(

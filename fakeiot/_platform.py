@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
 
@@ -76,6 +77,9 @@ class Platform:
         self._event_count = 0
         self._current_call: int | None = None
         self._touched: set[str] = set()
+        self._depth = 0
+        #: work to run once the outermost operation has released the lock (push delivery)
+        self._outbox: list[Callable[[], None]] = []
 
         self.hooks = pluggy.PluginManager(_hooks.PROJECT)
         self.hooks.add_hookspecs(_hooks)
@@ -112,40 +116,78 @@ class Platform:
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Serve one request. Every transport comes through here."""
         with self.lock:
-            now = self.clock.now()
-            matched = self.routes.match(request)
-            route, params = matched if matched is not None else (None, None)
-            response = None
-            if route is not None:
-                face = self.faces[route.face]
-                face.tick(now)
-            if self._hooked("fakeiot_request"):
-                response = self.hooks.hook.fakeiot_request(
-                    platform=self, request=request, route=route
+            self._depth += 1
+            try:
+                response = self._handle(request)
+            finally:
+                self._depth -= 1
+        if self._outbox and not self._depth:
+            self.flush()
+        return response
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        """Dispatch one request under the lock: route, hooks, handler, record, check."""
+        now = self.clock.now()
+        matched = self.routes.match(request)
+        route, params = matched if matched is not None else (None, None)
+        response = None
+        if route is not None:
+            face = self.faces[route.face]
+            face.tick(now)
+        if self._hooked("fakeiot_request"):
+            response = self.hooks.hook.fakeiot_request(platform=self, request=request, route=route)
+        index = self._call_count
+        self._call_count = index + 1
+        if response is None:
+            if route is None:
+                response = HttpResponse.json(
+                    404, {"error": "no such route", "detail": self.routes.explain_miss(request)}
                 )
-            index = self._call_count
-            self._call_count = index + 1
-            if response is None:
-                if route is None:
-                    response = HttpResponse.json(
-                        404, {"error": "no such route", "detail": self.routes.explain_miss(request)}
-                    )
-                else:
-                    self._current_call = index
-                    try:
-                        response = route.handler(request, params)  # type: ignore[arg-type]
-                    except ApiError as error:
-                        response = face.render_error(error, route)
-                    finally:
-                        self._current_call = None
-            self.calls.append(Call(index, now, request, response, route.name if route else None))
-            if self._touched:
-                touched, self._touched = self._touched, set()
-                if self.settings.check_invariants and route is not None:
-                    face.check_invariants(touched)
-            return response
+            else:
+                self._current_call = index
+                try:
+                    response = route.handler(request, params)  # type: ignore[arg-type]
+                except ApiError as error:
+                    response = face.render_error(error, route)
+                finally:
+                    self._current_call = None
+        self.calls.append(Call(index, now, request, response, route.name if route else None))
+        if self._touched:
+            touched, self._touched = self._touched, set()
+            if self.settings.check_invariants and route is not None:
+                face.check_invariants(touched)
+        return response
 
     # -- used by faces --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def operation(self) -> Iterator[None]:
+        """Hold the lock for one platform operation; queued work runs after its release.
+
+        Faces wrap every test-side action in this, so pushes a device action causes are
+        delivered once the platform is consistent and unlocked (a handler may call back in).
+        """
+        try:
+            with self.lock:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+        finally:
+            if self._outbox and not self._depth:
+                self.flush()
+
+    def after(self, work: Callable[[], None]) -> None:
+        """Run ``work`` once the current operation has released the lock (in order)."""
+        self._outbox.append(work)
+
+    def flush(self) -> None:
+        """Run the work queued by :meth:`after` (done automatically after each operation)."""
+        with self.lock:
+            work, self._outbox = self._outbox, []
+        for item in work:
+            item()
+
     def emit(
         self,
         face: str,
@@ -178,7 +220,7 @@ class Platform:
     # -- inspection and control -----------------------------------------------------------------
     def tick(self) -> None:
         """Apply every time-driven change that is due (done before each request anyway)."""
-        with self.lock:
+        with self.operation():
             now = self.clock.now()
             for face in self.faces.values():
                 face.tick(now)

@@ -59,6 +59,18 @@ class Settings:
     #: refreshing a device key also resets ``activated`` to false until the device binds again.
     oceanconnect_refresh_resets_activation: bool = False
 
+    #: a second subscription to the same notifyType: 409/100227, or replace the first.
+    oceanconnect_duplicate_subscription: Literal["conflict", "overwrite"] = "conflict"
+    #: push ``deviceDeleted`` when an unbound registration expires (undocumented either way).
+    oceanconnect_push_deleted_on_expiry: bool = True
+    #: "sync": each push is sent when the call or device action that caused it returns;
+    #: "queued": pushes wait for ``oceanconnect.deliver()``.
+    push_delivery: Literal["sync", "queued"] = "sync"
+    #: extra attempts after a failed delivery (made at once: there are no background timers).
+    push_retries: int = 0
+    #: seconds an HTTP push may take.
+    push_timeout: float = 5.0
+
     # -- EnOS ---------------------------------------------------------------------------------
     #: which documentation version's error codes to answer with.
     enos_error_profile: Literal["latest", "2.1"] = "latest"

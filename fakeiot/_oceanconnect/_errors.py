@@ -50,6 +50,11 @@ class OcError(enum.Enum):
     IS_SECURE_INVALID = Row(400, "100440", "The isSecure is invalid.")
     REQUEST_PARAMETER_INVALID = Row(400, "100405", "The request parameter is invalid.")
     GATEWAY_AND_PAGE_NULL = Row(400, "100218", "The gatewayId and pageNo can't be both null.")
+    # subscriptions
+    CALLBACK_URL_ILLEGAL = Row(400, "100222", "The request callbackurl is illegal.")
+    SUBSCRIPTION_INPUT_INVALID = Row(400, "100228", "The application input is invalid.")
+    RESOURCE_NOT_FOUND = Row(404, "100225", "The resource is not found")
+    RESOURCE_CONFLICT = Row(409, "100227", "The resource is conflicted.")
     # devices
     DEVICE_NOT_FOUND = Row(404, "100403", "The device is not existed.")
     DEVICE_DATA_NOT_FOUND = Row(404, "100418", "The deviceData is not existed.")

@@ -3,14 +3,16 @@ and the device side (connect, disconnect, ageing) that tests drive directly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, final
 
+from .._delivery import Push, WsgiApp, deliver
 from .._errors import ApiError, ConnectRefused, InvariantError, NotFoundError, UsageError
 from .._face import Face
 from .._http import HttpRequest, HttpResponse, parse_query
 from .._lifecycle import State, step
+from .._records import Event
 from .._routes import Route, route
 from . import _validate as v
 from ._errors import HTTP200_ROWS, OcError
@@ -20,9 +22,17 @@ from ._model import (
     Connection,
     Device,
     OcState,
+    Subscription,
     Token,
     Tombstone,
     wire_time,
+)
+from ._push import (
+    MANAGEMENT_NOTIFY_TYPES,
+    NOTIFY_TYPES,
+    PUSH_HEADERS,
+    callback_url_problem,
+    notifications,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +46,8 @@ REG = "/iocm/app/reg/{version}"
 DM = "/iocm/app/dm/{version}"
 SEC_VERSIONS = ("v1.1.0",)
 REG_VERSIONS = ("v1.1.0", "v1.2.0")
+SUB = "/iocm/app/sub/{version}"
+SUB_VERSIONS = ("v1.2.0",)
 DM_VERSIONS = ("v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0")
 QUERY_STATUSES = frozenset({"ONLINE", "OFFLINE", "INACTIVE", "ABNORMAL"})
 _NO_BODY_HEADERS: dict[str, str] = {}
@@ -134,6 +146,10 @@ class OceanConnect(Face):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.state: OcState = OcState()
+        #: every push notification sent or queued, in order (not part of snapshots)
+        self.pushes: list[Push] = []
+        self._push_listeners: list[Callable[[Push], object]] = []
+        self._push_routes: list[tuple[str, WsgiApp]] = []
 
     # =========================================================================================
     # Test-side API
@@ -143,7 +159,7 @@ class OceanConnect(Face):
     ) -> Application:
         """Create an application; ``app_id`` and ``secret`` are generated unless given."""
         ids = self.platform.ids
-        with self.platform.lock:
+        with self.platform.operation():
             app_id = app_id if app_id is not None else ids.alnum(28)
             if not app_id or app_id in self.state.apps:
                 raise UsageError(f"an application {app_id!r} already exists (or the id is empty)")
@@ -153,18 +169,18 @@ class OceanConnect(Face):
 
     def authorize(self, *, owner: Application | str, grantee: Application | str) -> None:
         """Let ``grantee`` act on ``owner``'s devices by passing ``?appId=<owner>``."""
-        with self.platform.lock:
+        with self.platform.operation():
             owning = self._app(owner)
             owning.grantees.add(self._app(grantee).app_id)
 
     def freeze_app(self, app: Application | str, frozen: bool = True) -> None:
         """Freeze an application: its logins then fail with 100247."""
-        with self.platform.lock:
+        with self.platform.operation():
             self._app(app).frozen = frozen
 
     def delete_app(self, app: Application | str) -> None:
         """Delete an application and its devices. Tokens already issued then get 500/100203."""
-        with self.platform.lock:
+        with self.platform.operation():
             doomed = self._app(app)
             for device in list(doomed.devices.values()):
                 self._remove(device, "delete", self.platform.clock.now(), reason="deleted")
@@ -172,24 +188,24 @@ class OceanConnect(Face):
 
     def create_product(self, product_id: str | None = None, **meta: Any) -> str:
         """Declare a product profile (checked only with ``oceanconnect_strict_products``)."""
-        with self.platform.lock:
+        with self.platform.operation():
             pid = product_id if product_id is not None else self.platform.ids.hex(24)
             self.state.products[pid] = dict(meta)
             return pid
 
     def apps(self) -> list[Application]:
-        with self.platform.lock:
+        with self.platform.operation():
             return [Application(a.app_id, a.secret, a.name) for a in self.state.apps.values()]
 
     def device(self, device_id: str) -> DeviceView:
         """The device as the platform holds it now."""
-        with self.platform.lock:
+        with self.platform.operation():
             self.tick(self.platform.clock.now())
             return _view(self._known(device_id))
 
     def devices(self, app: Application | str | None = None) -> list[DeviceView]:
         """Every device, or those of ``app``, in registration order."""
-        with self.platform.lock:
+        with self.platform.operation():
             self.tick(self.platform.clock.now())
             pool = (
                 self._app(app).devices.values() if app is not None else self.state.devices.values()
@@ -210,14 +226,14 @@ class OceanConnect(Face):
         if connection not in (None, "long", "short"):
             raise UsageError(f"connection must be 'long' or 'short', got {connection!r}")
         platform = self.platform
-        with platform.lock:
+        with platform.operation():
             now = platform.clock.now()
             self.tick(now)
             device = self.state.by_node.get(node_id)
             if device is None:
                 raise self._refusal_for_missing(node_id)
             presented = node_id if verify_code is None else verify_code
-            awaiting = device.state is State.REGISTERED or device.code_deadline is not None
+            awaiting = device.state is State.REGISTERED or device.rebind_pending
             if awaiting and device.code_expired:
                 platform.emit(
                     FACE,
@@ -249,6 +265,7 @@ class OceanConnect(Face):
             else:
                 self._move(device, "connect", now)
             device.code_deadline = None
+            device.rebind_pending = False
             device.code_gen += 1
             device.last_seen = now
             self._schedule_ageing(device, now)
@@ -258,7 +275,7 @@ class OceanConnect(Face):
     def disconnect_device(self, device_id: str) -> DeviceView:
         """The device side disconnects: an ONLINE or ABNORMAL device goes OFFLINE."""
         platform = self.platform
-        with platform.lock:
+        with platform.operation():
             now = platform.clock.now()
             self.tick(now)
             device = self._known(device_id)
@@ -327,8 +344,13 @@ class OceanConnect(Face):
     def _move(
         self, device: Device, transition: str, at: float, data: dict[str, Any] | None = None
     ) -> None:
+        previous = device.status
         device.state = step(device.state, transition)
-        payload = {"status": device.status, "statusDetail": device.status_detail}
+        payload = {
+            "status": device.status,
+            "statusDetail": device.status_detail,
+            "previousStatus": previous,
+        }
         if data:
             payload.update(data)
         self.platform.emit(FACE, transition, device.device_id, payload, at=at)
@@ -344,14 +366,23 @@ class OceanConnect(Face):
         owner = state.apps.get(device.app_id)
         if owner is not None:
             owner.devices.pop(device.device_id, None)
-        state.bury(device.node_id, Tombstone(device.device_id, reason, at))  # type: ignore[arg-type]
-        self.platform.emit(FACE, transition, device.device_id, {"nodeId": device.node_id}, at=at)
+        state.bury(device.node_id, Tombstone(device.device_id, reason, at, device.app_id))  # type: ignore[arg-type]
+        self.platform.emit(
+            FACE,
+            transition,
+            device.device_id,
+            {"nodeId": device.node_id, "appId": device.app_id},
+            at=at,
+        )
 
     def _refusal_for_missing(self, node_id: str) -> ConnectRefused:
         stone = self.state.tombstones.get(node_id)
         if stone is not None and stone.reason == "expired":
             self.platform.emit(
-                FACE, "bind_failed", stone.device_id, {"nodeId": node_id, "resultCode": "expired"}
+                FACE,
+                "bind_failed",
+                stone.device_id,
+                {"nodeId": node_id, "resultCode": "expired", "appId": stone.app_id},
             )
             return ConnectRefused(
                 "expired",
@@ -586,11 +617,12 @@ class OceanConnect(Face):
             entry = state.refresh_tokens.get(refresh)
             if entry is None or entry.app_id != app_id or entry.expires <= now:
                 raise ApiError(E.APP_OR_SECRET_WRONG, "unknown or expired refresh token")
+        if app.frozen:
+            raise ApiError(E.APP_FROZEN, f"application {app_id} is frozen")
+        if refresh is not None:
             del state.refresh_tokens[refresh]
             if app.refresh_token == refresh:
                 app.refresh_token = None
-        if app.frozen:
-            raise ApiError(E.APP_FROZEN, f"application {app_id} is frozen")
         settings = self.platform.settings
         if settings.single_token_per_app and app.token is not None:
             state.tokens.pop(app.token, None)
@@ -743,10 +775,17 @@ class OceanConnect(Face):
         name="oceanconnect.refresh_device_key",
         versions=REG_VERSIONS,
     )
+    @route(
+        "PUT",
+        f"{REG}/deviceCredentials",
+        name="oceanconnect.refresh_device_key_no_id",
+        versions=REG_VERSIONS,
+    )
     def refresh_device_key(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Give an activated, offline device a new nodeId and verify code (same deviceId)."""
         app = self._acting_for(self._authenticate(request), request)
-        device = self._device_of(app, params["deviceId"], empty=E.BAD_REQUEST)
+        # ".../deviceCredentials/" (an unset deviceId) arrives here without a deviceId: 100007
+        device = self._device_of(app, params.get("deviceId", ""), empty=E.BAD_REQUEST)
         body = v.json_object(request.body, E.BAD_REQUEST, empty_ok=True)
         verify_code = v.opt_str(body, "verifyCode", E.INVALID_VERIFY_CODE, min_len=1)
         node_id = v.opt_str(body, "nodeId", E.INPUT_INVALID) or None
@@ -773,6 +812,7 @@ class OceanConnect(Face):
         state.by_code[code] = device
         device.modified = now
         device.age_gen += 1
+        device.rebind_pending = True
         self._set_code(
             device,
             self.platform.settings.register_timeout_default if timeout is None else timeout,
@@ -975,3 +1015,279 @@ class OceanConnect(Face):
         wire = device.wire()
         del wire["alarmInfo"]
         return HttpResponse.json(200, wire, "oceanconnect.query_device_shadow")
+
+    # =========================================================================================
+    # Device data (device side)
+    # =========================================================================================
+    def report_data(
+        self,
+        device_id: str,
+        service_id: str,
+        data: dict[str, Any],
+        *,
+        service_type: str | None = None,
+    ) -> DeviceView:
+        """The device side reports ``data`` for ``service_id``: the device is online again,
+        the data shows in queries, and ``deviceDataChanged`` is pushed."""
+        if not isinstance(data, dict):
+            raise UsageError(f"data must be a dict of property values, got {type(data).__name__}")
+        platform = self.platform
+        with platform.operation():
+            now = platform.clock.now()
+            self.tick(now)
+            device = self._known(device_id)
+            if device.state is State.REGISTERED:
+                raise ConnectRefused(
+                    "not_bound",
+                    f"device {device_id} has not bound yet; connect_device() it first",
+                )
+            if device.state is not State.ONLINE:
+                self._move(device, "connect", now)
+            device.last_seen = now
+            self._schedule_ageing(device, now)
+            kind = service_type or service_id
+            device.services[service_id] = {
+                "serviceType": kind,
+                "data": dict(data),
+                "eventTime": wire_time(now),
+            }
+            platform.emit(
+                FACE,
+                "data",
+                device_id,
+                {"serviceId": service_id, "serviceType": kind, "data": dict(data)},
+            )
+            self._check(device_id)
+            return _view(device)
+
+    # =========================================================================================
+    # Push notifications: delivery control
+    # =========================================================================================
+    def on_push(self, listener: Callable[[Push], object]) -> Callable[[Push], object]:
+        """Call ``listener(push)`` for every push as it is delivered (usable as a decorator)."""
+        self._push_listeners.append(listener)
+        return listener
+
+    def route_pushes(self, prefix: str, app: WsgiApp) -> None:
+        """Deliver pushes whose callback URL starts with ``prefix`` to a WSGI ``app``,
+        in-process, instead of over HTTP (e.g. your Flask app: ``app.wsgi_app``)."""
+        self._push_routes.append((prefix, app))
+
+    def deliver(self) -> list[Push]:
+        """Send every pending push now (the ``push_delivery="queued"`` mode); return them."""
+        with self.platform.lock:
+            pending = [p for p in self.pushes if p.result == "pending"]
+        for push in pending:
+            self._send(push)
+        return pending
+
+    def _send(self, push: Push) -> None:
+        settings = self.platform.settings
+        deliver(
+            push,
+            listeners=list(self._push_listeners),
+            routes=list(self._push_routes),
+            timeout=settings.push_timeout,
+            retries=settings.push_retries,
+        )
+
+    def on_event(self, event: Event) -> None:
+        """Turn a domain event into the push notifications its subscriptions receive."""
+        subscriptions = self.state.subscriptions
+        if not subscriptions or event.face != FACE:
+            return
+        device = self.state.devices.get(event.subject)
+        owner = device.app_id if device is not None else event.data.get("appId")
+        if owner is None:
+            return
+        settings = self.platform.settings
+        for notify_type, body in notifications(
+            event, device, deleted_on_expiry=settings.oceanconnect_push_deleted_on_expiry
+        ):
+            for sub in subscriptions.values():
+                if sub.app_id != owner or sub.notify_type != notify_type or sub.management:
+                    continue
+                push = Push(
+                    len(self.pushes),
+                    event.time,
+                    notify_type,
+                    sub.callback_url,
+                    body,
+                    dict(PUSH_HEADERS),
+                    sub.subscription_id,
+                    owner,
+                )
+                self.pushes.append(push)
+                if settings.push_delivery == "sync":
+                    self.platform.after(lambda push=push: self._send(push))  # type: ignore[misc]
+
+    # =========================================================================================
+    # Subscription routes
+    # =========================================================================================
+    def _subscription_body(self, request: HttpRequest) -> tuple[str, str, str]:
+        body = v.json_object(request.body, E.SUBSCRIPTION_INPUT_INVALID)
+        notify_type = body.get("notifyType")
+        if not isinstance(notify_type, str) or notify_type not in NOTIFY_TYPES:
+            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, f"unknown notifyType {notify_type!r}")
+        url = body.get("callbackUrl")
+        problem = callback_url_problem(url)
+        if problem is not None:
+            raise ApiError(E.CALLBACK_URL_ILLEGAL, problem)
+        channel = body.get("channel")
+        if channel is None:
+            channel = "HTTP"
+        if channel not in ("HTTP", "MQTT"):
+            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, "channel must be HTTP or MQTT")
+        return notify_type, str(url), channel
+
+    @route("POST", f"{SUB}/subscriptions", name="oceanconnect.subscribe", versions=SUB_VERSIONS)
+    def subscribe(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Subscribe a callback URL to one notifyType; answers 201."""
+        app = self._acting_for(self._authenticate(request), request)
+        owner_flag = request.query.get("ownerFlag") if request.query_string else None
+        if owner_flag not in (None, "", "true", "false"):
+            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, "ownerFlag must be true or false")
+        notify_type, url, channel = self._subscription_body(request)
+        subscriptions = self.state.subscriptions
+        existing = next(
+            (
+                s
+                for s in subscriptions.values()
+                if s.app_id == app.app_id and s.notify_type == notify_type and not s.management
+            ),
+            None,
+        )
+        if existing is not None:
+            if self.platform.settings.oceanconnect_duplicate_subscription == "conflict":
+                raise ApiError(E.RESOURCE_CONFLICT, f"{notify_type} is subscribed already")
+            del subscriptions[existing.subscription_id]
+        sub = Subscription(
+            self.platform.ids.uuid(), app.app_id, notify_type, url, channel, owner_flag or None
+        )
+        subscriptions[sub.subscription_id] = sub
+        return HttpResponse.json(201, sub.wire(), "oceanconnect.subscribe")
+
+    @route(
+        "GET",
+        f"{SUB}/subscriptions/{{subscriptionId}}",
+        name="oceanconnect.query_subscription",
+        versions=SUB_VERSIONS,
+    )
+    def query_subscription(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """One subscription of the application."""
+        app = self._acting_for(self._authenticate(request), request)
+        sub = self._subscription_of(app, params["subscriptionId"])
+        return HttpResponse.json(200, sub.wire(), "oceanconnect.query_subscription")
+
+    @route(
+        "GET",
+        f"{SUB}/subscriptions",
+        name="oceanconnect.query_subscriptions",
+        versions=SUB_VERSIONS,
+    )
+    def query_subscriptions(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The application's subscriptions, optionally by notifyType, paged."""
+        app = self._acting_for(self._authenticate(request), request)
+        query = request.query
+        bad = E.SUBSCRIPTION_INPUT_INVALID
+        page_no = v.query_int(query, "pageNo", bad, low=0, high=1_000_000) or 0
+        page_size = v.query_int(query, "pageSize", bad, low=1, high=250) or 10
+        notify_type = query.get("notifyType") or None
+        matching = [
+            s
+            for s in self._subscriptions_of(app)
+            if notify_type is None or s.notify_type == notify_type
+        ]
+        first = page_no * page_size
+        return HttpResponse.json(
+            200,
+            {
+                "totalCount": len(matching),
+                "pageNo": page_no,
+                "pageSize": page_size,
+                "subscriptions": [s.wire() for s in matching[first : first + page_size]],
+            },
+            "oceanconnect.query_subscriptions",
+        )
+
+    @route(
+        "DELETE",
+        f"{SUB}/subscriptions/{{subscriptionId}}",
+        name="oceanconnect.delete_subscription",
+        versions=SUB_VERSIONS,
+    )
+    def delete_subscription(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Delete one subscription; answers 204."""
+        app = self._acting_for(self._authenticate(request), request)
+        sub = self._subscription_of(app, params["subscriptionId"])
+        del self.state.subscriptions[sub.subscription_id]
+        return HttpResponse(204, b"", _NO_BODY_HEADERS, "oceanconnect.delete_subscription")
+
+    @route(
+        "DELETE",
+        f"{SUB}/subscriptions",
+        name="oceanconnect.delete_subscriptions",
+        versions=SUB_VERSIONS,
+    )
+    def delete_subscriptions(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Delete the application's subscriptions matching notifyType, callbackUrl, channel."""
+        app = self._acting_for(self._authenticate(request), request)
+        query = request.query if request.query_string else {}
+        wanted = {
+            key: query[key] for key in ("notifyType", "callbackUrl", "channel") if query.get(key)
+        }
+        for sub in self._subscriptions_of(app):
+            fields = {
+                "notifyType": sub.notify_type,
+                "callbackUrl": sub.callback_url,
+                "channel": sub.channel,
+            }
+            if all(fields[key] == value for key, value in wanted.items()):
+                del self.state.subscriptions[sub.subscription_id]
+        return HttpResponse(204, b"", _NO_BODY_HEADERS, "oceanconnect.delete_subscriptions")
+
+    @route(
+        "POST",
+        "/iodm/app/sub/{version}/subscribe",
+        name="oceanconnect.subscribe_management",
+        versions=("v1.1.0",),
+    )
+    def subscribe_management(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Subscribe to device-management (upgrade) notifications; answers 200, no body."""
+        app = self._acting_for(self._authenticate(request), request)
+        body = v.json_object(request.body, E.SUBSCRIPTION_INPUT_INVALID)
+        notify_type = body.get("notifyType")
+        if not isinstance(notify_type, str) or notify_type not in MANAGEMENT_NOTIFY_TYPES:
+            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, f"unknown notifyType {notify_type!r}")
+        url = body.get("callbackurl", body.get("callbackUrl"))
+        problem = callback_url_problem(url)
+        if problem is not None:
+            raise ApiError(E.CALLBACK_URL_ILLEGAL, problem)
+        subscriptions = self.state.subscriptions
+        for sub in list(subscriptions.values()):
+            if sub.app_id == app.app_id and sub.management and sub.notify_type == notify_type:
+                del subscriptions[sub.subscription_id]
+        sub = Subscription(
+            self.platform.ids.uuid(),
+            app.app_id,
+            notify_type,
+            str(url),
+            "HTTP",
+            None,
+            management=True,
+        )
+        subscriptions[sub.subscription_id] = sub
+        return HttpResponse(200, b"", _NO_BODY_HEADERS, "oceanconnect.subscribe_management")
+
+    def _subscriptions_of(self, app: App) -> list[Subscription]:
+        return [
+            s
+            for s in self.state.subscriptions.values()
+            if s.app_id == app.app_id and not s.management
+        ]
+
+    def _subscription_of(self, app: App, subscription_id: str) -> Subscription:
+        sub = self.state.subscriptions.get(subscription_id)
+        if sub is None or sub.app_id != app.app_id or sub.management:
+            raise ApiError(E.RESOURCE_NOT_FOUND, f"no subscription {subscription_id!r}")
+        return sub

@@ -102,7 +102,9 @@ class Device:
         "node_id",
         "product_id",
         "psk",
+        "rebind_pending",
         "seq",
+        "services",
         "state",
         "timeout",
         "verify_code",
@@ -131,6 +133,8 @@ class Device:
         self.state = State.REGISTERED
         self.activated = False
         self.ever_bound = False
+        #: refreshed key: the next connection must present the new verify code (even timeout 0)
+        self.rebind_pending = False
         self.code_deadline: float | None = None
         self.code_expired = False
         self.code_gen = 0
@@ -143,6 +147,8 @@ class Device:
         self.is_secure = False
         self.product_id: str | None = None
         self.extra: dict[str, Any] | None = None
+        #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"}
+        self.services: dict[str, dict[str, Any]] = {}
 
     @property
     def status(self) -> str:
@@ -173,7 +179,16 @@ class Device:
             "createTime": wire_time(self.created),
             "lastModifiedTime": wire_time(self.modified),
             "deviceInfo": self.device_info(imsi=imsi),
-            "services": [],
+            "services": [
+                {
+                    "serviceId": sid,
+                    "serviceType": svc["serviceType"],
+                    "serviceInfo": None,
+                    "data": svc["data"],
+                    "eventTime": svc["eventTime"],
+                }
+                for sid, svc in self.services.items()
+            ],
             "alarmInfo": None,
         }
 
@@ -210,6 +225,26 @@ class Tombstone:
     device_id: str
     reason: Literal["expired", "deleted"]
     when: float
+    app_id: str = ""
+
+
+@dataclass
+class Subscription:
+    subscription_id: str
+    app_id: str
+    notify_type: str
+    callback_url: str
+    channel: str
+    owner_flag: str | None
+    management: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "subscriptionId": self.subscription_id,
+            "notifyType": self.notify_type,
+            "callbackUrl": self.callback_url,
+            "clientIds": None,
+        }
 
 
 @dataclass
@@ -224,6 +259,8 @@ class OcState:
     deadlines: Deadline = field(default_factory=Deadline)
     tombstones: dict[str, Tombstone] = field(default_factory=dict)
     device_seq: int = 0
+    #: push subscriptions by subscriptionId, in creation order
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
     TOMBSTONE_LIMIT = 10_000
 

@@ -90,7 +90,7 @@ def query_int(
     text = query.get(key)
     if text is None or text == "":
         return None
-    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
+    if not text.isascii() or not text.removeprefix("-").isdigit() or len(text) > 12:
         raise ApiError(error, f"{key} must be an integer, got {text[:40]!r}")
     value = int(text)
     if not low <= value <= high:

@@ -157,7 +157,9 @@ class RouteTable:
 
     def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
         """The route that serves ``request`` and its path parameters, or ``None``."""
-        parts = request.path.strip("/").split("/")
+        # only the leading slash goes: ".../deviceCredentials/" ends in an empty segment,
+        # which an id parameter captures as "" (the vendor answers 100007, not "no route")
+        parts = request.path[1:].split("/")
         candidates = self._index.get((len(parts), parts[0]))
         if not candidates:
             return None

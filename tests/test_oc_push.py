@@ -55,8 +55,13 @@ def recorder(platform: fakeiot.Platform) -> Recorder:
 
 @pytest.fixture
 def subscribed(oc: OcClient, recorder: Recorder) -> Recorder:
-    for notify_type in ("deviceAdded", "bindDevice", "deviceInfoChanged", "deviceDeleted",
-                        "deviceDataChanged"):
+    for notify_type in (
+        "deviceAdded",
+        "bindDevice",
+        "deviceInfoChanged",
+        "deviceDeleted",
+        "deviceDataChanged",
+    ):
         assert subscribe(oc, notify_type).status == 201
     return recorder
 
@@ -66,8 +71,12 @@ def test_subscribe_answers_201_with_the_subscription(oc: OcClient) -> None:
     response = subscribe(oc, "bindDevice", "https://1.2.3.4:443/callbackurltest")
     body = response.json_body()
     assert response.status == 201
-    assert body == {"subscriptionId": body["subscriptionId"], "notifyType": "bindDevice",
-                    "callbackUrl": "https://1.2.3.4:443/callbackurltest", "clientIds": None}
+    assert body == {
+        "subscriptionId": body["subscriptionId"],
+        "notifyType": "bindDevice",
+        "callbackUrl": "https://1.2.3.4:443/callbackurltest",
+        "clientIds": None,
+    }
 
 
 def test_subscribing_a_notify_type_twice_conflicts(oc: OcClient) -> None:
@@ -87,8 +96,16 @@ def test_overwrite_setting_replaces_the_first_subscription() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://1.2.3.4/cb", "ftp://1.2.3.4:21/cb", "not a url", "", 42, None,
-     "https://1.2.3.4:99999/cb", "https://h:1/" + "x" * 1100],
+    [
+        "https://1.2.3.4/cb",
+        "ftp://1.2.3.4:21/cb",
+        "not a url",
+        "",
+        42,
+        None,
+        "https://1.2.3.4:99999/cb",
+        "https://h:1/" + "x" * 1100,
+    ],
 )
 def test_callback_url_without_port_or_scheme_is_illegal(oc: OcClient, url: object) -> None:
     response = oc.call("POST", SUBS, {"notifyType": "bindDevice", "callbackUrl": url})
@@ -96,8 +113,9 @@ def test_callback_url_without_port_or_scheme_is_illegal(oc: OcClient, url: objec
     assert oc.call("GET", SUBS).json_body()["totalCount"] == 0
 
 
-@pytest.mark.parametrize("body", [{"notifyType": "nope", "callbackUrl": CALLBACK},
-                                  {"callbackUrl": CALLBACK}, [1, 2]])
+@pytest.mark.parametrize(
+    "body", [{"notifyType": "nope", "callbackUrl": CALLBACK}, {"callbackUrl": CALLBACK}, [1, 2]]
+)
 def test_bad_notify_type_or_body_is_rejected(oc: OcClient, body: object) -> None:
     response = oc.call("POST", SUBS, body)
     assert error_of(response)[:2] == (400, "100228")
@@ -140,8 +158,9 @@ def test_management_subscription_accepts_lowercase_callbackurl(oc: OcClient) -> 
     path = "/iodm/app/sub/v1.1.0/subscribe"
     ok = oc.call("POST", path, {"notifyType": "fwUpgradeResultNotify", "callbackurl": CALLBACK})
     bad = oc.call("POST", path, {"notifyType": "bindDevice", "callbackurl": CALLBACK})
-    no_port = oc.call("POST", path, {"notifyType": "swUpgradeResultNotify",
-                                     "callbackUrl": "https://h/cb"})
+    no_port = oc.call(
+        "POST", path, {"notifyType": "swUpgradeResultNotify", "callbackUrl": "https://h/cb"}
+    )
     assert (ok.status, ok.body) == (200, b"")
     assert error_of(bad)[:2] == (400, "100228")
     assert error_of(no_port)[:2] == (400, "100222")
@@ -153,11 +172,13 @@ def test_device_added_has_the_captured_shape(oc: OcClient, subscribed: Recorder)
     [added] = subscribed.received
     assert list(added) == ["notifyType", "deviceId", "gatewayId", "nodeType", "deviceInfo"]
     assert (added["deviceId"], added["gatewayId"], added["nodeType"]) == (
-        device_id, device_id, "GATEWAY")
+        device_id,
+        device_id,
+        "GATEWAY",
+    )
     assert list(added["deviceInfo"]) == list(PUSH_INFO_KEYS)
     info = added["deviceInfo"]
-    assert (info["nodeId"], info["status"], info["statusDetail"]) == (IMEI, "OFFLINE",
-                                                                      "NOT_ACTIVE")
+    assert (info["nodeId"], info["status"], info["statusDetail"]) == (IMEI, "OFFLINE", "NOT_ACTIVE")
     assert subscribed.content_types == ["application/json"]
 
 
@@ -173,8 +194,7 @@ def test_first_connection_pushes_info_then_bind_then_status(
     assert changed["deviceInfo"]["status"] is None
     assert "gatewayId" not in bind
     assert (bind["deviceId"], bind["resultCode"]) == (device_id, "succeeded")
-    assert (bind["deviceInfo"]["status"], bind["deviceInfo"]["statusDetail"]) == ("ONLINE",
-                                                                                  "NONE")
+    assert (bind["deviceInfo"]["status"], bind["deviceInfo"]["statusDetail"]) == ("ONLINE", "NONE")
     only = {k: v for k, v in status["deviceInfo"].items() if v is not None}
     assert only == {"status": "ONLINE", "statusDetail": "NONE"}
     assert status["networkStatus"] is None
@@ -190,8 +210,11 @@ def test_modify_pushes_only_the_changed_fields(oc: OcClient, subscribed: Recorde
 def test_delete_pushes_device_deleted(oc: OcClient, subscribed: Recorder) -> None:
     device_id = oc.register_ok(IMEI)
     oc.call("DELETE", DEVICE.format(device_id))
-    assert subscribed.received[-1] == {"notifyType": "deviceDeleted", "deviceId": device_id,
-                                       "gatewayId": device_id}
+    assert subscribed.received[-1] == {
+        "notifyType": "deviceDeleted",
+        "deviceId": device_id,
+        "gatewayId": device_id,
+    }
 
 
 def test_reported_data_is_pushed_and_queryable(oc: OcClient, subscribed: Recorder) -> None:
@@ -215,8 +238,12 @@ def test_lifecycle_order_register_bind_disconnect_delete(
     oc.platform.oceanconnect.disconnect_device(device_id)
     oc.call("DELETE", DEVICE.format(device_id))
     assert subscribed.types == [
-        "deviceAdded", "deviceInfoChanged", "bindDevice", "deviceInfoChanged",
-        "deviceInfoChanged", "deviceDeleted",
+        "deviceAdded",
+        "deviceInfoChanged",
+        "bindDevice",
+        "deviceInfoChanged",
+        "deviceInfoChanged",
+        "deviceDeleted",
     ]
     assert subscribed.received[4]["deviceInfo"]["status"] == "OFFLINE"
 
@@ -250,7 +277,12 @@ def test_every_push_is_recorded_with_its_result(oc: OcClient, subscribed: Record
     oc.register_ok(IMEI)
     [push] = oc.platform.oceanconnect.pushes
     assert (push.url, push.notify_type, push.result, push.status, push.via) == (
-        CALLBACK, "deviceAdded", "delivered", 200, "wsgi")
+        CALLBACK,
+        "deviceAdded",
+        "delivered",
+        200,
+        "wsgi",
+    )
     assert push.headers == {"Content-Type": "application/json"}
     assert push.body["deviceInfo"]["nodeId"] == IMEI
 
@@ -363,3 +395,15 @@ def test_an_unreachable_endpoint_is_a_recorded_failure(oc: OcClient) -> None:
     assert push.result == "failed"
     assert push.status is None
     assert push.error
+
+
+def test_rebinding_after_a_refresh_pushes_bind_device(oc: OcClient, subscribed: Recorder) -> None:
+    device_id = oc.register_ok(IMEI)
+    platform = oc.platform
+    platform.oceanconnect.connect_device(IMEI)
+    platform.oceanconnect.disconnect_device(device_id)
+    oc.call("PUT", CREDENTIALS.format(device_id), {"nodeId": "urn:imei:" + IMEI})
+    before = len(subscribed.received)
+    platform.oceanconnect.connect_device("urn:imei:" + IMEI)
+    assert subscribed.types[before:] == ["deviceInfoChanged", "bindDevice", "deviceInfoChanged"]
+    assert subscribed.received[before + 1]["deviceInfo"]["nodeId"] == "urn:imei:" + IMEI

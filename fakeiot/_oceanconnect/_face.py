@@ -262,6 +262,9 @@ class OceanConnect(Face):
                 device.activated = True
                 device.ever_bound = True
                 self._move(device, "bind", now, {"resultCode": "succeeded"})
+            elif device.rebind_pending:
+                # a rekeyed device presenting its new verify code binds again (bindDevice push)
+                self._move(device, "connect", now, {"resultCode": "succeeded"})
             else:
                 self._move(device, "connect", now)
             device.code_deadline = None
@@ -361,8 +364,8 @@ class OceanConnect(Face):
         device.state = State.DELETED
         del state.devices[device.device_id]
         del state.by_node[device.node_id]
-        if state.by_code.get(device.verify_code) is device:
-            del state.by_code[device.verify_code]
+        if state.by_code.get(device.verify_code.lower()) is device:
+            del state.by_code[device.verify_code.lower()]
         owner = state.apps.get(device.app_id)
         if owner is not None:
             owner.devices.pop(device.device_id, None)
@@ -428,7 +431,7 @@ class OceanConnect(Face):
                 continue
             if state.by_node.get(device.node_id) is not device:
                 raise InvariantError(f"nodeId {device.node_id!r} does not lead to {device_id}")
-            if state.by_code.get(device.verify_code) is not device:
+            if state.by_code.get(device.verify_code.lower()) is not device:
                 raise InvariantError(f"verify code of {device_id} is not uniquely indexed")
             owner = state.apps.get(device.app_id)
             if owner is None or owner.devices.get(device_id) is not device:
@@ -566,12 +569,12 @@ class OceanConnect(Face):
         taken = self.state.by_code
         if wanted is not None:
             return wanted
-        holder = taken.get(node_id)
+        holder = taken.get(node_id.lower())
         if holder is None or holder is device:
             return node_id
         while True:
             code = self.platform.ids.hex(16).upper()
-            if code not in taken:
+            if code.lower() not in taken:
                 return code
 
     # =========================================================================================
@@ -700,7 +703,7 @@ class OceanConnect(Face):
         settings = self.platform.settings
         if node_id in state.by_node:
             raise ApiError(E.NODE_ID_DUPLICATED, f"nodeId {node_id!r} is registered already")
-        if verify_code is not None and verify_code in state.by_code:
+        if verify_code is not None and verify_code.lower() in state.by_code:
             raise ApiError(E.ALREADY_BOUND, f"verify code {verify_code!r} is in use")
         if (
             product_id is not None
@@ -744,7 +747,7 @@ class OceanConnect(Face):
         device.product_id = product_id
         state.devices[device_id] = device
         state.by_node[node_id] = device
-        state.by_code[code] = device
+        state.by_code[code.lower()] = device
         app.devices[device_id] = device
         state.tombstones.pop(node_id, None)
         self._set_code(device, device.timeout, now)
@@ -775,17 +778,11 @@ class OceanConnect(Face):
         name="oceanconnect.refresh_device_key",
         versions=REG_VERSIONS,
     )
-    @route(
-        "PUT",
-        f"{REG}/deviceCredentials",
-        name="oceanconnect.refresh_device_key_no_id",
-        versions=REG_VERSIONS,
-    )
     def refresh_device_key(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Give an activated, offline device a new nodeId and verify code (same deviceId)."""
         app = self._acting_for(self._authenticate(request), request)
-        # ".../deviceCredentials/" (an unset deviceId) arrives here without a deviceId: 100007
-        device = self._device_of(app, params.get("deviceId", ""), empty=E.BAD_REQUEST)
+        # ".../deviceCredentials/" (an unset deviceId) arrives with an empty one: 100007
+        device = self._device_of(app, params["deviceId"], empty=E.BAD_REQUEST)
         body = v.json_object(request.body, E.BAD_REQUEST, empty_ok=True)
         verify_code = v.opt_str(body, "verifyCode", E.INVALID_VERIFY_CODE, min_len=1)
         node_id = v.opt_str(body, "nodeId", E.INPUT_INVALID) or None
@@ -800,16 +797,16 @@ class OceanConnect(Face):
         if holder is not None and holder is not device:
             raise ApiError(E.NODE_ID_DUPLICATED, f"nodeId {new_node!r} is registered already")
         if verify_code is not None:
-            code_holder = state.by_code.get(verify_code)
+            code_holder = state.by_code.get(verify_code.lower())
             if code_holder is not None and code_holder is not device:
                 raise ApiError(E.INVALID_VERIFY_CODE, f"verify code {verify_code!r} is in use")
         now = self.platform.clock.now()
         code = self._new_code(verify_code, new_node, device)
         del state.by_node[device.node_id]
-        del state.by_code[device.verify_code]
+        del state.by_code[device.verify_code.lower()]
         device.node_id, device.verify_code = new_node, code
         state.by_node[new_node] = device
-        state.by_code[code] = device
+        state.by_code[code.lower()] = device
         device.modified = now
         device.age_gen += 1
         device.rebind_pending = True

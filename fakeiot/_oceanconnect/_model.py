@@ -254,6 +254,7 @@ class OcState:
     refresh_tokens: dict[str, Token] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
     by_node: dict[str, Device] = field(default_factory=dict)
+    #: verify codes are compared case-insensitively: keys are lowercased
     by_code: dict[str, Device] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     deadlines: Deadline = field(default_factory=Deadline)

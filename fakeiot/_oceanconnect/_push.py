@@ -121,7 +121,7 @@ def notifications(
         ]
     status = _info({"status": data.get("status"), "statusDetail": data.get("statusDetail")})
     changed = {"notifyType": "deviceInfoChanged", **ids, "networkStatus": None}
-    if kind == "bind":
+    if kind == "bind" or (kind == "connect" and data.get("resultCode") == "succeeded"):
         described = _info({**device.info, "nodeId": device.node_id})
         return [
             ("deviceInfoChanged", {**changed, "deviceInfo": described}),

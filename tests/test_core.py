@@ -29,9 +29,13 @@ def test_negative_quota_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("name", "text", "value"),
-    [("flow_control_limit", "none", None), ("flow_control_limit", "7", 7),
-     ("single_token_per_app", "off", False), ("abnormal_after", "1.5", 1.5),
-     ("oceanconnect_gateway_error_shape", "standard", "standard")],
+    [
+        ("flow_control_limit", "none", None),
+        ("flow_control_limit", "7", 7),
+        ("single_token_per_app", "off", False),
+        ("abnormal_after", "1.5", 1.5),
+        ("oceanconnect_gateway_error_shape", "standard", "standard"),
+    ],
 )
 def test_settings_parse_text_values(name: str, text: str, value: object) -> None:
     assert fakeiot.Settings.parse(name, text) == value
@@ -80,8 +84,11 @@ def test_same_seed_gives_byte_identical_responses() -> None:
 
 # -- HTTP values ---------------------------------------------------------------------------------
 def test_query_parsing_is_lenient() -> None:
-    assert parse_query("&pageNo=0&&pageSize=10&flag") == {"pageNo": "0", "pageSize": "10",
-                                                          "flag": ""}
+    assert parse_query("&pageNo=0&&pageSize=10&flag") == {
+        "pageNo": "0",
+        "pageSize": "10",
+        "flag": "",
+    }
 
 
 def test_raw_url_inside_a_query_value_is_not_taken_for_the_scheme() -> None:
@@ -92,7 +99,11 @@ def test_raw_url_inside_a_query_value_is_not_taken_for_the_scheme() -> None:
 def test_absolute_url_splits_into_host_path_and_query() -> None:
     request = fakeiot.HttpRequest.from_url("get", "https://iot.example:8743/a/b?x=1#frag")
     assert (request.method, request.host, request.path, request.query_string) == (
-        "GET", "iot.example:8743", "/a/b", "x=1")
+        "GET",
+        "iot.example:8743",
+        "/a/b",
+        "x=1",
+    )
 
 
 def test_headers_are_case_insensitive() -> None:
@@ -126,8 +137,9 @@ def test_fault_with_unknown_error_is_a_usage_error(platform: fakeiot.Platform) -
 
 
 def test_fault_predicate_selects_requests(oc: OcClient) -> None:
-    oc.platform.faults.inject(error="100001", times=None,
-                              when=lambda request: "bad" in request.body.decode())
+    oc.platform.faults.inject(
+        error="100001", times=None, when=lambda request: "bad" in request.body.decode()
+    )
     assert (oc.register("bad-one").status, oc.register("good-one").status) == (500, 200)
 
 

@@ -8,20 +8,30 @@ Fixtures share one platform per test:
 - ``fakeiot_app``: an OceanConnect application on it.
 - ``fakeiot_server``: the platform served over loopback HTTP; one server per session, pointed at
   each test's platform, and server-side exceptions re-raised in the test that caused them.
+- ``fakeiot_org``: an EnOS organisation on it.
+- ``fakeiot_pushes``: the OceanConnect pushes of the test, received in-process (no network).
+
+A failing test's report gets a "fakeiot" section: every call, event and push, secrets cut.
+``--fakeiot-coverage`` prints which lifecycle states and transitions the run exercised.
 
 ``@pytest.mark.fakeiot(seed=..., **settings)`` configures the test's platform.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zlib
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     import fakeiot as _fakeiot
+    from fakeiot._delivery import Push
     from fakeiot._oceanconnect import Application
+
+_PLATFORM = pytest.StashKey["_fakeiot.Platform"]()
+_COVERAGE = pytest.StashKey[dict[str, set[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,15 +40,50 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fakeiot-seed",
         type=int,
         default=None,
-        help="seed for every fakeiot platform (default: the test's node id)",
+        help="seed for every fakeiot platform (default: derived from the test's node id)",
+    )
+    group.addoption(
+        "--fakeiot-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a fakeiot.Settings field for every platform (repeatable)",
+    )
+    group.addoption(
+        "--fakeiot-coverage",
+        action="store_true",
+        default=False,
+        help="print the lifecycle states and transitions the run exercised",
     )
     parser.addini("fakeiot_seed", "default seed for fakeiot platforms", default="")
+    parser.addini(
+        "fakeiot_settings", "fakeiot.Settings fields, one NAME=VALUE a line", type="linelist"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "fakeiot(seed=None, **settings): configure the test's fakeiot platform"
     )
+    seen: dict[str, set[str]] = {"transitions": set(), "states": set()}
+    config.stash[_COVERAGE] = seen
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = config.getoption("fakeiot_seed") or config.getini("fakeiot_seed")
+    return f"fakeiot: seed={seed}" if seed else None
+
+
+def _default_settings(config: pytest.Config) -> dict[str, Any]:
+    from fakeiot import Settings, UsageError
+
+    fields: dict[str, Any] = {}
+    for item in [*config.getini("fakeiot_settings"), *config.getoption("fakeiot_setting")]:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"fakeiot settings take NAME=VALUE, got {item!r}")
+        fields[name.strip()] = Settings.parse(name.strip(), text.strip())
+    return fields
 
 
 @pytest.fixture
@@ -46,7 +91,7 @@ def fakeiot_platform(request: pytest.FixtureRequest) -> Iterator[_fakeiot.Platfo
     """A fresh platform for this test, configured by ``@pytest.mark.fakeiot``."""
     import fakeiot
 
-    kwargs: dict[str, Any] = {}
+    kwargs = _default_settings(request.config)
     for marker in reversed(list(request.node.iter_markers("fakeiot"))):
         if marker.args:
             raise fakeiot.UsageError("@pytest.mark.fakeiot takes keyword arguments only")
@@ -56,8 +101,12 @@ def fakeiot_platform(request: pytest.FixtureRequest) -> Iterator[_fakeiot.Platfo
         seed = request.config.getoption("fakeiot_seed")
     if seed is None and request.config.getini("fakeiot_seed"):
         seed = int(request.config.getini("fakeiot_seed"))
+    if seed is None:  # the default the option's help promises: the same ids on every run
+        seed = zlib.crc32(request.node.nodeid.encode())
     platform = fakeiot.Platform(seed, **kwargs)
+    request.node.stash[_PLATFORM] = platform
     yield platform
+    _record_coverage(request.config, platform)
     platform.check_invariants()
 
 
@@ -74,6 +123,25 @@ def fakeiot(fakeiot_platform: _fakeiot.Platform) -> Iterator[_fakeiot.Platform]:
 def fakeiot_app(fakeiot_platform: _fakeiot.Platform) -> Application:
     """An OceanConnect application on the test's platform."""
     return fakeiot_platform.oceanconnect.create_app()
+
+
+@pytest.fixture
+def fakeiot_org(fakeiot_platform: _fakeiot.Platform) -> Any:
+    """An EnOS organisation on the test's platform."""
+    return fakeiot_platform.face("enos").create_org()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def fakeiot_pushes(fakeiot_platform: _fakeiot.Platform) -> list[Push]:
+    """The OceanConnect pushes of this test, in order. Every callback URL is answered 200
+    in-process, so subscriptions to any URL work without a network."""
+
+    def accept(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    fakeiot_platform.oceanconnect.route_pushes("", accept)
+    return fakeiot_platform.oceanconnect.pushes
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +162,68 @@ def fakeiot_server(
     server.platform = fakeiot_platform
     yield server
     server.check()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    platform = item.stash.get(_PLATFORM, None)
+    if platform is not None and report.failed:
+        report.sections.append(("fakeiot", platform.transcript()))
+    return report
+
+
+# -- lifecycle coverage ----------------------------------------------------------------------
+def _record_coverage(config: pytest.Config, platform: _fakeiot.Platform) -> None:
+    if not config.getoption("fakeiot_coverage"):
+        return
+    from fakeiot._lifecycle import BY_NAME
+
+    seen = config.stash[_COVERAGE]
+    for event in platform.events:
+        rule = BY_NAME.get(event.kind)
+        if rule is not None:
+            seen["transitions"].add(rule.name)
+            seen["states"].add(rule.target.value)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None and config.getoption("fakeiot_coverage"):
+        workeroutput["fakeiot_coverage"] = {
+            k: sorted(v) for k, v in config.stash[_COVERAGE].items()
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Under pytest-xdist, merge each worker's coverage into the controller's."""
+    output = getattr(node, "workeroutput", {}).get("fakeiot_coverage")
+    if output:
+        seen = node.config.stash[_COVERAGE]
+        for key, values in output.items():
+            seen[key].update(values)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not config.getoption("fakeiot_coverage") or hasattr(config, "workeroutput"):
+        return
+    from fakeiot._lifecycle import TRANSITIONS, State
+
+    seen = config.stash[_COVERAGE]
+    transitions = [t.name for t in TRANSITIONS]
+    states = [s.value for s in State]
+    write = terminalreporter.write_line
+    terminalreporter.section("fakeiot lifecycle coverage")
+    for label, every, hit in (
+        ("states", states, seen["states"]),
+        ("transitions", transitions, seen["transitions"]),
+    ):
+        missing = [name for name in every if name not in hit]
+        write(
+            f"{label}: {len(every) - len(missing)}/{len(every)} exercised"
+            + (f"; never: {', '.join(missing)}" if missing else "")
+        )

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from ._clock import Clock, ManualClock, SystemClock
 from ._errors import (
@@ -32,7 +32,7 @@ from ._records import Call, Event
 from ._routes import route
 from ._settings import Settings
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._transports._httpx import HttpxTransport
     from ._transports._requests import Adapter, mock
     from ._transports._server import Server, ServerError
@@ -85,13 +85,13 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'fakeiot' has no attribute {name!r}")
-    import importlib
+    from importlib import import_module
 
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(import_module(module, __name__), name)
     globals()[name] = value
     return value
 

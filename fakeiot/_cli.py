@@ -78,18 +78,19 @@ def serve(args: argparse.Namespace) -> int:
         tls=args.tls,
         log=None if args.quiet else _log_line,
     )
-    server.start()
-    print(f"fakeiot serving on {server.url}", flush=True)
-    print(f"OceanConnect appId={app.app_id} secret={app.secret}", flush=True)
-    if server.ca_file is not None:
-        print(f"TLS CA certificate: {server.ca_file}", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # before announcing, so a signal sent as soon as the banner is read stops us cleanly
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    print(f"fakeiot serving on {server.url}", flush=True)
+    print(f"OceanConnect appId={app.app_id} secret={app.secret}", flush=True)
+    if server.ca_file is not None:
+        print(f"TLS CA certificate: {server.ca_file}", flush=True)
     while not stop.wait(0.2):
         pass
     server.stop()

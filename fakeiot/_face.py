@@ -7,7 +7,7 @@ import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._errors import ApiError
+from ._errors import ApiError, UsageError
 
 if TYPE_CHECKING:
     from ._http import HttpResponse
@@ -37,6 +37,18 @@ class Face:
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         """Render a vendor error in this face's exact body shape."""
         raise NotImplementedError
+
+    def transcript_lines(self) -> list[str]:
+        """Lines this face adds to ``platform.transcript()`` (e.g. pushes)."""
+        return []
+
+    def export_state(self) -> dict[str, Any]:
+        """The face's whole state as JSON-ready data (for ``fakeiot serve --state``)."""
+        raise UsageError(f"the {self.name} face cannot save its state")
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        """Replace the face's state with ``data`` from :meth:`export_state`."""
+        raise UsageError(f"the {self.name} face cannot load a saved state")
 
     def snapshot(self) -> Any:
         return copy.deepcopy(self.state)

@@ -262,6 +262,10 @@ class Platform:
         """The calls and events so far, one line each, with no secret in full."""
         lines = ["calls:"] + [f"  {c.line()}" for c in self.calls]
         lines += ["events:"] + [f"  {e.line()}" for e in self.events]
+        for face in self.faces.values():
+            extra = face.transcript_lines()
+            if extra:
+                lines += [f"{face.name}:"] + [f"  {line}" for line in extra]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from .._http import HttpRequest, HttpResponse, parse_query
 from .._lifecycle import State, step
 from .._records import Event
 from .._routes import Route, route
+from . import _persist
 from . import _validate as v
 from ._errors import HTTP200_ROWS, OcError
 from ._model import (
@@ -291,6 +292,22 @@ class OceanConnect(Face):
             self._move(device, "disconnect", now)
             self._check(device_id)
             return _view(device)
+
+    def transcript_lines(self) -> list[str]:
+        return [push.line() for push in self.pushes]
+
+    def export_state(self) -> dict[str, Any]:
+        with self.platform.lock:
+            return _persist.export_state(self.state)
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        state = _persist.import_state(data)
+        settings = self.platform.settings
+        _persist.rebuild_deadlines(state, settings.abnormal_after, settings.offline_after)
+        with self.platform.operation():
+            self.state = state
+            self.check_invariants(None)
+            self.tick(self.platform.clock.now())
 
     # =========================================================================================
     # Time

@@ -12,9 +12,11 @@ from .._platform import Platform
 
 def _to_platform(request: httpx.Request, body: bytes) -> HttpRequest:
     url = request.url
+    # the path as sent (``url.path`` is percent-decoded), as every other transport passes it
+    path = url.raw_path.partition(b"?")[0].decode("ascii", "replace")
     return HttpRequest(
         request.method,
-        url.path,
+        path,
         query_string=url.query.decode("ascii", "replace"),
         headers=request.headers.multi_items(),
         body=body,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, final
@@ -37,6 +38,9 @@ def to_requests_response(
     response.status_code = answer.status
     response.headers = CaseInsensitiveDict(answer.headers)
     response._content = answer.body
+    # consumed already, so iter_content() and close() work with stream=True
+    response._content_consumed = True  # type: ignore[attr-defined]
+    response.raw = io.BytesIO(answer.body)
     response.url = prepared.url or ""
     response.request = prepared
     response.reason = answer.reason
@@ -65,8 +69,19 @@ class Adapter(BaseAdapter):
 
 
 _patch_lock = threading.Lock()
-#: the real ``HTTPAdapter.send``, captured at import: passthrough goes here, never to a mock.
-_ORIGINAL_SEND = HTTPAdapter.send
+
+
+def _is_real_send(send: object) -> bool:
+    """Whether ``send`` is ``HTTPAdapter.send`` as requests defines it, not another mock's."""
+    return (
+        getattr(send, "__module__", None) == "requests.adapters"
+        and getattr(send, "__qualname__", None) == "HTTPAdapter.send"
+    )
+
+
+#: the real ``HTTPAdapter.send``: passthrough goes here, never to a mock. Captured at import, or
+#: at the first ``mock()`` if another mock (``responses``) was active when this was imported.
+_ORIGINAL_SEND: Any = HTTPAdapter.send if _is_real_send(HTTPAdapter.send) else None
 
 
 @contextlib.contextmanager
@@ -79,17 +94,21 @@ def mock(platform: Platform, *, passthrough: Iterable[str] = ()) -> Iterator[Pla
     is one, to the network only for hosts in ``passthrough`` (``"host"`` or ``"host:port"``),
     and otherwise raises :class:`requests.ConnectionError` naming the routes that exist.
     """
+    global _ORIGINAL_SEND
     hosts = frozenset(passthrough)
     with _patch_lock:
         previous = HTTPAdapter.send
+        if _ORIGINAL_SEND is None and _is_real_send(previous):
+            _ORIGINAL_SEND = previous
     pristine = previous is _ORIGINAL_SEND
+    network = _ORIGINAL_SEND if _ORIGINAL_SEND is not None else previous
 
     def send(
         adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
         parts = urlsplit(request.url or "")
         if hosts and (parts.hostname in hosts or parts.netloc in hosts):
-            return _ORIGINAL_SEND(adapter, request, *args, **kwargs)
+            return network(adapter, request, *args, **kwargs)
         platform_request = to_platform_request(request)
         if platform.routes.match(platform_request) is None:
             if not pristine:

@@ -12,14 +12,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, final
 
-from .._errors import UsageError
+from .._errors import FakeiotAssertionError, UsageError
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
 from ._tls import TlsFiles, make_certificates
 
 
-class ServerError(Exception):
-    """An exception raised inside the server while it served a request, re-raised here."""
+class ServerError(FakeiotAssertionError):
+    """An exception raised inside the server while it served a request, re-raised in the test
+    (a test failure: the platform or a plugin broke while serving)."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -154,7 +155,11 @@ class Server:
             self.tls_files = files
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(files.cert_file, files.key_file)
-            httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+            # the handshake runs in the connection's own thread: a silent client cannot stall
+            # accept() for everyone
+            httpd.socket = context.wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.port = httpd.server_address[1]
         self._httpd = httpd
         self._thread = threading.Thread(

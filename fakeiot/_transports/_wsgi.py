@@ -13,11 +13,13 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def request_from_environ(environ: dict[str, Any]) -> HttpRequest:
-    headers = [
-        (key[5:].replace("_", "-"), value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    ]
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+            headers.append((name.replace("_", "-"), value))
+            if "_" in name:  # the environ cannot tell app_key from app-key: give both spellings
+                headers.append((name, value))
     if environ.get("CONTENT_TYPE"):
         headers.append(("content-type", environ["CONTENT_TYPE"]))
     try:

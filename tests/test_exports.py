@@ -1,0 +1,30 @@
+"""``fakeiot.__all__`` is exactly the public surface."""
+
+from __future__ import annotations
+
+import types
+
+import fakeiot
+
+
+def test_all_is_sorted() -> None:
+    assert fakeiot.__all__ == sorted(fakeiot.__all__)
+
+
+def test_every_name_in_all_resolves() -> None:
+    missing = [name for name in fakeiot.__all__ if not hasattr(fakeiot, name)]
+    assert missing == []
+
+
+def test_every_public_name_in_the_namespace_is_in_all() -> None:
+    """Modules (``fakeiot.strategies``) and the ``__future__`` import are not exports."""
+    for name in fakeiot.__all__:  # load the lazy transports, so they count too
+        getattr(fakeiot, name)
+    public = {
+        name
+        for name, value in vars(fakeiot).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and type(value).__module__ != "__future__"
+    }
+    assert sorted(public - set(fakeiot.__all__)) == []

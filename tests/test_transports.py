@@ -1,0 +1,415 @@
+"""Every transport is a thin translator: the same requests get the same answers through each."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import requests_mock
+import responses
+from requests.adapters import HTTPAdapter
+
+import fakeiot
+from fakeiot._oceanconnect import Application
+from tests.oc import BASE, CREDENTIALS, DEVICE, DEVICES, IMEI, LOGIN, REGISTER
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+#: ``send(method, url, headers, body)``; ``url`` is a path with an optional query string.
+Send = Callable[[str, str, dict[str, str], bytes], Answer]
+#: a context manager that carries requests to a platform by one transport.
+Via = Callable[[fakeiot.Platform], contextlib.AbstractContextManager[Send]]
+Script = Callable[[Send, Application], list[Answer]]
+
+
+def seeded_platform() -> fakeiot.Platform:
+    """Same seed and a clock that stands still: ids, tokens and timestamps all repeat."""
+    return fakeiot.Platform(seed=0, clock=fakeiot.ManualClock())
+
+
+def log_in(send: Send, app: Application) -> tuple[Answer, dict[str, str]]:
+    """Log in; the answer, and the headers an authenticated JSON call then carries."""
+    form = f"appId={app.app_id}&secret={app.secret}".encode()
+    login = send("POST", LOGIN, {"Content-Type": "application/x-www-form-urlencoded"}, form)
+    token = json.loads(login.body)["accessToken"]
+    headers = {
+        "app_key": app.app_id,
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+    }
+    return login, headers
+
+
+def run_script(send: Send, app: Application) -> list[Answer]:
+    """The scripted conversation every transport must carry identically."""
+    login, headers = log_in(send, app)
+    answers = [login]
+    register = json.dumps({"nodeId": IMEI, "timeout": 0}).encode()
+    answers.append(send("POST", REGISTER, headers, register))
+    device_id = json.loads(answers[-1].body)["deviceId"]
+    answers.append(send("POST", REGISTER, headers, register))  # duplicate nodeId
+    answers.append(send("GET", CREDENTIALS.format(device_id), headers, b""))
+    modify = json.dumps({"name": "meter-1", "location": "basement"}).encode()
+    answers.append(send("PUT", DEVICE.format(device_id), headers, modify))
+    answers.append(send("GET", DEVICE.format(device_id), headers, b""))
+    answers.append(send("GET", DEVICES + "?&pageNo=0&pageSize=10", headers, b""))
+    answers.append(send("DELETE", DEVICE.format(device_id), headers, b""))
+    answers.append(send("GET", DEVICE.format(device_id), {"Content-Type": "application/json"}, b""))
+    answers.append(send("POST", REGISTER, headers, b'{"nodeId": "8612345'))  # malformed JSON
+    return answers
+
+
+@contextlib.contextmanager
+def via_handle(platform: fakeiot.Platform) -> Iterator[Send]:
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        request = fakeiot.HttpRequest.from_url(method, BASE + url, headers=headers, body=body)
+        response = platform.handle(request)
+        return Answer(response.status, response.headers.get("Content-Type"), response.body)
+
+    yield send
+
+
+def requests_sender(call: Callable[..., requests.Response], base: str) -> Send:
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        with call(method, base + url, headers=headers, data=body) as response:
+            return Answer(
+                response.status_code, response.headers.get("Content-Type"), response.content
+            )
+
+    return send
+
+
+@contextlib.contextmanager
+def via_adapter(platform: fakeiot.Platform) -> Iterator[Send]:
+    with requests.Session() as session:
+        session.mount(BASE, fakeiot.Adapter(platform))
+        yield requests_sender(session.request, BASE)
+
+
+@contextlib.contextmanager
+def via_mock(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform):
+        yield requests_sender(requests.request, BASE)
+
+
+@contextlib.contextmanager
+def via_server(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.Server(platform) as server, requests.Session() as session:
+        yield requests_sender(session.request, server.url)
+
+
+def httpx_sender(client: httpx.Client) -> Send:
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        response = client.request(method, url, headers=headers, content=body)
+        return Answer(response.status_code, response.headers.get("Content-Type"), response.content)
+
+    return send
+
+
+@contextlib.contextmanager
+def via_httpx(platform: fakeiot.Platform) -> Iterator[Send]:
+    with httpx.Client(transport=fakeiot.HttpxTransport(platform), base_url=BASE) as client:
+        yield httpx_sender(client)
+
+
+@contextlib.contextmanager
+def via_wsgi(platform: fakeiot.Platform) -> Iterator[Send]:
+    transport = httpx.WSGITransport(app=fakeiot.wsgi_app(platform))
+    with httpx.Client(transport=transport, base_url=BASE) as client:
+        yield httpx_sender(client)
+
+
+TRANSPORTS: dict[str, Via] = {
+    "requests-adapter": via_adapter,
+    "fakeiot.mock": via_mock,
+    "server": via_server,
+    "httpx": via_httpx,
+    "wsgi": via_wsgi,
+}
+
+
+def script_through(via: Via, script: Script = run_script) -> list[Answer]:
+    platform = seeded_platform()
+    app = platform.oceanconnect.create_app()
+    with via(platform) as send:
+        answers = script(send, app)
+    platform.check_invariants()
+    return answers
+
+
+def test_script_covers_successes_and_errors() -> None:
+    """The reference run through Platform.handle hits every kind of answer the script means to."""
+    statuses = [answer.status for answer in script_through(via_handle)]
+    assert statuses == [200, 200, 400, 200, 204, 200, 200, 204, 401, 400]
+
+
+@pytest.mark.parametrize("name", list(TRANSPORTS))
+def test_transport_answers_exactly_like_platform_handle(name: str) -> None:
+    """Statuses, content types and bodies are byte-identical to Platform.handle's."""
+    assert script_through(TRANSPORTS[name]) == script_through(via_handle)
+
+
+@pytest.mark.parametrize("name", [name for name in TRANSPORTS if name != "wsgi"])
+def test_percent_encoded_slash_stays_inside_its_path_segment(name: str) -> None:
+    """The path reaches the platform as sent. (WSGI cannot: PATH_INFO arrives decoded.)"""
+
+    def script(send: Send, app: Application) -> list[Answer]:
+        _, headers = log_in(send, app)
+        return [send("GET", DEVICE.format("a%2Fb"), headers, b"")]
+
+    assert script_through(TRANSPORTS[name], script) == script_through(via_handle, script)
+
+
+# -- an SDK-like client under mock() ---------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Name lookups and connections are recorded and refused, so a network touch fails loudly."""
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(args)
+        raise OSError("the test touched the network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+class SdkLikeClient:
+    """Sends HTTP the way Huawei's official Python SDK (``NorthApiClient.invokeAPI``) does."""
+
+    def __init__(self, app: Application, ip: str = "iot.example", port: int = 8743) -> None:
+        self.app = app
+        self.base = f"https://{ip}:{port}"
+        self.cert = ("/nonexistent/outgoing.CertwithKey.pem", "/nonexistent/outgoing.Key.pem")
+        self.token: str | None = None
+
+    def login(self) -> str:
+        with requests.Session() as session:
+            session.mount("https://", HTTPAdapter(pool_connections=11, pool_maxsize=11))
+            text = session.post(
+                self.base + LOGIN,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                data={"appId": self.app.app_id, "secret": self.app.secret},
+                cert=self.cert,
+                verify=False,
+                timeout=10,
+            ).text
+        self.token = json.loads(text)["accessToken"]
+        return text
+
+    def invoke_api(self, method: str, path: str, payload: Any) -> str:
+        headers = {"Content-Type": "application/json"}
+        if self.token is not None:
+            headers.update({"app_key": self.app.app_id, "Authorization": f"Bearer {self.token}"})
+        url = self.base + path
+        with requests.Session() as session:
+            session.mount("https://", HTTPAdapter(pool_connections=10, pool_maxsize=10))
+            if method == "POST":
+                data = json.dumps(payload)
+                response = requests.post(
+                    url, headers=headers, data=data, cert=self.cert, verify=False
+                )
+            elif method == "GET":
+                response = session.get(
+                    url, headers=headers, params=payload, cert=self.cert, verify=False
+                )
+            else:
+                response = session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=json.dumps(payload),
+                    cert=self.cert,
+                    verify=False,
+                )
+        return response.text
+
+
+def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
+    platform: fakeiot.Platform, no_network: list[Any]
+) -> None:
+    """Module-level requests.post and new Sessions with their own HTTPAdapter are all caught.
+
+    The client certificate files do not exist: nothing opens them, as nothing goes on the wire.
+    """
+    client = SdkLikeClient(platform.oceanconnect.create_app())
+    with fakeiot.mock(platform):
+        client.login()
+        registered = json.loads(client.invoke_api("POST", REGISTER, {"nodeId": IMEI}))
+        device_id = registered["deviceId"]
+        before = json.loads(client.invoke_api("GET", CREDENTIALS.format(device_id), None))
+        platform.oceanconnect.connect_device(IMEI, registered["verifyCode"])
+        after = json.loads(client.invoke_api("GET", CREDENTIALS.format(device_id), None))
+        listed = json.loads(client.invoke_api("GET", DEVICES + "?&pageNo=0&pageSize=10", None))
+    assert (before["activated"], after["activated"]) == (False, True)
+    assert [(d["deviceId"], d["deviceInfo"]["status"]) for d in listed["devices"]] == [
+        (device_id, "ONLINE")
+    ]
+
+
+# -- mock(): misses, passthrough, restoring, chaining -----------------------------------------
+
+
+def test_mock_refuses_an_unmatched_request_naming_the_routes(
+    platform: fakeiot.Platform, no_network: list[Any]
+) -> None:
+    with fakeiot.mock(platform), pytest.raises(requests.ConnectionError) as raised:
+        requests.get("https://iot.example:8743/iocm/app/nowhere/v1.1.0/thing")
+    message = str(raised.value)
+    assert message.startswith("fakeiot has no route for GET /iocm/app/nowhere/v1.1.0/thing.")
+    assert "/iocm/app/reg/{version}/deviceCredentials" in message
+    assert no_network == []
+
+
+def test_mock_passthrough_reaches_a_real_local_server(platform: fakeiot.Platform) -> None:
+    """The other platform's app exists only behind the server, so only a real call logs in."""
+    other = fakeiot.Platform(seed=1)
+    app = other.oceanconnect.create_app()
+    with (
+        fakeiot.Server(other) as server,
+        fakeiot.mock(platform, passthrough=[f"127.0.0.1:{server.port}"]),
+    ):
+        response = requests.post(
+            server.url + LOGIN, data={"appId": app.app_id, "secret": app.secret}
+        )
+    assert response.status_code == 200
+    assert [call.route for call in other.calls] == ["oceanconnect.login"]
+    assert len(platform.calls) == 0
+
+
+def test_mock_restores_httpadapter_send_exactly(platform: fakeiot.Platform) -> None:
+    before = HTTPAdapter.__dict__["send"]
+    with fakeiot.mock(platform):
+        during = HTTPAdapter.__dict__["send"]
+    assert during is not before
+    assert HTTPAdapter.__dict__["send"] is before
+
+
+def test_mock_restores_httpadapter_send_when_the_block_raises(platform: fakeiot.Platform) -> None:
+    before = HTTPAdapter.__dict__["send"]
+    with pytest.raises(ZeroDivisionError), fakeiot.mock(platform):
+        1 / 0  # noqa: B018
+    assert HTTPAdapter.__dict__["send"] is before
+
+
+def login_status(app: Application) -> int:
+    form = {"appId": app.app_id, "secret": app.secret}
+    return requests.post(BASE + LOGIN, data=form).status_code
+
+
+def test_mock_inside_responses_serves_both(platform: fakeiot.Platform) -> None:
+    """responses activated first: its URLs stay its own, fakeiot routes go to the platform."""
+    app = platform.oceanconnect.create_app()
+    with responses.RequestsMock() as rsps:
+        rsps.get("https://weather.example/today", json={"sky": "clear"})
+        with fakeiot.mock(platform):
+            weather = requests.get("https://weather.example/today").json()
+            status = login_status(app)
+    assert (weather, status) == ({"sky": "clear"}, 200)
+    assert [call.route for call in platform.calls] == ["oceanconnect.login"]
+
+
+def test_responses_inside_mock_serves_both(platform: fakeiot.Platform) -> None:
+    """fakeiot activated first: responses passes fakeiot's URLs to the send it found active."""
+    app = platform.oceanconnect.create_app()
+    # HTTPAdapter.send is read once fakeiot.mock is active: responses' "real" send is fakeiot's.
+    with (
+        fakeiot.mock(platform),
+        responses.RequestsMock(real_adapter_send=HTTPAdapter.send) as rsps,
+    ):
+        rsps.add_passthru(BASE)
+        rsps.get("https://weather.example/today", json={"sky": "clear"})
+        weather = requests.get("https://weather.example/today").json()
+        status = login_status(app)
+    assert (weather, status) == ({"sky": "clear"}, 200)
+    assert [call.route for call in platform.calls] == ["oceanconnect.login"]
+
+
+def test_mock_chains_with_responses_when_first_imported_under_it(tmp_path: Path) -> None:
+    """fakeiot's requests transport imported while responses is active still chains to it."""
+    script = textwrap.dedent(
+        """
+        import requests, responses, fakeiot
+        platform = fakeiot.Platform(seed=0)
+        with responses.RequestsMock() as rsps:
+            rsps.get("https://weather.example/today", body="clear")
+            with fakeiot.mock(platform):
+                print(requests.get("https://weather.example/today").text)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "clear\n", "")
+
+
+@pytest.mark.parametrize("fakeiot_first", [True, False], ids=["fakeiot-outer", "fakeiot-inner"])
+def test_requests_mock_with_real_http_falls_through_to_mock(
+    platform: fakeiot.Platform, fakeiot_first: bool
+) -> None:
+    app = platform.oceanconnect.create_app()
+    with contextlib.ExitStack() as stack:
+        if fakeiot_first:
+            stack.enter_context(fakeiot.mock(platform))
+        mocker = stack.enter_context(requests_mock.Mocker(real_http=True))
+        mocker.get("https://weather.example/today", text="clear")
+        if not fakeiot_first:
+            stack.enter_context(fakeiot.mock(platform))
+        weather = requests.get("https://weather.example/today").text
+        status = login_status(app)
+    assert (weather, status) == ("clear", 200)
+    assert [call.route for call in platform.calls] == ["oceanconnect.login"]
+
+
+def test_adapter_response_streams_and_closes(platform: fakeiot.Platform) -> None:
+    """``stream=True`` and ``with response:`` work although no socket backs the response."""
+    app = platform.oceanconnect.create_app()
+    with requests.Session() as session:
+        session.mount(BASE, fakeiot.Adapter(platform))
+        form = {"appId": app.app_id, "secret": app.secret}
+        with session.post(BASE + LOGIN, data=form, stream=True) as response:
+            body = b"".join(response.iter_content(16))
+    assert json.loads(body)["tokenType"] == "bearer"
+
+
+# -- httpx async ------------------------------------------------------------------------------
+
+
+def test_httpx_async_client_is_served(platform: fakeiot.Platform) -> None:
+    app = platform.oceanconnect.create_app()
+
+    async def login() -> httpx.Response:
+        transport = fakeiot.HttpxTransport(platform)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            form = {"appId": app.app_id, "secret": app.secret}
+            return await client.post(LOGIN, data=form)
+
+    response = asyncio.run(login())
+    assert response.status_code == 200
+    assert response.json()["expiresIn"] == platform.settings.token_ttl

@@ -1,15 +1,23 @@
-"""``fakeiot serve``: the platform as a local HTTP(S) server for offline developer runs."""
+"""``fakeiot serve``: the platform as a local HTTP(S) server for offline developer runs.
+
+See docs/serve.md for the options, the control API and the state file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import secrets
+import shutil
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from . import _persist
 from ._clock import ManualClock
 from ._errors import UsageError
 from ._http import HttpRequest, HttpResponse
@@ -30,12 +38,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--seed", type=int, default=None, help="seed for ids and secrets")
     serve.add_argument("--tls", action="store_true", help="serve HTTPS with a generated cert")
+    serve.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        default=None,
+        help="with --tls: write the CA certificate clients should trust here",
+    )
+    serve.add_argument(
+        "--state",
+        metavar="FILE",
+        default=None,
+        help="keep the state in FILE: restored on start, written on every change",
+    )
     serve.add_argument("--app-id", default=None, help="OceanConnect appId to create")
     serve.add_argument("--secret", default=None, help="that application's secret")
+    serve.add_argument("--org-id", default=None, help="EnOS orgId to create")
+    serve.add_argument("--access-key", default=None, help="that organisation's access key")
+    serve.add_argument("--secret-key", default=None, help="that organisation's secret key")
     serve.add_argument(
         "--manual-clock",
         action="store_true",
         help="time stands still unless advanced (default: the real clock)",
+    )
+    serve.add_argument(
+        "--control-token",
+        default=None,
+        help="token the control API requires (default: none on loopback, "
+        "a generated one on any other interface)",
     )
     serve.add_argument(
         "--setting",
@@ -62,6 +91,36 @@ def _log_line(request: HttpRequest, response: HttpResponse) -> None:
     print(f"{request.method} {request.target} -> {response.status}", flush=True)
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tenants(platform: Platform, args: argparse.Namespace) -> list[str]:
+    """Create the tenants the options name (unless the state already has them); describe all."""
+    oc = platform.oceanconnect
+    apps = {a.app_id for a in oc.apps()}
+    if args.app_id not in apps if args.app_id is not None else not apps:
+        oc.create_app(app_id=args.app_id, secret=args.secret)
+    lines = [f"OceanConnect appId={a.app_id} secret={a.secret}" for a in oc.apps()]
+    if "enos" in platform.faces:
+        enos = platform.enos
+        orgs = {o.org_id for o in enos.orgs()}
+        if args.org_id not in orgs if args.org_id is not None else not orgs:
+            enos.create_org(
+                org_id=args.org_id, access_key=args.access_key, secret_key=args.secret_key
+            )
+        lines += [
+            f"EnOS orgId={o.org_id} accessKey={o.access_key} secretKey={o.secret_key}"
+            for o in enos.orgs()
+        ]
+    return lines
+
+
 def serve(args: argparse.Namespace) -> int:
     from ._transports._server import Server
 
@@ -70,14 +129,24 @@ def serve(args: argparse.Namespace) -> int:
         clock=ManualClock() if args.manual_clock else None,
         **parse_settings(args.setting),
     )
-    app = platform.oceanconnect.create_app(app_id=args.app_id, secret=args.secret)
+    if args.state is not None and Path(args.state).exists():
+        _persist.restore(platform, args.state)
+    tenants = _tenants(platform, args)
+    control = platform.face("control")
+    token = args.control_token
+    if token is None and not _is_loopback(args.host):
+        token = secrets.token_urlsafe(24)
+    control.token = token  # type: ignore[attr-defined]
+    control.remember_initial_state()  # type: ignore[attr-defined]
     server = Server(
         platform,
         host=args.host,
         port=args.port,
         tls=args.tls,
         log=None if args.quiet else _log_line,
+        state_file=args.state,
     )
+    server.save_state()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -88,12 +157,19 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
     print(f"fakeiot serving on {server.url}", flush=True)
-    print(f"OceanConnect appId={app.app_id} secret={app.secret}", flush=True)
+    for line in tenants:
+        print(line, flush=True)
     if server.ca_file is not None:
-        print(f"TLS CA certificate: {server.ca_file}", flush=True)
+        if args.tls_ca is not None:
+            shutil.copyfile(server.ca_file, args.tls_ca)
+        print(f"TLS CA certificate: {args.tls_ca or server.ca_file}", flush=True)
+    if token is not None:
+        print(f"control API token: {token}", flush=True)
+    print(f"dashboard: {server.url}/" + (f"?token={token}" if token else ""), flush=True)
     while not stop.wait(0.2):
         pass
     server.stop()
+    server.save_state()
     print("fakeiot stopped", flush=True)
     return 0
 

@@ -135,7 +135,7 @@ class Faults:
             if table is None:
                 continue
             for member in table:
-                if error in (member.name, member.value.code):
+                if error in (member.name, getattr(member.value, "code", None)):
                     return member  # type: ignore[no-any-return]
         raise UsageError(
             f"no face knows the error {error!r}; name a member of a face's error table"

@@ -83,9 +83,10 @@ class Platform:
 
         self.hooks = pluggy.PluginManager(_hooks.PROJECT)
         self.hooks.add_hookspecs(_hooks)
-        from . import _oceanconnect
+        from . import _control, _oceanconnect
 
         self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
+        self.hooks.register(_control, name="fakeiot.control")
         for plugin in (*_installed_plugins(), *plugins):
             if not self.hooks.is_registered(plugin):
                 self.hooks.register(plugin)

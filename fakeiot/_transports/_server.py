@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import tempfile
@@ -60,6 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
             response = HttpResponse.json(
                 500, {"error": "fakeiot raised an exception", "detail": repr(exc)}
             )
+        if (
+            owner.state_file is not None
+            and request.method not in _READ_ONLY
+            and response.status < 300
+        ):
+            owner.save_state()  # on disk before the response leaves
         if owner.log is not None:
             owner.log(request, response)
         self._write(response)
@@ -83,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet by default; ``Server(log=...)`` gets one call per request instead."""
+
+
+_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -111,8 +121,12 @@ class Server:
         port: int = 0,
         tls: bool | TlsFiles = False,
         log: Any = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.platform = platform
+        #: with a state file, every acknowledged change is written to it before the response
+        self.state_file = Path(state_file) if state_file is not None else None
+        self._save_lock = threading.Lock()
         self.host = host
         self.port = port
         self.log = log
@@ -182,6 +196,15 @@ class Server:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def save_state(self) -> None:
+        """Write the platform's state to ``state_file`` atomically (serialised between threads)."""
+        if self.state_file is None:
+            return
+        from .. import _persist
+
+        with self._save_lock:
+            _persist.save(self.platform, self.state_file)
 
     def record_error(self, error: BaseException, request: HttpRequest) -> None:
         with self._errors_lock:

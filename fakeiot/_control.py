@@ -1,0 +1,443 @@
+"""The control API under ``/_fakeiot/``: the device side and the platform's controls over HTTP,
+for developers and non-Python clients driving ``fakeiot serve``.
+
+It is a face like the vendors' (its routes are in the one route table, the docs and the
+OpenAPI document), answering plain JSON: ``{"error": ..., "detail": ...}`` on failure. When a
+``token`` is set (``fakeiot serve`` sets one when it binds beyond loopback) every call must
+carry ``Authorization: Bearer <token>`` or ``X-Fakeiot-Token: <token>``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import json
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from . import _openapi, _persist
+from ._clock import ManualClock
+from ._errors import ApiError, ConnectRefused, NotFoundError, UsageError
+from ._face import Face
+from ._hooks import hookimpl
+from ._http import HttpRequest, HttpResponse
+from ._routes import Route, route
+
+if TYPE_CHECKING:
+    from ._platform import Platform
+
+API = "/_fakeiot/api"
+
+
+class Problem(NamedTuple):
+    status: int
+    error: str
+
+
+class ControlError(enum.Enum):
+    """The control API's errors."""
+
+    BAD_REQUEST = Problem(400, "bad_request")
+    UNAUTHORIZED = Problem(401, "unauthorized")
+    NOT_FOUND = Problem(404, "not_found")
+    REFUSED = Problem(409, "refused")
+    CONFLICT = Problem(409, "conflict")
+
+
+E = ControlError
+
+
+def _view(value: Any) -> Any:
+    """A dataclass view as JSON-ready data (enums by value)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _view(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+class Control(Face):
+    """``/_fakeiot/...``: control the platform over HTTP."""
+
+    name: ClassVar[str] = "control"
+    errors: ClassVar[type[ControlError]] = ControlError
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.token: str | None = None
+        self._initial: dict[str, Any] | None = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def render_error(self, error: ApiError, route: Route) -> HttpResponse:
+        problem = error.error.value
+        body = {"error": problem.error, "detail": error.detail, **error.context}
+        return HttpResponse.json(problem.status, body, route.name)
+
+    def _guard(self, request: HttpRequest) -> None:
+        if self.token is None:
+            return
+        headers = request.headers
+        given = headers.get("x-fakeiot-token") or headers.get("authorization", "")
+        given = given.removeprefix("Bearer ").removeprefix("bearer ")
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            raise ApiError(E.UNAUTHORIZED, "this server requires its control token")
+
+    def _body(self, request: HttpRequest) -> dict[str, Any]:
+        if not request.body.strip():
+            return {}
+        try:
+            body = json.loads(request.body)
+        except (ValueError, RecursionError):
+            raise ApiError(E.BAD_REQUEST, "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(E.BAD_REQUEST, "the body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+        value = body.get(key)
+        if value is None:
+            if required:
+                raise ApiError(E.BAD_REQUEST, f"{key} is required")
+            return None
+        if not isinstance(value, str) or not value or len(value) > 256:
+            raise ApiError(E.BAD_REQUEST, f"{key} must be a string of 1 to 256 characters")
+        return value
+
+    def _ok(self, route_name: str, payload: Any, status: int = 200) -> HttpResponse:
+        return HttpResponse.json(status, payload, route_name)
+
+    def _device_side(self, action: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(*args, **kwargs)
+        except ConnectRefused as refused:
+            raise ApiError(E.REFUSED, str(refused), reason=refused.reason) from None
+        except NotFoundError as missing:
+            raise ApiError(E.NOT_FOUND, str(missing)) from None
+        except UsageError as misuse:
+            raise ApiError(E.CONFLICT, str(misuse)) from None
+
+    def export_state(self) -> dict[str, Any]:
+        return {}  # the control API holds no platform state of its own
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        """Nothing to load: the control API holds no platform state."""
+
+    def remember_initial_state(self) -> None:
+        """What ``POST /_fakeiot/api/reset`` returns to (the state when the server started)."""
+        self._initial = _persist.dump(self.platform)
+
+    # -- OceanConnect device side and tenants ---------------------------------------------------
+    @route("POST", f"{API}/oceanconnect/devices/connect", name="control.oceanconnect_connect")
+    def oc_connect(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: bind or reconnect the device with ``nodeId`` (``verifyCode`` optional)."""
+        self._guard(request)
+        body = self._body(request)
+        node_id = self._text(body, "nodeId")
+        code = self._text(body, "verifyCode", required=False)
+        connection = body.get("connection")
+        if connection not in (None, "long", "short"):
+            raise ApiError(E.BAD_REQUEST, "connection must be 'long' or 'short'")
+        view = self._device_side(
+            self.platform.oceanconnect.connect_device, node_id, code, connection=connection
+        )
+        return self._ok("control.oceanconnect_connect", _view(view))
+
+    @route("POST", f"{API}/oceanconnect/devices/disconnect", name="control.oceanconnect_disconnect")
+    def oc_disconnect(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: the device ``deviceId`` goes offline."""
+        self._guard(request)
+        device_id = self._text(self._body(request), "deviceId")
+        view = self._device_side(self.platform.oceanconnect.disconnect_device, device_id)
+        return self._ok("control.oceanconnect_disconnect", _view(view))
+
+    @route("POST", f"{API}/oceanconnect/devices/report", name="control.oceanconnect_report")
+    def oc_report(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: report ``data`` (an object) for ``serviceId``."""
+        self._guard(request)
+        body = self._body(request)
+        device_id = self._text(body, "deviceId")
+        service_id = self._text(body, "serviceId")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ApiError(E.BAD_REQUEST, "data must be an object")
+        view = self._device_side(
+            self.platform.oceanconnect.report_data, device_id, service_id, data
+        )
+        return self._ok("control.oceanconnect_report", _view(view))
+
+    @route("GET", f"{API}/oceanconnect/devices", name="control.oceanconnect_devices")
+    def oc_devices(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Every OceanConnect device as the platform holds it."""
+        self._guard(request)
+        views = self.platform.oceanconnect.devices()
+        return self._ok("control.oceanconnect_devices", [_view(v) for v in views])
+
+    @route("POST", f"{API}/oceanconnect/apps", name="control.oceanconnect_create_app")
+    def oc_create_app(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Create an application (``appId``, ``secret``, ``name`` optional)."""
+        self._guard(request)
+        body = self._body(request)
+        fields = {
+            key: self._text(body, camel, required=False)
+            for key, camel in (("app_id", "appId"), ("secret", "secret"), ("name", "name"))
+        }
+        app = self._device_side(self.platform.oceanconnect.create_app, **fields)
+        return self._ok(
+            "control.oceanconnect_create_app",
+            {"appId": app.app_id, "secret": app.secret, "name": app.name},
+            201,
+        )
+
+    @route("GET", f"{API}/oceanconnect/apps", name="control.oceanconnect_apps")
+    def oc_apps(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Every OceanConnect application with its credentials."""
+        self._guard(request)
+        apps = self.platform.oceanconnect.apps()
+        return self._ok(
+            "control.oceanconnect_apps",
+            [{"appId": a.app_id, "secret": a.secret, "name": a.name} for a in apps],
+        )
+
+    @route("GET", f"{API}/oceanconnect/pushes", name="control.oceanconnect_pushes")
+    def oc_pushes(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Every push notification sent, with its delivery result."""
+        self._guard(request)
+        pushes = self.platform.oceanconnect.pushes
+        return self._ok(
+            "control.oceanconnect_pushes",
+            [
+                {
+                    "index": p.index,
+                    "time": p.time,
+                    "notifyType": p.notify_type,
+                    "url": p.url,
+                    "body": p.body,
+                    "result": p.result,
+                    "status": p.status,
+                    "error": p.error,
+                }
+                for p in pushes
+            ],
+        )
+
+    # -- EnOS device side and tenants -----------------------------------------------------------
+    def _enos(self) -> Any:
+        try:
+            return self.platform.face("enos")
+        except UsageError:
+            raise ApiError(E.NOT_FOUND, "this platform has no EnOS face") from None
+
+    @route("POST", f"{API}/enos/devices/login", name="control.enos_login")
+    def enos_login(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: MQTT login with productKey, deviceKey and deviceSecret."""
+        self._guard(request)
+        body = self._body(request)
+        args = [self._text(body, key) for key in ("productKey", "deviceKey", "deviceSecret")]
+        result = self._device_side(self._enos().login_device, *args)
+        return self._ok("control.enos_login", _view(result))
+
+    @route("POST", f"{API}/enos/devices/logout", name="control.enos_logout")
+    def enos_logout(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: the device logs out (offline)."""
+        self._guard(request)
+        body = self._body(request)
+        args = [self._text(body, key) for key in ("productKey", "deviceKey")]
+        result = self._device_side(self._enos().logout_device, *args)
+        return self._ok("control.enos_logout", _view(result))
+
+    @route("POST", f"{API}/enos/orgs", name="control.enos_create_org")
+    def enos_create_org(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Create an EnOS organisation; answers its id and access/secret keys."""
+        self._guard(request)
+        self._body(request)
+        org = self._device_side(self._enos().create_org)
+        return self._ok("control.enos_create_org", _view(org), 201)
+
+    # -- platform controls ----------------------------------------------------------------------
+    @route("GET", f"{API}/clock", name="control.clock")
+    def clock(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The platform's time, and whether the clock is manual."""
+        self._guard(request)
+        return self._ok(
+            "control.clock",
+            {
+                "now": self.platform.clock.now(),
+                "manual": isinstance(self.platform.clock, ManualClock),
+            },
+        )
+
+    @route("POST", f"{API}/clock/advance", name="control.clock_advance")
+    def clock_advance(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Move a manual clock forward by ``seconds`` (expiries and ageing apply at once)."""
+        self._guard(request)
+        seconds = self._body(request).get("seconds")
+        if (
+            not isinstance(seconds, int | float)
+            or isinstance(seconds, bool)
+            or not 0 <= seconds <= 10 * 365 * 86400
+        ):
+            raise ApiError(E.BAD_REQUEST, "seconds must be a number from 0 to ten years")
+        if not isinstance(self.platform.clock, ManualClock):
+            raise ApiError(E.CONFLICT, "the clock is real; start `fakeiot serve --manual-clock`")
+        self.platform.clock.advance(seconds)
+        for face in self.platform.faces.values():
+            face.tick(self.platform.clock.now())
+        return self._ok("control.clock_advance", {"now": self.platform.clock.now()})
+
+    @route("POST", f"{API}/reset", name="control.reset")
+    def reset(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Return to the state the server started with."""
+        self._guard(request)
+        if self._initial is None:
+            raise ApiError(E.CONFLICT, "no initial state was recorded")
+        _persist.load(self.platform, self._initial)
+        self.platform.calls.clear()
+        self.platform.events.clear()
+        return self._ok("control.reset", {"reset": True})
+
+    @route("GET", f"{API}/state", name="control.get_state")
+    def get_state(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The whole state, in the state-file format (docs/serve.md)."""
+        self._guard(request)
+        return self._ok("control.get_state", _persist.dump(self.platform))
+
+    @route("PUT", f"{API}/state", name="control.put_state")
+    def put_state(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Replace the whole state; a malformed document changes nothing."""
+        self._guard(request)
+        data = self._body(request)
+        before = _persist.dump(self.platform)
+        try:
+            _persist.load(self.platform, data)
+        except UsageError as exc:
+            _persist.load(self.platform, before)
+            raise ApiError(E.BAD_REQUEST, str(exc)) from None
+        return self._ok("control.put_state", {"loaded": True})
+
+    @route("GET", f"{API}/calls", name="control.calls")
+    def calls(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The most recent calls (``?limit=``, default 50), newest last, secrets cut."""
+        self._guard(request)
+        text = request.query.get("limit", "50") if request.query_string else "50"
+        if not text.isdigit() or not 1 <= int(text) <= 10_000:
+            raise ApiError(E.BAD_REQUEST, "limit must be an integer from 1 to 10000")
+        recent = list(self.platform.calls)[-int(text) :]
+        return self._ok(
+            "control.calls",
+            [
+                {
+                    "index": c.index,
+                    "time": c.time,
+                    "line": c.line(),
+                    "route": c.route,
+                    "status": c.response.status,
+                    "errorCode": c.error_code,
+                }
+                for c in recent
+                if not (c.route or "").startswith("control.")
+            ],
+        )
+
+    @route("GET", f"{API}/faults", name="control.faults")
+    def faults(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The faults in force."""
+        self._guard(request)
+        return self._ok(
+            "control.faults",
+            [
+                {
+                    "route": f.route,
+                    "error": f.error.name,
+                    "skip": f.skip,
+                    "times": f.times,
+                    "fired": f.fired,
+                }
+                for f in self.platform.faults
+            ],
+        )
+
+    @route("POST", f"{API}/faults", name="control.add_fault")
+    def add_fault(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Inject a vendor error: ``{"route", "error", "skip"?, "times"?}``."""
+        self._guard(request)
+        body = self._body(request)
+        route_name = self._text(body, "route", required=False)
+        error = self._text(body, "error")
+        skip, times = body.get("skip", 0), body.get("times", 1)
+        for key, value in (("skip", skip), ("times", times)):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
+                raise ApiError(E.BAD_REQUEST, f"{key} must be a non-negative integer")
+        try:
+            fault = self.platform.faults.inject(
+                route_name, error=str(error), skip=skip, times=times
+            )
+        except UsageError as exc:
+            raise ApiError(E.BAD_REQUEST, str(exc)) from None
+        return self._ok("control.add_fault", {"route": fault.route, "error": fault.error.name}, 201)
+
+    @route("DELETE", f"{API}/faults", name="control.clear_faults")
+    def clear_faults(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Remove every fault."""
+        self._guard(request)
+        self.platform.faults.clear()
+        return self._ok("control.clear_faults", {"cleared": True})
+
+    @route("GET", f"{API}/overview", name="control.overview")
+    def overview(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """What the dashboard shows: tenants, devices with expiry countdowns, recent calls."""
+        self._guard(request)
+        platform = self.platform
+        now = platform.clock.now()
+        devices = [
+            {
+                **_view(d),
+                "expiresIn": None
+                if d.code_expires_at is None
+                else max(0.0, d.code_expires_at - now),
+            }
+            for d in platform.oceanconnect.devices()
+        ]
+        enos = platform.faces.get("enos")
+        enos_overview = getattr(enos, "overview", None)
+        recent = [
+            c.line()
+            for c in list(platform.calls)[-30:]
+            if not (c.route or "").startswith("control.")
+        ]
+        return self._ok(
+            "control.overview",
+            {
+                "now": now,
+                "manualClock": isinstance(platform.clock, ManualClock),
+                "oceanconnect": {
+                    "apps": [
+                        {"appId": a.app_id, "secret": a.secret, "name": a.name}
+                        for a in platform.oceanconnect.apps()
+                    ],
+                    "devices": devices,
+                },
+                "enos": enos_overview() if callable(enos_overview) else None,
+                "calls": recent,
+            },
+        )
+
+    @route("GET", "/_fakeiot/openapi.json", name="control.openapi")
+    def openapi(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """This server's OpenAPI document, generated from the route table."""
+        return self._ok("control.openapi", _openapi.document(self.platform))
+
+    @route("GET", "/", name="control.dashboard")
+    def dashboard(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The dashboard page."""
+        from ._dashboard import PAGE
+
+        return HttpResponse(
+            200, PAGE, {"Content-Type": "text/html; charset=utf-8"}, "control.dashboard"
+        )
+
+
+@hookimpl
+def fakeiot_add_faces(platform: Platform) -> list[Control]:
+    return [Control(platform)]

@@ -1,0 +1,182 @@
+"""The control API under /_fakeiot/: device side, tenants, clock, reset, state, calls, faults,
+the overview, the dashboard page and the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import fakeiot
+from fakeiot import _persist
+from tests.oc import IMEI, OcClient
+
+API = "/_fakeiot/api"
+
+
+def control(
+    platform: fakeiot.Platform,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> fakeiot.HttpResponse:
+    data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    return platform.handle(
+        fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=headers or {}, body=data)
+    )
+
+
+@pytest.fixture
+def manual() -> fakeiot.Platform:
+    return fakeiot.Platform(seed=0, clock=fakeiot.ManualClock())
+
+
+def test_connect_and_disconnect_drive_the_device_side(manual: fakeiot.Platform) -> None:
+    device_id = OcClient(manual).register_ok(IMEI)
+    connected = control(manual, "POST", "oceanconnect/devices/connect", {"nodeId": IMEI})
+    disconnected = control(
+        manual, "POST", "oceanconnect/devices/disconnect", {"deviceId": device_id}
+    )
+    assert (connected.status, connected.json_body()["status"]) == (200, "ONLINE")
+    assert disconnected.json_body()["status"] == "OFFLINE"
+
+
+def test_refused_connection_says_why(manual: fakeiot.Platform) -> None:
+    response = control(manual, "POST", "oceanconnect/devices/connect", {"nodeId": "nobody"})
+    assert response.status == 409
+    assert response.json_body()["reason"] == "unknown"
+    assert "no device is registered" in response.json_body()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("oceanconnect/devices/connect", {}),
+        ("oceanconnect/devices/connect", {"nodeId": 5}),
+        ("oceanconnect/devices/connect", {"nodeId": "x" * 300}),
+        ("oceanconnect/devices/connect", {"nodeId": "n", "connection": "medium"}),
+        ("oceanconnect/devices/disconnect", [1]),
+        ("clock/advance", {"seconds": "soon"}),
+        ("clock/advance", {"seconds": -1}),
+        ("faults", {"error": "424242"}),
+        ("faults", {"error": "100001", "times": -2}),
+        ("oceanconnect/apps", {"appId": 7}),
+        ("oceanconnect/devices/report", {"deviceId": "d", "serviceId": "s", "data": [1]}),
+    ],
+)
+def test_malformed_input_gets_a_clear_json_error(
+    manual: fakeiot.Platform, path: str, body: Any
+) -> None:
+    before = _persist.dump(manual)
+    response = control(manual, "POST", path, body)
+    assert response.status == 400
+    assert response.json_body()["error"] == "bad_request"
+    assert _persist.dump(manual)["faces"] == before["faces"]
+
+
+def test_garbage_body_is_a_bad_request(manual: fakeiot.Platform) -> None:
+    response = control(manual, "POST", "oceanconnect/apps", raw=b"\xff{")
+    assert (response.status, response.json_body()["error"]) == (400, "bad_request")
+
+
+def test_create_app_and_list_apps(manual: fakeiot.Platform) -> None:
+    created = control(manual, "POST", "oceanconnect/apps", {"appId": "mine", "secret": "s"})
+    listed = control(manual, "GET", "oceanconnect/apps").json_body()
+    again = control(manual, "POST", "oceanconnect/apps", {"appId": "mine"})
+    assert created.status == 201
+    assert {"appId": "mine", "secret": "s", "name": "mine"} in listed
+    assert again.status == 409
+
+
+def test_advance_moves_a_manual_clock_and_expires_registrations(
+    manual: fakeiot.Platform,
+) -> None:
+    OcClient(manual).register_ok(IMEI, timeout=60)
+    response = control(manual, "POST", "clock/advance", {"seconds": 61})
+    assert response.status == 200
+    assert manual.oceanconnect.devices() == []
+
+
+def test_advance_refuses_a_real_clock() -> None:
+    response = control(fakeiot.Platform(seed=0), "POST", "clock/advance", {"seconds": 1})
+    assert response.status == 409
+
+
+def test_reset_returns_to_the_recorded_state(manual: fakeiot.Platform) -> None:
+    manual.face("control").remember_initial_state()  # type: ignore[attr-defined]
+    OcClient(manual).register_ok(IMEI)
+    response = control(manual, "POST", "reset")
+    assert response.status == 200
+    assert manual.oceanconnect.devices() == []
+
+
+def test_state_round_trips_and_a_bad_state_changes_nothing(manual: fakeiot.Platform) -> None:
+    OcClient(manual).register_ok(IMEI)
+    state = control(manual, "GET", "state").json_body()
+    other = fakeiot.Platform(seed=5, clock=fakeiot.ManualClock())
+    loaded = control(other, "PUT", "state", state)
+    broken = control(other, "PUT", "state", {"format": "fakeiot-state", "version": 7})
+    assert (loaded.status, broken.status) == (200, 400)
+    assert "version 7" in broken.json_body()["detail"]
+    assert [d.node_id for d in other.oceanconnect.devices()] == [IMEI]
+
+
+def test_calls_lists_recent_vendor_calls(manual: fakeiot.Platform) -> None:
+    OcClient(manual).register_ok(IMEI)
+    calls = control(manual, "GET", "calls?limit=1").json_body()
+    assert [c["route"] for c in calls] == ["oceanconnect.register_device"]
+    assert control(manual, "GET", "calls?limit=0").status == 400
+
+
+def test_faults_can_be_added_listed_and_cleared(manual: fakeiot.Platform) -> None:
+    added = control(
+        manual, "POST", "faults", {"route": "oceanconnect.register_device", "error": "100001"}
+    )
+    listed = control(manual, "GET", "faults").json_body()
+    failed = OcClient(manual).register(IMEI)
+    control(manual, "DELETE", "faults")
+    assert added.status == 201
+    assert listed[0]["error"] == "INTERNAL_SERVER_ERROR"
+    assert failed.status == 500
+    assert len(manual.faults) == 0
+
+
+def test_overview_shows_tenants_devices_and_countdown(manual: fakeiot.Platform) -> None:
+    client = OcClient(manual)
+    client.register_ok(IMEI, timeout=120)
+    manual.clock.advance(20)  # type: ignore[attr-defined]
+    overview = control(manual, "GET", "overview").json_body()
+    [device] = overview["oceanconnect"]["devices"]
+    assert device["expiresIn"] == 100
+    assert overview["oceanconnect"]["apps"][0]["appId"] == client.app.app_id
+    assert any("deviceCredentials -> 200" in line for line in overview["calls"])
+
+
+def test_token_guards_the_control_api(manual: fakeiot.Platform) -> None:
+    manual.face("control").token = "s3cret"  # type: ignore[attr-defined]
+    denied = control(manual, "GET", "clock")
+    allowed = control(manual, "GET", "clock", headers={"X-Fakeiot-Token": "s3cret"})
+    bearer = control(manual, "GET", "clock", headers={"Authorization": "Bearer s3cret"})
+    assert (denied.status, allowed.status, bearer.status) == (401, 200, 200)
+
+
+def test_dashboard_page_is_self_contained_html(manual: fakeiot.Platform) -> None:
+    page = manual.handle(fakeiot.HttpRequest("GET", "/"))
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert b'"/_fakeiot/api/"' in page.body
+    assert b'api("overview")' in page.body
+    assert b"http://" not in page.body.replace(b"http://www.w3.org", b"")
+    assert b"<script src" not in page.body
+
+
+def test_openapi_lists_every_route(manual: fakeiot.Platform) -> None:
+    document = manual.handle(fakeiot.HttpRequest("GET", "/_fakeiot/openapi.json")).json_body()
+    operations = {op["operationId"] for item in document["paths"].values() for op in item.values()}
+    names = {route.name for route in manual.routes}
+    assert document["openapi"] == "3.1.0"
+    assert names <= {op.rsplit(".", 1)[0] if op.count(".") > 1 else op for op in operations}
+    assert "oceanconnect.register_device" in operations

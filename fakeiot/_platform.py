@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
 
-import pluggy
-
 from . import _hooks
 from ._clock import Clock, ManualClock, SystemClock
 from ._errors import ApiError, UsageError
@@ -19,10 +17,11 @@ from ._faults import Faults
 from ._http import HttpRequest, HttpResponse
 from ._ids import IdGenerator
 from ._records import Call, Event
-from ._routes import RouteTable
+from ._routes import Route, RouteTable
 from ._settings import Settings
 
 if TYPE_CHECKING:
+    from ._enos import Enos
     from ._oceanconnect import OceanConnect
 
 _entry_point_plugins: list[object] | None = None
@@ -81,12 +80,13 @@ class Platform:
         #: work to run once the outermost operation has released the lock (push delivery)
         self._outbox: list[Callable[[], None]] = []
 
-        self.hooks = pluggy.PluginManager(_hooks.PROJECT)
+        self.hooks = _hooks.PluginManager()
         self.hooks.add_hookspecs(_hooks)
-        from . import _control, _oceanconnect
+        from . import _control, _enos, _oceanconnect
 
         self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
         self.hooks.register(_control, name="fakeiot.control")
+        self.hooks.register(_enos, name="fakeiot.enos")
         for plugin in (*_installed_plugins(), *plugins):
             if not self.hooks.is_registered(plugin):
                 self.hooks.register(plugin)
@@ -105,6 +105,11 @@ class Platform:
         """The Huawei OceanConnect northbound face."""
         return self.face("oceanconnect")  # type: ignore[return-value]
 
+    @property
+    def enos(self) -> Enos:
+        """The EnOS Connect Service v2.1 face."""
+        return self.face("enos")  # type: ignore[return-value]
+
     def face(self, name: str) -> Face:
         try:
             return self.faces[name]
@@ -116,20 +121,27 @@ class Platform:
     # -- the one dispatch -----------------------------------------------------------------------
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Serve one request. Every transport comes through here."""
+        return self.dispatch(request, self.routes.match(request))
+
+    def dispatch(
+        self, request: HttpRequest, matched: tuple[Route, dict[str, str]] | None
+    ) -> HttpResponse:
+        """Serve ``request`` whose route was already matched (``routes.match``)."""
         with self.lock:
             self._depth += 1
             try:
-                response = self._handle(request)
+                response = self._handle(request, matched)
             finally:
                 self._depth -= 1
         if self._outbox and not self._depth:
             self.flush()
         return response
 
-    def _handle(self, request: HttpRequest) -> HttpResponse:
-        """Dispatch one request under the lock: route, hooks, handler, record, check."""
+    def _handle(
+        self, request: HttpRequest, matched: tuple[Route, dict[str, str]] | None
+    ) -> HttpResponse:
+        """Dispatch one request under the lock: hooks, handler, record, check."""
         now = self.clock.now()
-        matched = self.routes.match(request)
         route, params = matched if matched is not None else (None, None)
         response = None
         if route is not None:
@@ -152,6 +164,8 @@ class Platform:
                     response = face.render_error(error, route)
                 finally:
                     self._current_call = None
+                if self.faults._active:
+                    response = self.faults.after_handling(request, route, response)
         self.calls.append(Call(index, now, request, response, route.name if route else None))
         if self._touched:
             touched, self._touched = self._touched, set()
@@ -216,7 +230,7 @@ class Platform:
         return event
 
     def _hooked(self, name: str) -> bool:
-        return bool(getattr(self.hooks.hook, name).get_hookimpls())
+        return name in self.hooks.implemented
 
     # -- inspection and control -----------------------------------------------------------------
     def tick(self) -> None:

@@ -70,6 +70,22 @@ def route(
     return mark
 
 
+_MARKED: dict[type, list[tuple[str, RouteSpec]]] = {}
+
+
+def _marked(cls: type) -> list[tuple[str, RouteSpec]]:
+    """The ``@route`` marks of a face class, found once per class (they never change)."""
+    found = _MARKED.get(cls)
+    if found is None:
+        found = [
+            (attr, spec)
+            for attr in dir(cls)
+            for spec in getattr(getattr(cls, attr, None), _MARK, ())
+        ]
+        _MARKED[cls] = found
+    return found
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -115,17 +131,14 @@ class RouteTable:
     """All routes of one platform, indexed by segment count and first segment."""
 
     def __init__(self) -> None:
-        self._routes: list[Route] = []
+        self._routes: dict[str, Route] = {}
         self._index: dict[tuple[int, str], list[Route]] = {}
 
     def add_face(self, face_name: str, face: object) -> list[Route]:
         """Bind every :func:`route`-marked method of ``face`` and add it to the table."""
-        added = []
-        for attr in dir(type(face)):
-            func = getattr(type(face), attr, None)
-            for spec in getattr(func, _MARK, ()):
-                added.append(self.add(face_name, spec, getattr(face, attr)))
-        return added
+        return [
+            self.add(face_name, spec, getattr(face, attr)) for attr, spec in _marked(type(face))
+        ]
 
     def add(
         self,
@@ -133,27 +146,29 @@ class RouteTable:
         spec: RouteSpec,
         handler: Callable[[HttpRequest, dict[str, str]], HttpResponse],
     ) -> Route:
-        if any(r.name == spec.name for r in self._routes):
+        if spec.name in self._routes:
             raise UsageError(f"a route named {spec.name!r} is already registered")
         segments = tuple(spec.pattern.strip("/").split("/"))
         new = Route(spec, face_name, handler, segments)
-        self._routes.append(new)
-        self._index.setdefault((len(segments), segments[0]), []).append(new)
+        self._routes[spec.name] = new
+        bucket = self._index.setdefault((len(segments), segments[0]), [])
+        # routes pinned to query values (EnOS's ?action=) are tried before the unpinned ones
+        # of the same path, which then only see what no pin matched
+        bucket.append(new)
+        bucket.sort(key=lambda r: not r.spec.query)
         return new
 
     def __iter__(self) -> Iterator[Route]:
-        return iter(self._routes)
+        return iter(self._routes.values())
 
     def __len__(self) -> int:
         return len(self._routes)
 
     def get(self, name: str) -> Route:
-        for candidate in self._routes:
-            if candidate.name == name:
-                return candidate
-        raise UsageError(
-            f"no route named {name!r}; routes: {', '.join(r.name for r in self._routes)}"
-        )
+        found = self._routes.get(name)
+        if found is None:
+            raise UsageError(f"no route named {name!r}; routes: {', '.join(self._routes)}")
+        return found
 
     def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
         """The route that serves ``request`` and its path parameters, or ``None``."""
@@ -164,22 +179,22 @@ class RouteTable:
         if not candidates:
             return None
         for candidate in candidates:
-            if request.method not in candidate.spec.methods:
+            spec = candidate.spec
+            if request.method not in spec.methods:
                 continue
-            params = candidate.match_path(parts)
-            if params is None:
-                continue
-            if candidate.spec.query:
+            if spec.query:
                 query = request.query
-                if any(query.get(k) != v for k, v in candidate.spec.query):
+                if any(query.get(k) != v for k, v in spec.query):
                     continue
-            return candidate, params
+            params = candidate.match_path(parts)
+            if params is not None:
+                return candidate, params
         return None
 
     def explain_miss(self, request: HttpRequest) -> str:
         """Why nothing matched ``request``: the nearest routes and every route that exists."""
         wanted = f"{request.method} {request.path}"
-        described = [r.describe() for r in self._routes]
+        described = [r.describe() for r in self._routes.values()]
         near = difflib.get_close_matches(wanted, described, n=3, cutoff=0.5)
         lines = [f"fakeiot has no route for {request.method} {request.target}."]
         if near:
@@ -190,7 +205,7 @@ class RouteTable:
     def markdown(self) -> str:
         """A table of every route, for ``docs/endpoints.md``."""
         rows = ["| face | method | path | name | summary |", "|---|---|---|---|---|"]
-        for r in sorted(self._routes, key=lambda r: (r.face, r.pattern, r.spec.query)):
+        for r in sorted(self._routes.values(), key=lambda r: (r.face, r.pattern, r.spec.query)):
             query = "".join(f"?{k}={v}" for k, v in r.spec.query)
             versions = ", ".join(sorted(r.spec.versions)) if r.spec.versions else "any"
             path = f"`{r.pattern}{query}`" + (f" ({versions})" if "{version}" in r.pattern else "")

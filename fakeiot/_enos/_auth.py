@@ -1,0 +1,151 @@
+"""The two authentication schemes of EnOS's API gateway (spec §6), as pure functions.
+
+- The documented access-token scheme: ``apim-signature`` = SHA-256 over the access token, the
+  sorted query, the raw body, ``apim-timestamp`` and the app secret (spec §6.3, with the
+  docs' test vector in the tests).
+- The ``apim-accesstoken`` header of ``enos-poseidon``: RSA-OAEP (SHA-1) over
+  ``pin$appKey$appSecret$tok1$tok2`` (spec §6.1). The platform decrypts it with its own key
+  pair, whose public half a test installs as ``poseidon.poseidon.pubkey``.
+
+``cryptography`` is imported only when a Poseidon token is first decrypted (or the key is
+asked for), so ``import fakeiot`` stays fast and the package stays an optional extra.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from .._errors import UsageError
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_CACHE_LIMIT = 1024
+
+
+def sign(
+    access_token: str, query: Mapping[str, str], body: bytes, timestamp: str, app_secret: str
+) -> str:
+    """The ``apim-signature`` of a request (spec §6.3): lower-case SHA-256 hex of
+    ``accessToken + concat(k + v for k, v in sorted(query)) + body + timestamp + appSecret``."""
+    params = "".join(k + v for k, v in sorted(query.items()))
+    data = (access_token + params).encode("utf-8", "surrogatepass") + body
+    data += (timestamp + app_secret).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
+
+
+def token_encryption(app_key: str, timestamp: str, app_secret: str) -> str:
+    """The ``encryption`` field of a token request: ``sha256_hex(appKey + timestamp + secret)``."""
+    return hashlib.sha256((app_key + timestamp + app_secret).encode()).hexdigest()
+
+
+def poseidon_pin(app_key: str, app_secret: str) -> str | None:
+    """The 6-digit pin ``enos-poseidon`` derives from the second dash-separated group of key
+    and secret (spec §6.1); ``None`` when the keys are not UUID-like."""
+    try:
+        joined = app_key.split("-")[1] + app_secret.split("-")[1]
+        return str(int(joined, 16)).zfill(9)[:6]
+    except (IndexError, ValueError):
+        return None
+
+
+class PoseidonToken:
+    """The five fields of a decrypted ``apim-accesstoken``."""
+
+    __slots__ = ("access", "app_key", "app_secret", "pin", "refresh")
+
+    def __init__(self, pin: str, app_key: str, app_secret: str, access: str, refresh: str) -> None:
+        self.pin = pin
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.access = access
+        self.refresh = refresh
+
+    def well_formed(self) -> bool:
+        """The pin matches the keys and the short-lived token is an HMAC-SHA256 hex digest."""
+        return poseidon_pin(self.app_key, self.app_secret) == self.pin and bool(
+            _HEX64.fullmatch(self.access)
+        )
+
+
+class KeyPair:
+    """The platform's RSA-2048 key pair for Poseidon tokens, made on first use.
+
+    Generating an RSA key costs about 100 ms, so one pair is made per process and shared by
+    every platform (it is immutable); decryptions are cached per token, so a client that
+    resends one header pays for RSA once.
+    """
+
+    _shared: Any = None
+    _shared_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._cache: dict[str, PoseidonToken | None] = {}
+
+    @classmethod
+    def _private_key(cls) -> Any:
+        if cls._shared is None:
+            with cls._shared_lock:
+                if cls._shared is None:
+                    try:
+                        from cryptography.hazmat.primitives.asymmetric import rsa
+                    except ImportError:  # pragma: no cover - depends on the environment
+                        raise UsageError(
+                            "decrypting enos-poseidon tokens needs the cryptography package: "
+                            "pip install 'fakeiot[enos]'"
+                        ) from None
+                    cls._shared = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls._shared
+
+    def public_key_b64(self) -> bytes:
+        """The public key as base64 DER (SubjectPublicKeyInfo), as ``poseidon.pubkey`` holds."""
+        from cryptography.hazmat.primitives import serialization
+
+        der = (
+            self._private_key()
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        return base64.b64encode(der)
+
+    def decrypt(self, header: str) -> PoseidonToken | None:
+        """The token's fields, or ``None`` if it is not a token encrypted with this key."""
+        cache = self._cache
+        if header in cache:
+            return cache[header]
+        token = self._decrypt(header)
+        if len(cache) >= _CACHE_LIMIT:
+            del cache[next(iter(cache))]
+        cache[header] = token
+        return token
+
+    def _decrypt(self, header: str) -> PoseidonToken | None:
+        try:
+            ciphertext = base64.b64decode(header.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if len(ciphertext) != 256:
+            return None
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        try:
+            plain = self._private_key().decrypt(
+                ciphertext,
+                padding.OAEP(
+                    mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None
+                ),
+            )
+            text = plain.decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        parts = text.split("$")
+        if len(parts) != 5:
+            return None
+        return PoseidonToken(*parts)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import hmac
-import json
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import _openapi, _persist
@@ -19,7 +18,7 @@ from ._clock import ManualClock
 from ._errors import ApiError, ConnectRefused, NotFoundError, UsageError
 from ._face import Face
 from ._hooks import hookimpl
-from ._http import HttpRequest, HttpResponse
+from ._http import HttpRequest, HttpResponse, is_encodable, loads_strict
 from ._routes import Route, route
 
 if TYPE_CHECKING:
@@ -85,7 +84,7 @@ class Control(Face):
         if not request.body.strip():
             return {}
         try:
-            body = json.loads(request.body)
+            body = loads_strict(request.body)
         except (ValueError, RecursionError):
             raise ApiError(E.BAD_REQUEST, "the body is not JSON") from None
         if not isinstance(body, dict):
@@ -99,7 +98,7 @@ class Control(Face):
             if required:
                 raise ApiError(E.BAD_REQUEST, f"{key} is required")
             return None
-        if not isinstance(value, str) or not value or len(value) > 256:
+        if not isinstance(value, str) or not value or len(value) > 256 or not is_encodable(value):
             raise ApiError(E.BAD_REQUEST, f"{key} must be a string of 1 to 256 characters")
         return value
 
@@ -347,7 +346,7 @@ class Control(Face):
             [
                 {
                     "route": f.route,
-                    "error": f.error.name,
+                    "fault": f.kind,
                     "skip": f.skip,
                     "times": f.times,
                     "fired": f.fired,
@@ -375,7 +374,7 @@ class Control(Face):
             )
         except UsageError as exc:
             raise ApiError(E.BAD_REQUEST, str(exc)) from None
-        return self._ok("control.add_fault", {"route": fault.route, "error": fault.error.name}, 201)
+        return self._ok("control.add_fault", {"route": fault.route, "fault": fault.kind}, 201)
 
     @route("DELETE", f"{API}/faults", name="control.clear_faults")
     def clear_faults(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:

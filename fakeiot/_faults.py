@@ -1,16 +1,29 @@
-"""Scoped, deterministic fault injection: answer chosen calls with a vendor error.
+"""Scoped, deterministic fault injection, for testing a client's retry and timeout logic.
 
-Faults are a pluggy plugin of the platform (``fakeiot_request``), registered only once a fault
-exists, so a platform without faults pays nothing for them.
+A fault picks calls (a route name, a predicate, ``skip`` calls that pass first, ``times`` calls
+that fail) and does one of:
+
+- ``error=``: answer with a vendor error from the face's table (``"100001"``, ``OcError.X``);
+- ``drop=True``: the connection drops without an answer (requests raises ``ConnectionError``,
+  httpx ``RemoteProtocolError``, the server closes the socket);
+- ``timeout=True``: no answer comes (requests raises ``ReadTimeout``, httpx ``ReadTimeout``);
+- ``latency=seconds``: the answer takes that long in virtual time: a :class:`ManualClock`
+  moves forward, and a client whose read timeout is shorter gets a timeout.
+
+``drop`` and ``timeout`` act before the platform handles the call unless ``after=True``: then
+the call *is* processed and only its answer is lost, the case that makes retries unsafe.
+Faults are a pluggy plugin of the platform (``fakeiot_request``), registered with the first
+fault, so a platform without faults pays nothing for them.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, final
 
+from ._clock import ManualClock
 from ._errors import ApiError, UsageError
 from ._hooks import hookimpl
 from ._http import HttpRequest, HttpResponse
@@ -28,7 +41,12 @@ class Fault:
         self,
         faults: Faults,
         route: str | None,
-        error: enum.Enum,
+        *,
+        error: enum.Enum | None,
+        drop: bool,
+        timeout: bool,
+        latency: float,
+        after: bool,
         skip: int,
         times: int | None,
         when: Callable[[HttpRequest], bool] | None,
@@ -36,11 +54,28 @@ class Fault:
         self._faults = faults
         self.route = route
         self.error = error
+        self.drop = drop
+        self.timeout = timeout
+        self.latency = latency
+        self.after = after
         self.skip = skip
         self.times = times
         self.when = when
         self.seen = 0
         self.fired = 0
+
+    @property
+    def kind(self) -> str:
+        if self.error is not None:
+            return f"error {self.error.name}"
+        if self.drop:
+            return "drop"
+        return "timeout" if self.timeout else f"latency {self.latency}s"
+
+    @property
+    def acts_after(self) -> bool:
+        """Whether the fault acts on the answer, once the platform has handled the call."""
+        return self.error is None and (self.after or bool(self.latency))
 
     def applies(self, request: HttpRequest, route: Route | None) -> bool:
         if route is None or (self.route is not None and route.name != self.route):
@@ -71,12 +106,12 @@ class Fault:
 
     def __repr__(self) -> str:
         where = self.route or "any route"
-        return f"<Fault {self.error.name} on {where}, skip={self.skip}, times={self.times}>"
+        return f"<Fault {self.kind} on {where}, skip={self.skip}, times={self.times}>"
 
 
 @final
 class Faults:
-    """``platform.faults``: inject vendor errors into chosen calls."""
+    """``platform.faults``: inject errors, dropped connections, timeouts and latency."""
 
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
@@ -87,23 +122,43 @@ class Faults:
         self,
         route: str | None = None,
         *,
-        error: enum.Enum | str,
+        error: enum.Enum | str | None = None,
+        drop: bool = False,
+        timeout: bool = False,
+        latency: float = 0.0,
+        after: bool = False,
         skip: int = 0,
         times: int | None = 1,
         when: Callable[[HttpRequest], bool] | None = None,
     ) -> Fault:
-        """Answer matching calls to ``route`` (a route name; ``None`` for any) with ``error``.
+        """Make matching calls to ``route`` (a route name; ``None`` for any) fail.
 
-        ``error`` is a member of a face's error table or its vendor code (``"100001"``).
-        The first ``skip`` matching calls pass; then ``times`` calls fail (``None``: all).
+        Give exactly one of ``error``, ``drop``, ``timeout`` or ``latency``. The first ``skip``
+        matching calls pass; then ``times`` calls fail (``None``: every one after).
         """
+        chosen = [error is not None, drop, timeout, bool(latency)]
+        if sum(chosen) != 1:
+            raise UsageError("give exactly one of error=, drop=True, timeout=True or latency=")
+        if latency and (latency < 0 or not isinstance(self._platform.clock, ManualClock)):
+            raise UsageError("latency= needs a ManualClock (virtual time) and seconds >= 0")
+        if skip < 0 or (times is not None and times < 0):
+            raise UsageError("skip and times must be >= 0")
+        face = None
         if route is not None:
-            found = self._platform.routes.get(route)
-            face = self._platform.face(found.face)
-        else:
-            face = None
-        member = self._resolve(error, face)
-        fault = Fault(self, route, member, skip, times, when)
+            face = self._platform.face(self._platform.routes.get(route).face)
+        member = self._resolve(error, face) if error is not None else None
+        fault = Fault(
+            self,
+            route,
+            error=member,
+            drop=drop,
+            timeout=timeout,
+            latency=latency,
+            after=after,
+            skip=skip,
+            times=times,
+            when=when,
+        )
         with self._platform.lock:
             self._active.append(fault)
             if not self._registered:
@@ -120,7 +175,7 @@ class Faults:
         with self._platform.lock:
             self._active.clear()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Fault]:
         return iter(list(self._active))
 
     def __len__(self) -> int:
@@ -145,9 +200,31 @@ class Faults:
     def fakeiot_request(
         self, platform: Platform, request: HttpRequest, route: Route | None
     ) -> HttpResponse | None:
+        """Faults that act before the call is handled: errors, drops, timeouts."""
         for fault in self._active:
-            if fault.applies(request, route):
-                assert route is not None
+            if fault.acts_after or not fault.applies(request, route):
+                continue
+            assert route is not None
+            if fault.error is not None:
                 face = platform.face(route.face)
                 return face.render_error(ApiError(fault.error, "injected fault"), route)
+            lost = HttpResponse(0, b"", {}, route.name)
+            lost.fault = "drop" if fault.drop else "timeout"
+            return lost
         return None
+
+    def after_handling(
+        self, request: HttpRequest, route: Route | None, response: HttpResponse
+    ) -> HttpResponse:
+        """Faults that act on the answer: latency, and answers lost after processing."""
+        for fault in self._active:
+            if not fault.acts_after or not fault.applies(request, route):
+                continue
+            if fault.latency:
+                clock = self._platform.clock
+                assert isinstance(clock, ManualClock)
+                clock.advance(fault.latency)
+                response.latency += fault.latency
+            else:
+                response.fault = "drop" if fault.drop else "timeout"
+        return response

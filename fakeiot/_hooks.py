@@ -6,6 +6,7 @@ Hooks are called with keyword arguments. A third-party face is a plugin found th
 
 from __future__ import annotations
 
+import types
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -20,6 +21,46 @@ PROJECT = "fakeiot"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, looking only at ``fakeiot_*`` names when a plugin registers.
+
+    pluggy inspects every attribute of a plugin statically; skipping the rest (as pytest's own
+    manager does for ``pytest_*``) keeps a new platform cheap.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT)
+        #: hook names that have at least one implementation (kept current on (un)register)
+        self.implemented: frozenset[str] = frozenset()
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        registered = super().register(plugin, name)
+        self._refresh()
+        return registered
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        removed = super().unregister(plugin, name)
+        self._refresh()
+        return removed
+
+    def _refresh(self) -> None:
+        self.implemented = frozenset(
+            name for name, caller in vars(self.hook).items() if caller.get_hookimpls()
+        )
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        if not name.startswith("fakeiot_"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+    def parse_hookspec_opts(
+        self, module_or_class: types.ModuleType | type, name: str
+    ) -> pluggy.HookspecOpts | None:
+        if not name.startswith("fakeiot_"):
+            return None
+        return super().parse_hookspec_opts(module_or_class, name)
 
 
 @hookspec

@@ -10,6 +10,31 @@ from urllib.parse import unquote_plus
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_strict(body: bytes) -> Any:
+    """Parse JSON the way a strict server does: UTF-8 only, no ``NaN``/``Infinity``.
+
+    Lone surrogates (``"\\ud800"``) still parse; :func:`is_encodable` tells them apart.
+    Raises ``ValueError`` (or ``RecursionError`` for absurd nesting).
+    """
+    return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+
+
+def is_encodable(text: str) -> bool:
+    """Whether ``text`` can go back on the wire as UTF-8 (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_query(query: str) -> dict[str, str]:
@@ -107,7 +132,7 @@ class HttpRequest:
 class HttpResponse:
     """An HTTP response from the platform. ``route`` names the route that answered, if any."""
 
-    __slots__ = ("body", "headers", "route", "status")
+    __slots__ = ("body", "fault", "headers", "latency", "route", "status")
 
     def __init__(
         self,
@@ -120,6 +145,10 @@ class HttpResponse:
         self.body = body
         self.headers = headers if headers is not None else {}
         self.route = route
+        #: an injected transport fault the transport must act out: "drop" or "timeout"
+        self.fault: str | None = None
+        #: injected latency in seconds of virtual time (a client timeout below it times out)
+        self.latency = 0.0
 
     @classmethod
     def json(cls, status: int, payload: Any, route: str | None = None) -> HttpResponse:
@@ -128,10 +157,7 @@ class HttpResponse:
 
     @property
     def reason(self) -> str:
-        try:
-            return HTTPStatus(self.status).phrase
-        except ValueError:
-            return ""
+        return _REASONS.get(self.status, "")
 
     def json_body(self) -> Any:
         """The body decoded as JSON (``None`` for an empty body)."""

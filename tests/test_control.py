@@ -140,7 +140,7 @@ def test_faults_can_be_added_listed_and_cleared(manual: fakeiot.Platform) -> Non
     failed = OcClient(manual).register(IMEI)
     control(manual, "DELETE", "faults")
     assert added.status == 201
-    assert listed[0]["error"] == "INTERNAL_SERVER_ERROR"
+    assert listed[0]["fault"] == "error INTERNAL_SERVER_ERROR"
     assert failed.status == 500
     assert len(manual.faults) == 0
 

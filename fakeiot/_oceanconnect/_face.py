@@ -1045,6 +1045,10 @@ class OceanConnect(Face):
         the data shows in queries, and ``deviceDataChanged`` is pushed."""
         if not isinstance(data, dict):
             raise UsageError(f"data must be a dict of property values, got {type(data).__name__}")
+        try:
+            HttpResponse.json(200, data)
+        except (TypeError, ValueError, UnicodeEncodeError) as exc:
+            raise UsageError(f"data must be JSON-encodable text and numbers: {exc}") from None
         platform = self.platform
         with platform.operation():
             now = platform.clock.now()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._http import is_encodable
 from .._records import Event
 from ._model import DEVICE_INFO_KEYS, Device, wire_time
 
@@ -56,6 +57,8 @@ def callback_url_problem(url: object) -> str | None:
         return "callbackUrl must be a non-empty string"
     if len(url) > 1024:
         return "callbackUrl is longer than 1024 characters"
+    if not is_encodable(url):
+        return "callbackUrl holds a lone surrogate"
     try:
         parts = urlsplit(url)
         port = parts.port

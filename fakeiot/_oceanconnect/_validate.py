@@ -6,12 +6,12 @@ Huawei's Python SDK sends every DTO attribute with ``null`` for the unset ones.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 from typing import Any
 
 from .._errors import ApiError
+from .._http import is_encodable, loads_strict
 from ._errors import OcError
 
 MAX_INT = 2_147_483_647
@@ -25,7 +25,7 @@ def json_object(body: bytes, error: OcError, *, empty_ok: bool = False) -> dict[
             return {}
         raise ApiError(error, "the request body is empty")
     try:
-        payload = json.loads(body)
+        payload = loads_strict(body)
     except (ValueError, RecursionError) as exc:
         raise ApiError(error, f"the body is not JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -43,6 +43,8 @@ def opt_str(
         raise ApiError(error, f"{key} must be a string, got {type(value).__name__}")
     if not min_len <= len(value) <= max_len:
         raise ApiError(error, f"{key} must be {min_len} to {max_len} characters, got {len(value)}")
+    if not is_encodable(value):
+        raise ApiError(error, f"{key} holds a lone surrogate, which is not text")
     return value
 
 

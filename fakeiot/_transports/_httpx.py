@@ -26,6 +26,13 @@ def _to_platform(request: httpx.Request, body: bytes) -> HttpRequest:
 
 
 def _to_httpx(answer: HttpResponse, request: httpx.Request) -> httpx.Response:
+    if answer.fault == "drop":
+        raise httpx.RemoteProtocolError(
+            "fakeiot: injected fault, the server disconnected without a response", request=request
+        )
+    read = request.extensions.get("timeout", {}).get("read")
+    if answer.fault == "timeout" or (answer.latency and read is not None and answer.latency > read):
+        raise httpx.ReadTimeout("fakeiot: injected fault, no answer in time", request=request)
     return httpx.Response(
         answer.status, headers=answer.headers, content=answer.body, request=request
     )

@@ -19,6 +19,8 @@ from .._platform import Platform
 
 def to_platform_request(prepared: requests.PreparedRequest) -> HttpRequest:
     url = prepared.url or "/"
+    headers = prepared.headers
+    pairs = headers.lower_items() if isinstance(headers, CaseInsensitiveDict) else headers.items()
     body = prepared.body
     if body is None:
         data = b""
@@ -28,7 +30,27 @@ def to_platform_request(prepared: requests.PreparedRequest) -> HttpRequest:
         data = body.encode("utf-8")
     else:  # a file-like or generator body
         data = b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
-    return HttpRequest.from_url(prepared.method or "GET", url, headers=prepared.headers, body=data)
+    return HttpRequest.from_url(prepared.method or "GET", url, headers=pairs, body=data)
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    """The read timeout out of whatever ``requests`` passed (number, tuple, urllib3 Timeout)."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1] if len(timeout) > 1 else timeout[0]
+    read = getattr(timeout, "read_timeout", timeout)
+    return float(read) if isinstance(read, int | float) else None
+
+
+def act_out(answer: HttpResponse, request: requests.PreparedRequest, timeout: Any) -> None:
+    """Raise what ``requests`` raises for an injected dropped connection or timeout."""
+    if answer.fault == "drop":
+        raise requests.ConnectionError(
+            ConnectionResetError("fakeiot: injected fault, the connection dropped"),
+            request=request,
+        )
+    read = _read_timeout(timeout)
+    if answer.fault == "timeout" or (answer.latency and read is not None and answer.latency > read):
+        raise requests.ReadTimeout("fakeiot: injected fault, no answer in time", request=request)
 
 
 def to_requests_response(
@@ -60,9 +82,12 @@ class Adapter(BaseAdapter):
         self.platform = platform
 
     def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, **kwargs: Any
+        self, request: requests.PreparedRequest, timeout: Any = None, **kwargs: Any
     ) -> requests.Response:
-        return to_requests_response(self.platform.handle(to_platform_request(request)), request)
+        answer = self.platform.handle(to_platform_request(request))
+        if answer.fault is not None or answer.latency:
+            act_out(answer, request, timeout)
+        return to_requests_response(answer, request)
 
     def close(self) -> None:
         """Nothing to release: there is no connection."""
@@ -106,17 +131,22 @@ def mock(platform: Platform, *, passthrough: Iterable[str] = ()) -> Iterator[Pla
     def send(
         adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        parts = urlsplit(request.url or "")
-        if hosts and (parts.hostname in hosts or parts.netloc in hosts):
-            return network(adapter, request, *args, **kwargs)
+        if hosts:
+            parts = urlsplit(request.url or "")
+            if parts.hostname in hosts or parts.netloc in hosts:
+                return network(adapter, request, *args, **kwargs)
         platform_request = to_platform_request(request)
-        if platform.routes.match(platform_request) is None:
+        matched = platform.routes.match(platform_request)
+        if matched is None:
             if not pristine:
                 return previous(adapter, request, *args, **kwargs)
             raise requests.ConnectionError(
                 platform.routes.explain_miss(platform_request), request=request
             )
-        return to_requests_response(platform.handle(platform_request), request)
+        answer = platform.dispatch(platform_request, matched)
+        if answer.fault is not None or answer.latency:
+            act_out(answer, request, kwargs.get("timeout", args[1] if len(args) > 1 else None))
+        return to_requests_response(answer, request)
 
     with _patch_lock:
         HTTPAdapter.send = send  # type: ignore[method-assign,assignment]

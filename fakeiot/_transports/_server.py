@@ -69,6 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
             owner.save_state()  # on disk before the response leaves
         if owner.log is not None:
             owner.log(request, response)
+        if response.fault is not None:  # an injected drop or timeout: hang up, say nothing
+            self.close_connection = True
+            return
         self._write(response)
 
     def _write(self, response: HttpResponse) -> None:

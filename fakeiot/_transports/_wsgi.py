@@ -50,6 +50,8 @@ def wsgi_app(platform: Platform) -> WsgiApp:
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         response = platform.handle(request_from_environ(environ))
+        if response.fault is not None:  # an injected drop or timeout: abort the connection
+            raise ConnectionAbortedError(f"fakeiot: injected fault ({response.fault})")
         headers = list(response.headers.items())
         headers.append(("Content-Length", str(len(response.body))))
         start_response(status_line(response), headers)

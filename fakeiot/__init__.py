@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from . import _hooks as hookspecs
 from ._clock import Clock, ManualClock, SystemClock
 from ._errors import (
     ApiError,
@@ -66,6 +67,7 @@ __all__ = [
     "UsageError",
     "hookimpl",
     "hookspec",
+    "hookspecs",
     "mock",
     "route",
     "wsgi_app",

@@ -19,6 +19,7 @@ fault, so a platform without faults pays nothing for them.
 from __future__ import annotations
 
 import enum
+import random
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, final
@@ -49,6 +50,7 @@ class Fault:
         after: bool,
         skip: int,
         times: int | None,
+        probability: float,
         when: Callable[[HttpRequest], bool] | None,
     ) -> None:
         self._faults = faults
@@ -60,6 +62,7 @@ class Fault:
         self.after = after
         self.skip = skip
         self.times = times
+        self.probability = probability
         self.when = when
         self.seen = 0
         self.fired = 0
@@ -86,6 +89,8 @@ class Fault:
         if self.seen <= self.skip:
             return False
         if self.times is not None and self.fired >= self.times:
+            return False
+        if self.probability < 1 and self._faults.draw() >= self.probability:
             return False
         self.fired += 1
         return True
@@ -117,6 +122,12 @@ class Faults:
         self._platform = platform
         self._active: list[Fault] = []
         self._registered = False
+        # its own generator, seeded from the platform's seed: drawing never shifts the ids
+        self._rng = random.Random(f"faults-{platform.ids.seed}")
+
+    def draw(self) -> float:
+        """The next number in [0, 1) for probabilistic faults (deterministic per seed)."""
+        return self._rng.random()
 
     def inject(
         self,
@@ -129,6 +140,7 @@ class Faults:
         after: bool = False,
         skip: int = 0,
         times: int | None = 1,
+        probability: float = 1.0,
         when: Callable[[HttpRequest], bool] | None = None,
     ) -> Fault:
         """Make matching calls to ``route`` (a route name; ``None`` for any) fail.
@@ -143,6 +155,8 @@ class Faults:
             raise UsageError("latency= needs a ManualClock (virtual time) and seconds >= 0")
         if skip < 0 or (times is not None and times < 0):
             raise UsageError("skip and times must be >= 0")
+        if not 0 < probability <= 1:
+            raise UsageError(f"probability must be in (0, 1], got {probability!r}")
         face = None
         if route is not None:
             face = self._platform.face(self._platform.routes.get(route).face)
@@ -157,6 +171,7 @@ class Faults:
             after=after,
             skip=skip,
             times=times,
+            probability=probability,
             when=when,
         )
         with self._platform.lock:
@@ -207,9 +222,12 @@ class Faults:
             assert route is not None
             if fault.error is not None:
                 face = platform.face(route.face)
-                return face.render_error(ApiError(fault.error, "injected fault"), route)
+                answer = face.render_error(ApiError(fault.error, "injected fault"), route)
+                answer.injected = fault.kind
+                return answer
             lost = HttpResponse(0, b"", {}, route.name)
             lost.fault = "drop" if fault.drop else "timeout"
+            lost.injected = fault.kind
             return lost
         return None
 
@@ -227,4 +245,5 @@ class Faults:
                 response.latency += fault.latency
             else:
                 response.fault = "drop" if fault.drop else "timeout"
+            response.injected = f"{fault.kind} after handling" if fault.after else fault.kind
         return response

@@ -89,5 +89,10 @@ def fakeiot_request(
 
 
 @hookspec
+def fakeiot_response(platform: Platform, request: HttpRequest, response: HttpResponse) -> None:
+    """Called with every response before it is recorded and returned (it may be changed)."""
+
+
+@hookspec
 def fakeiot_event(platform: Platform, event: Event) -> None:
     """Called after every domain event (device lifecycle transitions and changes)."""

@@ -166,6 +166,8 @@ class Platform:
                     self._current_call = None
                 if self.faults._active:
                     response = self.faults.after_handling(request, route, response)
+        if self._hooked("fakeiot_response"):
+            self.hooks.hook.fakeiot_response(platform=self, request=request, response=response)
         self.calls.append(Call(index, now, request, response, route.name if route else None))
         if self._touched:
             touched, self._touched = self._touched, set()

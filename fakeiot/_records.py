@@ -53,9 +53,8 @@ class Call:
         """A one-line summary with no secret in full."""
         code = self.error_code
         suffix = f" {code}" if code else ""
-        if self.response.fault is not None:
-            outcome = {"drop": "connection dropped", "timeout": "timed out"}[self.response.fault]
-            suffix = f" ({outcome})"
+        if self.response.injected is not None:
+            suffix += f" (injected: {self.response.injected})"
         return (
             f"#{self.index} {self.request.method} {redact_target(self.request.target)}"
             f" -> {self.response.status}{suffix}"

@@ -59,6 +59,8 @@ class Settings:
     #: refreshing a device key also resets ``activated`` to false until the device binds again.
     oceanconnect_refresh_resets_activation: bool = False
 
+    #: accept only https callback URLs (the docs allow http too; some deployments do not).
+    oceanconnect_https_callbacks_only: bool = False
     #: a second subscription to the same notifyType: 409/100227, or replace the first.
     oceanconnect_duplicate_subscription: Literal["conflict", "overwrite"] = "conflict"
     #: push ``deviceDeleted`` when an unbound registration expires (undocumented either way).

@@ -98,4 +98,48 @@ def test_the_call_log_says_what_the_fault_did(manual: OcClient) -> None:
     manual.platform.faults.inject("oceanconnect.register_device", drop=True, after=True)
     with pytest.raises(requests.ConnectionError):
         _post(manual)
-    assert manual.platform.calls[-1].line().endswith("-> 200 (connection dropped)")
+    assert manual.platform.calls[-1].line().endswith("-> 200 (injected: drop after handling)")
+
+
+def test_injected_errors_are_marked_in_the_call_log(manual: OcClient) -> None:
+    manual.platform.faults.inject("oceanconnect.register_device", error="100001")
+    manual.register(IMEI)
+    line = manual.platform.calls[-1].line()
+    assert line.endswith("-> 500 100001 (injected: error INTERNAL_SERVER_ERROR)")
+
+
+def test_probability_is_drawn_from_the_seed_and_repeats() -> None:
+    def outcomes(seed: int) -> list[int]:
+        oc = OcClient(fakeiot.Platform(seed=seed, flow_control_limit=None))
+        oc.platform.faults.inject(
+            "oceanconnect.register_device", error="100001", times=None, probability=0.5
+        )
+        return [oc.register(f"node-{i}").status for i in range(40)]
+
+    first = outcomes(7)
+    assert first == outcomes(7)
+    assert 5 < first.count(500) < 35
+    assert first != outcomes(8)
+
+
+def test_probability_outside_zero_to_one_is_refused(manual: OcClient) -> None:
+    with pytest.raises(fakeiot.UsageError, match="probability"):
+        manual.platform.faults.inject(error="100001", probability=1.5)
+
+
+def test_a_plugin_sees_every_response_through_the_response_hook(manual: OcClient) -> None:
+    seen: list[tuple[str, int]] = []
+
+    class Watcher:
+        @fakeiot.hookimpl
+        def fakeiot_response(
+            self,
+            platform: fakeiot.Platform,
+            request: fakeiot.HttpRequest,
+            response: fakeiot.HttpResponse,
+        ) -> None:
+            seen.append((request.path, response.status))
+
+    manual.platform.hooks.register(Watcher())
+    manual.register(IMEI)
+    assert seen == [(REGISTER, 200)]

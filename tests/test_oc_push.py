@@ -407,3 +407,9 @@ def test_rebinding_after_a_refresh_pushes_bind_device(oc: OcClient, subscribed: 
     platform.oceanconnect.connect_device("urn:imei:" + IMEI)
     assert subscribed.types[before:] == ["deviceInfoChanged", "bindDevice", "deviceInfoChanged"]
     assert subscribed.received[before + 1]["deviceInfo"]["nodeId"] == "urn:imei:" + IMEI
+
+
+def test_https_only_setting_refuses_plain_http_callbacks() -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_https_callbacks_only=True))
+    assert error_of(subscribe(oc, "bindDevice", "http://1.2.3.4:80/cb"))[:2] == (400, "100222")
+    assert subscribe(oc, "bindDevice", "https://1.2.3.4:443/cb").status == 201

@@ -1148,7 +1148,9 @@ class OceanConnect(Face):
         if not isinstance(notify_type, str) or notify_type not in NOTIFY_TYPES:
             raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, f"unknown notifyType {notify_type!r}")
         url = body.get("callbackUrl")
-        problem = callback_url_problem(url)
+        problem = callback_url_problem(
+            url, https_only=self.platform.settings.oceanconnect_https_callbacks_only
+        )
         if problem is not None:
             raise ApiError(E.CALLBACK_URL_ILLEGAL, problem)
         channel = body.get("channel")
@@ -1278,7 +1280,9 @@ class OceanConnect(Face):
         if not isinstance(notify_type, str) or notify_type not in MANAGEMENT_NOTIFY_TYPES:
             raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, f"unknown notifyType {notify_type!r}")
         url = body.get("callbackurl", body.get("callbackUrl"))
-        problem = callback_url_problem(url)
+        problem = callback_url_problem(
+            url, https_only=self.platform.settings.oceanconnect_https_callbacks_only
+        )
         if problem is not None:
             raise ApiError(E.CALLBACK_URL_ILLEGAL, problem)
         subscriptions = self.state.subscriptions

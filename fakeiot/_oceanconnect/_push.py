@@ -51,7 +51,7 @@ MANAGEMENT_NOTIFY_TYPES = frozenset(
 PUSH_HEADERS = {"Content-Type": "application/json"}
 
 
-def callback_url_problem(url: object) -> str | None:
+def callback_url_problem(url: object, *, https_only: bool = False) -> str | None:
     """Why ``url`` is not a callback URL the platform accepts, or ``None`` if it is."""
     if not isinstance(url, str) or not url:
         return "callbackUrl must be a non-empty string"
@@ -68,6 +68,8 @@ def callback_url_problem(url: object) -> str | None:
         return "callbackUrl must be an http or https URL with a host"
     if port is None:
         return "callbackUrl must carry an explicit port, e.g. https://host:443/path"
+    if https_only and parts.scheme != "https":
+        return "callbackUrl must be https (oceanconnect_https_callbacks_only)"
     return None
 
 

@@ -171,7 +171,7 @@ class Control(Face):
         views = self.platform.oceanconnect.devices()
         return self._ok("control.oceanconnect_devices", [_view(v) for v in views])
 
-    @route("POST", f"{API}/oceanconnect/apps", name="control.oceanconnect_create_app")
+    @route("POST", f"{API}/oceanconnect/apps", name="control.oceanconnect_create_app", status=201)
     def oc_create_app(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Create an application (``appId``, ``secret``, ``name`` optional)."""
         self._guard(request)
@@ -244,7 +244,7 @@ class Control(Face):
         result = self._device_side(self._enos().logout_device, *args)
         return self._ok("control.enos_logout", _view(result))
 
-    @route("POST", f"{API}/enos/orgs", name="control.enos_create_org")
+    @route("POST", f"{API}/enos/orgs", name="control.enos_create_org", status=201)
     def enos_create_org(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Create an EnOS organisation; answers its id and access/secret keys."""
         self._guard(request)
@@ -355,7 +355,7 @@ class Control(Face):
             ],
         )
 
-    @route("POST", f"{API}/faults", name="control.add_fault")
+    @route("POST", f"{API}/faults", name="control.add_fault", status=201)
     def add_fault(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Inject a vendor error: ``{"route", "error", "skip"?, "times"?}``."""
         self._guard(request)
@@ -427,7 +427,7 @@ class Control(Face):
         """This server's OpenAPI document, generated from the route table."""
         return self._ok("control.openapi", _openapi.document(self.platform))
 
-    @route("GET", "/", name="control.dashboard")
+    @route("GET", "/", name="control.dashboard", media_type="text/html")
     def dashboard(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """The dashboard page."""
         from ._dashboard import PAGE

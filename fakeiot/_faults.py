@@ -83,6 +83,8 @@ class Fault:
     def applies(self, request: HttpRequest, route: Route | None) -> bool:
         if route is None or (self.route is not None and route.name != self.route):
             return False
+        if self.error is not None and self._faults.table_of(route) is not type(self.error):
+            return False  # a vendor error only ever comes from its own face's routes
         if self.when is not None and not self.when(request):
             return False
         self.seen += 1
@@ -124,6 +126,10 @@ class Faults:
         self._registered = False
         # its own generator, seeded from the platform's seed: drawing never shifts the ids
         self._rng = random.Random(f"faults-{platform.ids.seed}")
+
+    def table_of(self, route: Route) -> object:
+        """The error table of the face serving ``route``."""
+        return getattr(self._platform.face(route.face), "errors", None)
 
     def draw(self) -> float:
         """The next number in [0, 1) for probabilistic faults (deterministic per seed)."""

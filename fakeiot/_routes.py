@@ -32,6 +32,12 @@ class RouteSpec:
     query: tuple[tuple[str, str], ...]
     summary: str
     errors: tuple[str, ...]
+    #: the HTTP status of a successful answer (for the OpenAPI document only)
+    status: int = 200
+    #: the success body's media type; ``None``: the success answer has no body
+    media_type: str | None = "application/json"
+    #: the media type of the request body that POST/PUT/PATCH calls carry
+    request_media_type: str = "application/json"
 
 
 def route(
@@ -42,12 +48,17 @@ def route(
     versions: Iterable[str] | None = None,
     query: dict[str, str] | None = None,
     errors: Iterable[str] = (),
+    status: int = 200,
+    media_type: str | None = "application/json",
+    request_media_type: str = "application/json",
 ) -> Callable[[F], F]:
     """Mark a face method as the handler of ``methods`` on ``pattern``.
 
     ``pattern`` is a path whose ``{name}`` segments are captured; ``{version}`` only matches the
     ``versions`` given. ``query`` pins query parameters (EnOS routes on ``?action=``).
-    The method's docstring's first line becomes the route's summary.
+    The method's docstring's first line becomes the route's summary. ``status``,
+    ``media_type`` (``None``: no body) and ``request_media_type`` describe the success answer
+    and the request body for the OpenAPI document; they never affect matching.
     """
     method_tuple = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -61,6 +72,9 @@ def route(
             query=tuple(sorted((query or {}).items())),
             summary=doc.splitlines()[0] if doc else "",
             errors=tuple(errors),
+            status=status,
+            media_type=media_type,
+            request_media_type=request_media_type,
         )
         marks = list(getattr(func, _MARK, ()))
         marks.append(spec)

@@ -597,7 +597,13 @@ class OceanConnect(Face):
     # =========================================================================================
     # Authentication routes
     # =========================================================================================
-    @route("POST", f"{SEC}/login", name="oceanconnect.login", versions=SEC_VERSIONS)
+    @route(
+        "POST",
+        f"{SEC}/login",
+        name="oceanconnect.login",
+        versions=SEC_VERSIONS,
+        request_media_type="application/x-www-form-urlencoded",
+    )
     def login(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Log in with appId and secret (form body); returns an access and a refresh token."""
         form = {
@@ -663,7 +669,9 @@ class OceanConnect(Face):
             route_name,
         )
 
-    @route("POST", f"{SEC}/logout", name="oceanconnect.logout", versions=SEC_VERSIONS)
+    @route(
+        "POST", f"{SEC}/logout", name="oceanconnect.logout", versions=SEC_VERSIONS, media_type=None
+    )
     def logout(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Invalidate an access token (``{"accessToken": ...}``)."""
         body = v.json_object(request.body, E.INPUT_INVALID)
@@ -865,7 +873,12 @@ class OceanConnect(Face):
     # Device management routes
     # =========================================================================================
     @route(
-        "PUT", f"{DM}/devices/{{deviceId}}", name="oceanconnect.modify_device", versions=DM_VERSIONS
+        "PUT",
+        f"{DM}/devices/{{deviceId}}",
+        name="oceanconnect.modify_device",
+        versions=DM_VERSIONS,
+        status=204,
+        media_type=None,
     )
     def modify_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Change a device's information; answers 204 with no body."""
@@ -936,6 +949,8 @@ class OceanConnect(Face):
         f"{DM}/devices/{{deviceId}}",
         name="oceanconnect.delete_device",
         versions=DM_VERSIONS,
+        status=204,
+        media_type=None,
     )
     def delete_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Delete a device (``cascade`` defaults to true; devices here have no children)."""
@@ -1160,7 +1175,13 @@ class OceanConnect(Face):
             raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, "channel must be HTTP or MQTT")
         return notify_type, str(url), channel
 
-    @route("POST", f"{SUB}/subscriptions", name="oceanconnect.subscribe", versions=SUB_VERSIONS)
+    @route(
+        "POST",
+        f"{SUB}/subscriptions",
+        name="oceanconnect.subscribe",
+        versions=SUB_VERSIONS,
+        status=201,
+    )
     def subscribe(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Subscribe a callback URL to one notifyType; answers 201."""
         app = self._acting_for(self._authenticate(request), request)
@@ -1235,6 +1256,8 @@ class OceanConnect(Face):
         f"{SUB}/subscriptions/{{subscriptionId}}",
         name="oceanconnect.delete_subscription",
         versions=SUB_VERSIONS,
+        status=204,
+        media_type=None,
     )
     def delete_subscription(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Delete one subscription; answers 204."""
@@ -1248,6 +1271,8 @@ class OceanConnect(Face):
         f"{SUB}/subscriptions",
         name="oceanconnect.delete_subscriptions",
         versions=SUB_VERSIONS,
+        status=204,
+        media_type=None,
     )
     def delete_subscriptions(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Delete the application's subscriptions matching notifyType, callbackUrl, channel."""
@@ -1271,6 +1296,7 @@ class OceanConnect(Face):
         "/iodm/app/sub/{version}/subscribe",
         name="oceanconnect.subscribe_management",
         versions=("v1.1.0",),
+        media_type=None,
     )
     def subscribe_management(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Subscribe to device-management (upgrade) notifications; answers 200, no body."""

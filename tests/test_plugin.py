@@ -279,3 +279,109 @@ def test_coverage_summary_lists_exercised_transitions(pytester: pytest.Pytester)
             "transitions: 2/*; never: connect, disconnect*",
         ]
     )
+
+
+# -- under pytest-xdist -----------------------------------------------------------------------
+
+#: an inner test's helper: register a device on the test's platform through Platform.handle
+REGISTER_HELPER = """
+import json
+import os
+from pathlib import Path
+
+import fakeiot
+
+def register(platform, node_id):
+    app = platform.oceanconnect.create_app()
+    token = platform.handle(fakeiot.HttpRequest(
+        "POST", "/iocm/app/sec/v1.1.0/login",
+        body=f"appId={app.app_id}&secret={app.secret}".encode())).json_body()["accessToken"]
+    reply = platform.handle(fakeiot.HttpRequest(
+        "POST", "/iocm/app/reg/v1.1.0/deviceCredentials",
+        headers={"app_key": app.app_id, "Authorization": "Bearer " + token},
+        body=json.dumps({"nodeId": node_id}).encode()))
+    return reply.json_body()["deviceId"]
+
+def note_worker(name):
+    Path(__file__).with_name(f"{name}.worker").write_text(os.environ["PYTEST_XDIST_WORKER"])
+"""
+
+
+def test_fixtures_work_under_xdist(pytester: pytest.Pytester) -> None:
+    """Each worker has its own session server and gives each test its own fresh platform."""
+    pytester.makepyfile(
+        """
+        import urllib.parse
+        import urllib.request
+
+        import pytest
+        import requests
+
+        LOGIN = "/iocm/app/sec/v1.1.0/login"
+
+        @pytest.mark.parametrize("round", range(6))
+        def test_fixtures(fakeiot, fakeiot_platform, fakeiot_app, fakeiot_org, fakeiot_server,
+                          round):
+            assert fakeiot is fakeiot_platform is fakeiot_server.platform
+            assert fakeiot_platform.oceanconnect.apps() == [fakeiot_app]
+            assert fakeiot_platform.enos.orgs() == [fakeiot_org]
+            form = {"appId": fakeiot_app.app_id, "secret": fakeiot_app.secret}
+            mocked = requests.post("https://iot.example:8743" + LOGIN, data=form)
+            with urllib.request.urlopen(
+                fakeiot_server.url + LOGIN, data=urllib.parse.urlencode(form).encode()
+            ) as served:
+                assert (mocked.status_code, served.status) == (200, 200)
+            assert [c.route for c in fakeiot_platform.calls] == ["oceanconnect.login"] * 2
+        """
+    )
+    result = pytester.runpytest("-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*2 workers*"])
+
+
+def test_coverage_is_merged_from_every_xdist_worker(pytester: pytest.Pytester) -> None:
+    """One file per worker (``--dist loadfile``): one test disconnects a device, the other
+    deletes one; the controller's summary counts both."""
+    pytester.makepyfile(helper=REGISTER_HELPER)
+    pytester.makepyfile(
+        test_disconnect="""
+        from helper import note_worker, register
+
+        def test_disconnect(fakeiot_platform):
+            note_worker("disconnect")
+            device_id = register(fakeiot_platform, "n1")
+            fakeiot_platform.oceanconnect.connect_device("n1")
+            fakeiot_platform.oceanconnect.disconnect_device(device_id)
+        """,
+        test_delete="""
+        import fakeiot
+        from helper import note_worker, register
+
+        def test_delete(fakeiot_platform):
+            note_worker("delete")
+            device_id = register(fakeiot_platform, "n2")
+            app = fakeiot_platform.oceanconnect.apps()[0]
+            login = fakeiot_platform.handle(fakeiot.HttpRequest(
+                "POST", "/iocm/app/sec/v1.1.0/login",
+                body=f"appId={app.app_id}&secret={app.secret}".encode())).json_body()
+            deleted = fakeiot_platform.handle(fakeiot.HttpRequest(
+                "DELETE", f"/iocm/app/dm/v1.4.0/devices/{device_id}",
+                headers={"app_key": app.app_id,
+                         "Authorization": "Bearer " + login["accessToken"]}))
+            assert deleted.status == 204
+        """,
+    )
+    result = pytester.runpytest(
+        "-n", "2", "-p", "xdist", "--dist", "loadfile", "--fakeiot-coverage"
+    )
+    result.assert_outcomes(passed=2)
+    workers = {(pytester.path / f"{name}.worker").read_text() for name in ("disconnect", "delete")}
+    assert workers == {"gw0", "gw1"}
+    result.stdout.fnmatch_lines(
+        [
+            "*fakeiot lifecycle coverage*",
+            "states: 4/6 exercised; never: abnormal, disabled",
+            "transitions: 4/*; never: connect, age_abnormal, age_offline, rekey, *",
+        ]
+    )
+    assert result.stdout.str().count("fakeiot lifecycle coverage") == 1

@@ -159,7 +159,9 @@ def served() -> Iterator[Served]:
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
         assert process.stdout is not None
-        banner = [process.stdout.readline(), process.stdout.readline()]
+        banner = [process.stdout.readline()]
+        while banner[-1] and not banner[-1].startswith("dashboard:"):
+            banner.append(process.stdout.readline())  # the banner ends with the dashboard's URL
         found = re.fullmatch(r"fakeiot serving on (http://127\.0\.0\.1:\d+)\n", banner[0])
         try:
             assert found is not None, banner

@@ -1,0 +1,741 @@
+"""A differential state machine: one random history, seven transports, identical answers.
+
+Seven platforms are built with the same seed and a manual clock, one per transport:
+``Platform.handle``, ``fakeiot.Adapter`` on a Session, ``fakeiot.mock`` with module-level
+``requests``, the live ``fakeiot.Server`` over HTTP and over HTTPS (``tls=True``),
+``HttpxTransport`` and ``wsgi_app`` under ``httpx.WSGITransport``. Each rule sends one
+request (valid or not) through all of them, or applies one device-side move or clock advance
+to every platform; after each step every transport must have given the same status,
+Content-Type and body bytes, and the platforms' states must be equal (fakeredis' real-vs-fake
+machine, with seven "reals").
+
+The requests stay within what every client library can carry unchanged: ASCII header values,
+unreserved characters in path segments (WSGI decodes ``PATH_INFO``), no HEAD (a server sends
+no body to it), and query strings built with percent-encoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote, urlencode
+
+import httpx
+import pytest
+import requests
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+import fakeiot
+from fakeiot import strategies
+from fakeiot._http import is_encodable
+from tests import enos
+from tests.oc import CREDENTIALS, DEVICE, DEVICES, LOGIN, REFRESH, REGISTER
+from tests.strategies_oc import garbage_bodies
+from tests.test_transports import Answer, Send, httpx_sender, requests_sender
+
+BASE = "https://iot.example:8743"
+SUBSCRIPTIONS = "/iocm/app/sub/v1.2.0/subscriptions"
+JSON = "application/json"
+#: ids that name no device, made of characters every transport carries as they are
+NO_SUCH_IDS = ("nope", "0", "00000000-0000-0000-0000-000000000000", "DEVICE_1", "x" * 70)
+METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+#: (method, path) of the OceanConnect routes the garbage rule aims at
+OC_ROUTES = (
+    ("POST", LOGIN),
+    ("POST", REFRESH),
+    ("POST", REGISTER),
+    ("GET", DEVICE),
+    ("PUT", DEVICE),
+    ("DELETE", DEVICE),
+    ("GET", CREDENTIALS),
+    ("PUT", CREDENTIALS),
+    ("GET", DEVICES),
+    ("POST", SUBSCRIPTIONS),
+    ("GET", SUBSCRIPTIONS),
+)
+NOTIFY_TYPES = ("deviceAdded", "deviceInfoChanged", "deviceDeleted", "bindDevice", "nope")
+#: mostly short steps: long ones expire tokens, registrations and the flow-control window
+SECONDS = (0.001, 1, 1, 30, 30, 61, 61, 601, 3601, 7201, 86401)
+#: a device-side move's outcome on one platform: its result, or the exception it raised
+Outcome = tuple[str, str]
+Move = Callable[[fakeiot.Platform], object]
+
+#: ``strategies_oc.garbage_bodies`` behind a short repr: its elements hold 100 kB bodies, and
+#: Hypothesis formats a rule's repr each time it redraws a rule the run has switched off
+garbage = st.deferred(lambda: garbage_bodies)
+ascii_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+#: printable ASCII with no leading or trailing space (clients strip or refuse those in headers)
+header_values = ascii_text.map(str.strip)
+query_values = st.one_of(
+    st.text(max_size=30).filter(is_encodable), st.sampled_from(("", "%", "+", "a&b", "=x"))
+)
+
+
+#: one bad value of each EnOS field a rule may spoil (one field at a time, or none)
+INVALID: dict[str, st.SearchStrategy[Any]] = {
+    "productName": strategies.invalid_i18n_names(),
+    "productTags": strategies.invalid_tags(),
+    "deviceName": strategies.invalid_i18n_names(),
+    "timezone": strategies.invalid_timezones(),
+    "deviceTags": strategies.invalid_tags(),
+    "deviceKey": strategies.invalid_device_keys(),
+    "newDeviceKey": strategies.invalid_device_keys(),
+}
+
+
+def spoil(*fields: str) -> st.SearchStrategy[str | None]:
+    """Which field to spoil: none, twice as often as each of ``fields``."""
+    return st.sampled_from((None,) * 2 * len(fields) + fields)
+
+
+def spoiled(data: st.DataObject, body: dict[str, Any], field: str | None) -> bytes:
+    """``body`` as JSON, with a bad value for ``field`` (if any) drawn from :data:`INVALID`."""
+    if field is not None:
+        body[field] = data.draw(INVALID[field], label=field)
+    return json.dumps(body).encode()
+
+
+def accept_pushes(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def new_platform() -> fakeiot.Platform:
+    platform = fakeiot.Platform(seed=0, clock=fakeiot.ManualClock())
+    platform.oceanconnect.route_pushes("", accept_pushes)  # pushes delivered in-process
+    return platform
+
+
+def success(answer: Answer) -> Any:
+    """The JSON body of a 2xx answer with a body, else None."""
+    if not 200 <= answer.status < 300 or not answer.body:
+        return None
+    return json.loads(answer.body)
+
+
+def state_of(platform: fakeiot.Platform) -> tuple[Any, ...]:
+    """What a state file holds (``_persist.dump``), without its JSON conversion of the id
+    generator's state, which would cost more than the rest of a step."""
+    with platform.lock:
+        faces = {name: face.export_state() for name, face in platform.faces.items()}
+        return faces, platform.ids.getstate(), platform.clock.now()
+
+
+def pick(values: Sequence[str], index: int, fallback: str) -> str:
+    """``values[index]`` wrapped around, or ``fallback`` when there are none (or odd indexes
+    ask for a miss one time in five)."""
+    if not values or index % 5 == 4:
+        return fallback
+    return values[index % len(values)]
+
+
+# -- the transports, each an opener of a ``Send`` for one platform ----------------------------
+
+
+@contextlib.contextmanager
+def via_handle(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        request = fakeiot.HttpRequest.from_url(method, BASE + url, headers=headers, body=body)
+        response = platform.handle(request)
+        return Answer(response.status, response.headers.get("Content-Type"), response.body)
+
+    yield send
+
+
+@contextlib.contextmanager
+def via_adapter(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    with requests.Session() as session:
+        session.mount(BASE, fakeiot.Adapter(platform))
+        yield requests_sender(session.request, BASE)
+
+
+@contextlib.contextmanager
+def via_mock(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    """Module-level ``requests`` calls under ``fakeiot.mock``, entered per request so that the
+    live server's own ``requests`` calls are not caught.
+
+    A request no route serves is not answered by ``mock()``: by design it raises
+    ``ConnectionError`` naming the routes (as no network is there). That is rendered as the
+    404 ``Platform.handle`` gives, from the error's text, so the explanation is compared too.
+    """
+    inner = requests_sender(requests.request, BASE)
+
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        with fakeiot.mock(platform):
+            try:
+                return inner(method, url, headers, body)
+            except requests.ConnectionError as miss:
+                text = str(miss)
+                if not text.startswith("fakeiot has no route for "):
+                    raise
+                answer = fakeiot.HttpResponse.json(404, {"error": "no such route", "detail": text})
+                return Answer(answer.status, answer.headers["Content-Type"], answer.body)
+
+    yield send
+
+
+def server_sender(server: fakeiot.Server, call: Callable[..., requests.Response]) -> Send:
+    inner = requests_sender(call, server.url)
+
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        answer = inner(method, url, headers, body)
+        server.check()  # an exception inside the server fails the step that caused it
+        return answer
+
+    return send
+
+
+@contextlib.contextmanager
+def via_server(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    rig.server.platform = platform
+    yield server_sender(rig.server, rig.session.request)
+
+
+@contextlib.contextmanager
+def via_server_tls(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    server = rig.tls_server
+    server.platform = platform
+    # per request: REQUESTS_CA_BUNDLE in the environment would win over session.verify
+    yield server_sender(server, functools.partial(rig.session.request, verify=str(server.ca_file)))
+
+
+@contextlib.contextmanager
+def via_httpx(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    with httpx.Client(transport=fakeiot.HttpxTransport(platform), base_url=BASE) as client:
+        yield httpx_sender(client)
+
+
+@contextlib.contextmanager
+def via_wsgi(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    transport = httpx.WSGITransport(app=fakeiot.wsgi_app(platform))
+    with httpx.Client(transport=transport, base_url=BASE) as client:
+        yield httpx_sender(client)
+
+
+class Rig:
+    """What lives for the whole test: the live servers (HTTP, HTTPS) and a Session for them."""
+
+    def __init__(
+        self, server: fakeiot.Server, tls_server: fakeiot.Server, session: requests.Session
+    ) -> None:
+        self.server, self.tls_server, self.session = server, tls_server, session
+
+
+Opener = Callable[[fakeiot.Platform, Rig], contextlib.AbstractContextManager[Send]]
+#: the reference first: every other transport is compared with it
+TRANSPORTS: dict[str, Opener] = {
+    "handle": via_handle,
+    "requests-adapter": via_adapter,
+    "fakeiot.mock": via_mock,
+    "server": via_server,
+    "server-tls": via_server_tls,
+    "httpx": via_httpx,
+    "wsgi": via_wsgi,
+}
+
+
+# -- the machine ----------------------------------------------------------------------------
+
+
+class TransportsAgree(RuleBasedStateMachine):
+    """Random OceanConnect and EnOS histories, carried by every transport at once."""
+
+    #: set by the test: the live server and its Session
+    shared: ClassVar[Rig]
+
+    def __init__(self) -> None:
+        super().__init__()
+        rig = self.shared
+        self.platforms = {name: new_platform() for name in TRANSPORTS}
+        apps = {p.oceanconnect.create_app() for p in self.platforms.values()}
+        orgs = {p.enos.create_org() for p in self.platforms.values()}
+        assert len(apps) == len(orgs) == 1, (apps, orgs)
+        (self.app,), (self.org,) = apps, orgs
+        with contextlib.ExitStack() as opening:
+            self.senders = {
+                name: opening.enter_context(opener(self.platforms[name], rig))
+                for name, opener in TRANSPORTS.items()
+            }
+            self.stack = opening.pop_all()
+        # what the answers told so far (the same on every platform, as the machine checks)
+        self.oc_token = self.oc_refresh = ""
+        self.oc_devices: dict[str, tuple[str, str]] = {}  # deviceId -> (nodeId, verifyCode)
+        self.subscriptions: list[str] = []
+        self.en_token = ""
+        self.products: list[str] = []
+        self.en_devices: dict[str, tuple[str, str, str]] = {}  # assetId -> (pk, dk, secret)
+        # start logged in to both faces, with one product: most steps then get past the gateway
+        try:
+            self.oc_login(secret_ok=True)
+            self.en_get_token(encryption_ok=True)
+            self.create_product(json.dumps(enos.product_body()).encode())
+        except BaseException:
+            self.stack.close()  # Hypothesis calls teardown only on a machine it got
+            raise
+
+    def teardown(self) -> None:
+        self.stack.close()
+
+    # -- carrying -------------------------------------------------------------------------------
+    def exchange(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        """Send through every transport and demand identical answers."""
+        answers = {name: send(method, url, headers, body) for name, send in self.senders.items()}
+        reference = answers["handle"]
+        for name, answer in answers.items():
+            assert answer == reference, (
+                f"{name} disagrees with Platform.handle on {method} {url} {body[:200]!r}:\n"
+                f"  {name}: {answer}\n  handle: {reference}"
+            )
+        return reference
+
+    def on_every_platform(self, move: Move) -> Outcome:
+        """Apply a device-side move or a clock change to every platform; same outcome on each."""
+        outcomes: dict[str, Outcome] = {}
+        for name, platform in self.platforms.items():
+            try:
+                outcomes[name] = ("ok", repr(move(platform)))
+            except (fakeiot.ConnectRefused, fakeiot.UsageError) as exc:
+                outcomes[name] = (type(exc).__name__, str(exc))
+        assert len(set(outcomes.values())) == 1, outcomes
+        return outcomes["handle"]
+
+    @invariant()
+    def platforms_hold_the_same_state(self) -> None:
+        """Faces alike (``_persist.dump(p)["faces"]``), and the id generators and clocks too."""
+        states = {name: state_of(p) for name, p in self.platforms.items()}
+        reference = states["handle"]
+        for name, state in states.items():
+            assert state == reference, f"the state behind {name} drifted from Platform.handle's"
+
+    @invariant()
+    def platform_invariants_hold(self) -> None:
+        self.platforms["handle"].check_invariants()  # the others hold the same state
+
+    # -- OceanConnect: the application's moves --------------------------------------------------
+    @property
+    def oc_headers(self) -> dict[str, str]:
+        return {
+            "app_key": self.app.app_id,
+            "Authorization": f"Bearer {self.oc_token}",
+            "Content-Type": JSON,
+        }
+
+    @rule(secret_ok=st.booleans())
+    def oc_login(self, secret_ok: bool) -> None:
+        secret = self.app.secret if secret_ok else self.app.secret[::-1]
+        form = urlencode({"appId": self.app.app_id, "secret": secret}).encode()
+        reply = success(
+            self.exchange(
+                "POST", LOGIN, {"Content-Type": "application/x-www-form-urlencoded"}, form
+            )
+        )
+        if isinstance(reply, dict) and "accessToken" in reply:
+            self.oc_token, self.oc_refresh = reply["accessToken"], reply["refreshToken"]
+
+    @rule()
+    def oc_refresh_token(self) -> None:
+        body = {
+            "appId": self.app.app_id,
+            "secret": self.app.secret,
+            "refreshToken": self.oc_refresh,
+        }
+        reply = success(
+            self.exchange("POST", REFRESH, {"Content-Type": JSON}, json.dumps(body).encode())
+        )
+        if isinstance(reply, dict) and "accessToken" in reply:
+            self.oc_token, self.oc_refresh = reply["accessToken"], reply["refreshToken"]
+
+    @rule(
+        node_id=strategies.node_ids(),
+        verify_code=st.one_of(st.none(), strategies.verify_codes()),
+        timeout=st.sampled_from((None, 0, 60, 600)),
+    )
+    def oc_register(self, node_id: str, verify_code: str | None, timeout: int | None) -> None:
+        body: dict[str, Any] = {"nodeId": node_id}
+        if verify_code is not None:
+            body["verifyCode"] = verify_code
+        if timeout is not None:
+            body["timeout"] = timeout
+        reply = success(self.exchange("POST", REGISTER, self.oc_headers, json.dumps(body).encode()))
+        if isinstance(reply, dict) and "deviceId" in reply:
+            self.oc_devices[reply["deviceId"]] = (node_id, reply["verifyCode"])
+
+    @rule(spoiled=strategies.invalid_register_bodies())
+    def oc_register_invalid(self, spoiled: tuple[Any, str]) -> None:
+        self.exchange("POST", REGISTER, self.oc_headers, json.dumps(spoiled[0]).encode())
+
+    def oc_device(self, index: int) -> str:
+        return pick(list(self.oc_devices), index, NO_SUCH_IDS[index % len(NO_SUCH_IDS)])
+
+    @rule(index=st.integers(0, 20), how=st.sampled_from(("query", "credentials", "delete")))
+    def oc_device_call(self, index: int, how: str) -> None:
+        device_id = self.oc_device(index)
+        if how == "query":
+            self.exchange("GET", DEVICE.format(device_id), self.oc_headers, b"")
+        elif how == "credentials":
+            self.exchange("GET", CREDENTIALS.format(device_id), self.oc_headers, b"")
+        else:
+            answer = self.exchange("DELETE", DEVICE.format(device_id), self.oc_headers, b"")
+            if answer.status == 204:
+                self.oc_devices.pop(device_id, None)
+
+    @rule(index=st.integers(0, 20), name=st.one_of(ascii_text, st.text(max_size=20)))
+    def oc_modify(self, index: int, name: str) -> None:
+        body = json.dumps({"name": name, "location": "basement"}).encode()
+        self.exchange("PUT", DEVICE.format(self.oc_device(index)), self.oc_headers, body)
+
+    @rule(
+        page_no=st.sampled_from(("0", "1", "-1", "x", "")),
+        page_size=st.sampled_from(("1", "10", "250", "251", "0")),
+        extra=st.dictionaries(st.sampled_from(("nodeType", "status", "sort")), query_values),
+    )
+    def oc_query_devices(self, page_no: str, page_size: str, extra: dict[str, str]) -> None:
+        query = urlencode({"pageNo": page_no, "pageSize": page_size, **extra}, quote_via=quote)
+        self.exchange("GET", f"{DEVICES}?&{query}", self.oc_headers, b"")
+
+    @rule(notify_type=st.sampled_from(NOTIFY_TYPES))
+    def oc_subscribe(self, notify_type: str) -> None:
+        body = {"notifyType": notify_type, "callbackUrl": "https://app.example:8443/callback"}
+        reply = success(
+            self.exchange("POST", SUBSCRIPTIONS, self.oc_headers, json.dumps(body).encode())
+        )
+        if isinstance(reply, dict) and "subscriptionId" in reply:
+            self.subscriptions.append(reply["subscriptionId"])
+
+    @rule(index=st.integers(0, 20), delete=st.booleans())
+    def oc_subscription_call(self, index: int, delete: bool) -> None:
+        subscription_id = pick(self.subscriptions, index, NO_SUCH_IDS[index % len(NO_SUCH_IDS)])
+        url = f"{SUBSCRIPTIONS}/{subscription_id}"
+        answer = self.exchange("DELETE" if delete else "GET", url, self.oc_headers, b"")
+        if delete and answer.status == 204:
+            self.subscriptions.remove(subscription_id)
+
+    @rule(
+        target_=st.sampled_from(OC_ROUTES),
+        method=st.sampled_from((None,) * 5 + METHODS),
+        body=garbage,
+        content_type=st.sampled_from((JSON, "application/x-www-form-urlencoded", "text/plain")),
+        token=st.one_of(st.none(), header_values),
+    )
+    def oc_garbage(
+        self,
+        target_: tuple[str, str],
+        method: str | None,
+        body: bytes,
+        content_type: str,
+        token: str | None,
+    ) -> None:
+        """Garbage bodies, forged or missing credentials at the routes; now and then a method
+        the route does not take (``None``: the route's own)."""
+        headers = {**self.oc_headers, "Content-Type": content_type}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        own, path = target_
+        url = path.format(self.oc_device(0)) if "{}" in path else path
+        self.exchange(method or own, url, headers, body)
+
+    # -- OceanConnect: the device side ----------------------------------------------------------
+    @rule(index=st.integers(0, 20), right_code=st.booleans())
+    def oc_device_connects(self, index: int, right_code: bool) -> None:
+        device_id = self.oc_device(index)
+        node_id, code = self.oc_devices.get(device_id, (device_id, ""))
+        presented = code if right_code else code + "0"
+        self.on_every_platform(lambda p: p.oceanconnect.connect_device(node_id, presented))
+
+    @rule(index=st.integers(0, 20))
+    def oc_device_disconnects(self, index: int) -> None:
+        device_id = self.oc_device(index)
+        self.on_every_platform(lambda p: p.oceanconnect.disconnect_device(device_id))
+
+    # -- EnOS: the application's moves ----------------------------------------------------------
+    def now_ms(self) -> str:
+        return str(int(self.platforms["handle"].clock.now() * 1000))
+
+    @rule(encryption_ok=st.booleans())
+    def en_get_token(self, encryption_ok: bool) -> None:
+        # a fresh millisecond: the same encryption twice is refused as a replay
+        self.on_every_platform(lambda p: p.advance(0.001))
+        key, secret, stamp = self.org.access_key, self.org.secret_key, self.now_ms()
+        digest = hashlib.sha256((key + stamp + secret).encode()).hexdigest()
+        body = {
+            "appKey": key,
+            "encryption": digest if encryption_ok else digest[:-1],
+            "timestamp": int(stamp),
+        }
+        reply = success(
+            self.exchange("POST", enos.TOKEN_GET, {"Content-Type": JSON}, json.dumps(body).encode())
+        )
+        if isinstance(reply, dict) and reply.get("status") == 0:
+            self.en_token = reply["data"]["accessToken"]
+
+    def en_call(
+        self,
+        path: str,
+        action: str | None,
+        data: bytes = b"",
+        *,
+        method: str = "POST",
+        signed: bool = True,
+        extra: dict[str, str] | None = None,
+    ) -> Any:
+        """A signed Connect Service call (``signed=False``: signed with the wrong secret)."""
+        query = {} if action is None else {"action": action}
+        query["orgId"] = self.org.org_id
+        query.update(extra or {})
+        stamp = self.now_ms()
+        secret = self.org.secret_key if signed else self.org.access_key
+        headers = {
+            "apim-accesstoken": self.en_token,
+            "apim-timestamp": stamp,
+            "apim-signature": enos.signature(self.en_token, query, data, stamp, secret),
+            "Content-Type": "application/json;charset=UTF-8",
+        }
+        url = f"{path}?{urlencode(query, quote_via=quote)}"
+        return success(self.exchange(method, url, headers, data))
+
+    @rule(
+        data=st.data(),
+        name=strategies.i18n_names(),
+        tags=strategies.tags(),
+        bad=spoil("productName", "productTags"),
+    )
+    def en_create_product(
+        self, data: st.DataObject, name: dict[str, Any], tags: dict[str, str], bad: str | None
+    ) -> None:
+        body = enos.product_body(productName=name, productTags=tags)
+        self.create_product(spoiled(data, body, bad))
+
+    def create_product(self, body: bytes) -> None:
+        reply = self.en_call(enos.PRODUCTS, "create", body)
+        if isinstance(reply, dict) and reply.get("code") == 0:
+            self.products.append(reply["data"])
+
+    def en_product(self, index: int) -> str:
+        return pick(self.products, index, "NoSuchPk")
+
+    @rule(
+        index=st.integers(0, 20),
+        action=st.sampled_from(("get", "update", "delete", "search")),
+        desc=st.one_of(st.none(), st.text(max_size=20), st.integers()),
+        method=st.sampled_from(("GET", "POST")),
+    )
+    def en_product_call(self, index: int, action: str, desc: Any, method: str) -> None:
+        product_key = self.en_product(index)
+        data = b"" if desc is None else json.dumps({"productDesc": desc}).encode()
+        reply = self.en_call(
+            enos.PRODUCTS, action, data, method=method, extra={"productKey": product_key}
+        )
+        if action == "delete" and isinstance(reply, dict) and reply.get("code") == 0:
+            self.products.remove(product_key)
+
+    @rule(
+        data=st.data(),
+        index=st.integers(0, 20),
+        device_key=st.one_of(st.none(), strategies.device_keys()),
+        name=strategies.i18n_names(),
+        timezone=strategies.timezones(),
+        tags=strategies.tags(),
+        bad=spoil("deviceName", "timezone", "deviceTags", "deviceKey"),
+    )
+    def en_create_device(
+        self,
+        data: st.DataObject,
+        index: int,
+        device_key: str | None,
+        name: dict[str, Any],
+        timezone: str,
+        tags: dict[str, str],
+        bad: str | None,
+    ) -> None:
+        body = enos.device_body(
+            self.en_product(index), deviceName=name, timezone=timezone, deviceTags=tags
+        )
+        if device_key is not None:
+            body["deviceKey"] = device_key
+        reply = self.en_call(enos.DEVICES, "create", spoiled(data, body, bad))
+        if isinstance(reply, dict) and reply.get("code") == 0:
+            made = reply["data"]
+            self.en_devices[made["assetId"]] = (
+                made["productKey"],
+                made["deviceKey"],
+                made["deviceSecret"],
+            )
+
+    def en_device(self, index: int) -> str:
+        return pick(list(self.en_devices), index, "NoSuchAs")
+
+    @rule(
+        index=st.integers(0, 20),
+        action=st.sampled_from(("get", "disable", "enable", "delete", "getStats")),
+        method=st.sampled_from(("GET", "POST")),
+        by_key=st.booleans(),
+    )
+    def en_device_call(self, index: int, action: str, method: str, by_key: bool) -> None:
+        asset_id = self.en_device(index)
+        if by_key and asset_id in self.en_devices:
+            product_key, device_key, _ = self.en_devices[asset_id]
+            where = {"productKey": product_key, "deviceKey": device_key}
+        else:
+            where = {"assetId": asset_id}
+        reply = self.en_call(enos.DEVICES, action, method=method, extra=where)
+        if action == "delete" and isinstance(reply, dict) and reply.get("code") == 0:
+            del self.en_devices[asset_id]
+
+    @rule(
+        index=st.integers(0, 20),
+        new_key=strategies.device_keys(),
+        data=st.data(),
+        bad=spoil("newDeviceKey"),
+    )
+    def en_replace_device(
+        self, index: int, new_key: str, data: st.DataObject, bad: str | None
+    ) -> None:
+        asset_id = self.en_device(index)
+        body = spoiled(data, {"newDeviceKey": new_key}, bad)
+        reply = self.en_call(enos.DEVICES, "replaceDevice", body, extra={"assetId": asset_id})
+        if isinstance(reply, dict) and reply.get("code") == 0:
+            made = reply["data"]
+            self.en_devices[asset_id] = (
+                made["productKey"],
+                made["deviceKey"],
+                made["deviceSecret"],
+            )
+
+    @rule(
+        index=st.integers(0, 20),
+        body=st.fixed_dictionaries(
+            {},
+            optional={
+                "deviceName": strategies.i18n_names(),
+                "timezone": strategies.timezones(),
+                "deviceTags": strategies.tags(),
+                "deviceDesc": st.one_of(st.text(max_size=20), st.integers()),
+            },
+        ),
+        patch=st.sampled_from((None, "true", "false", "maybe")),
+        data=st.data(),
+        bad=spoil("deviceName", "timezone", "deviceTags"),
+    )
+    def en_update_device(
+        self,
+        index: int,
+        body: dict[str, Any],
+        patch: str | None,
+        data: st.DataObject,
+        bad: str | None,
+    ) -> None:
+        query = {"assetId": self.en_device(index)}
+        if patch is not None:
+            query["isPatchUpdate"] = patch
+        self.en_call(enos.DEVICES, "update", spoiled(data, body, bad), extra=query)
+
+    @rule(
+        expression=st.sampled_from(
+            (
+                None,
+                "",
+                "status = 'online'",
+                "deviceKey in ('a', 'b')",
+                "deviceName.default like 'turb%'",
+                "status = ",
+                "((",
+                "deviceTags.k = 'v' and status != 'disable'",
+            )
+        ),
+        page=st.one_of(
+            st.none(),
+            st.fixed_dictionaries({"pageNo": st.integers(0, 3), "pageSize": st.integers(0, 201)}),
+        ),
+        projection=st.sampled_from((None, ["assetId", "status"], [], [""], "assetId")),
+    )
+    def en_search_devices(self, expression: str | None, page: Any, projection: Any) -> None:
+        body: dict[str, Any] = {}
+        for key, value in (
+            ("expression", expression),
+            ("pagination", page),
+            ("projection", projection),
+        ):
+            if value is not None:
+                body[key] = value
+        self.en_call(enos.DEVICES, "search", json.dumps(body).encode())
+
+    @rule(
+        path=st.sampled_from((enos.DEVICES, enos.PRODUCTS, enos.DEVICES_V20, enos.TOKEN_GET)),
+        action=st.one_of(
+            st.none(),
+            st.sampled_from(("create", "get", "fly", "", "batchCreate")),
+            st.text(max_size=10).filter(is_encodable),
+        ),
+        body=garbage,
+        signed=st.booleans(),
+        method=st.sampled_from(("GET", "POST", "POST", "POST", "PUT", "DELETE")),
+        extra=st.dictionaries(st.sampled_from(("assetId", "productKey", "orgId")), query_values),
+    )
+    def en_garbage(
+        self,
+        path: str,
+        action: str | None,
+        body: bytes,
+        signed: bool,
+        method: str,
+        extra: dict[str, str],
+    ) -> None:
+        """Garbage bodies, unknown or missing actions, wrong signatures, odd query values."""
+        self.en_call(path, action, body, method=method, signed=signed, extra=extra)
+
+    # -- EnOS: the device side ------------------------------------------------------------------
+    @rule(index=st.integers(0, 20), right_secret=st.booleans())
+    def en_device_logs_in(self, index: int, right_secret: bool) -> None:
+        product_key, device_key, secret = self.en_devices.get(
+            self.en_device(index), ("NoSuchPk", "no-such-key", "")
+        )
+        presented = secret if right_secret else secret + "x"
+        self.on_every_platform(lambda p: p.enos.login_device(product_key, device_key, presented))
+
+    @rule(index=st.integers(0, 20))
+    def en_device_logs_out(self, index: int) -> None:
+        product_key, device_key, _ = self.en_devices.get(
+            self.en_device(index), ("NoSuchPk", "no-such-key", "")
+        )
+        self.on_every_platform(lambda p: p.enos.logout_device(product_key, device_key))
+
+    # -- time -----------------------------------------------------------------------------------
+    @rule(seconds=st.sampled_from(SECONDS))
+    def time_passes(self, seconds: float) -> None:
+        self.on_every_platform(lambda p: p.advance(seconds))
+
+
+@pytest.fixture(scope="module")
+def rig() -> Iterator[Rig]:
+    """The live servers (and a Session) for the whole module; each machine points them at
+    its own platforms."""
+    with (
+        fakeiot.Server(fakeiot.Platform(seed=0)) as server,
+        fakeiot.Server(fakeiot.Platform(seed=0), tls=True) as tls_server,
+        requests.Session() as session,
+    ):
+        session.trust_env = False  # loopback only: no proxy or CA bundle from the environment
+        yield Rig(server, tls_server, session)
+
+
+def test_every_transport_gives_the_same_answers_and_states(rig: Rig) -> None:
+    class Machine(TransportsAgree):
+        shared = rig
+
+    run_state_machine_as_test(
+        Machine,
+        settings=settings(
+            derandomize=True,
+            database=None,
+            deadline=None,
+            max_examples=40,
+            stateful_step_count=50,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

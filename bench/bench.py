@@ -28,13 +28,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 import fakeiot
+
+if TYPE_CHECKING:
+    from fakeiot.contract import Contract
 
 BASE = "https://iot.example:8743"
 LOGIN = "/iocm/app/sec/v1.1.0/login"
@@ -756,6 +759,147 @@ def bench_server(setup: Setup, number: int, rounds: int) -> list[Result]:
 
 
 # =============================================================================================
+# 7. EnOS get-device: Platform.handle, and requests through fakeiot.Adapter
+# =============================================================================================
+ENOS_BASE = "https://apim.enos.example"
+
+
+def enos_get_device_request() -> tuple[fakeiot.Platform, fakeiot.HttpRequest]:
+    """A platform with one EnOS device, and a signed get-device request for it."""
+    from fakeiot.contract import HttpEnosClient, apim_signature
+
+    platform = fakeiot.Platform(seed=0, flow_control_limit=None)
+    org = platform.enos.create_org()
+    client = HttpEnosClient(ENOS_BASE, org)
+    with fakeiot.mock(platform):
+        product_key = client.create_product()
+        asset_id = client.create(product_key).asset_id
+    assert client.token is not None
+    query = {"action": "get", "orgId": org.org_id, "assetId": asset_id}
+    stamp = str(int(platform.clock.now() * 1000))
+    headers = {
+        "apim-accesstoken": client.token,
+        "apim-timestamp": stamp,
+        "apim-signature": apim_signature(client.token, query, b"", stamp, org.secret_key),
+    }
+    path = "/connect-service/v2.1/devices?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return platform, fakeiot.HttpRequest.from_url("GET", path, headers=headers)
+
+
+def bench_enos(number: int, rounds: int) -> list[Result]:
+    platform, request = enos_get_device_request()
+    probe = platform.handle(request)
+    assert probe.status == 200, probe.body
+    assert probe.json_body()["code"] == 0, probe.body
+    url = ENOS_BASE + request.target
+    headers = dict(request.headers)
+    adapter_session = requests.Session()
+    adapter_session.mount(ENOS_BASE, fakeiot.Adapter(platform))
+    canned_session = requests.Session()
+    canned_session.mount(ENOS_BASE, CannedAdapter(probe.body, dict(probe.headers)))
+
+    def via(session: requests.Session) -> Callable[[], AbstractContextManager[Call]]:
+        @contextlib.contextmanager
+        def factory() -> Iterator[Call]:
+            first = session.get(url, headers=headers)
+            assert first.status_code == 200, first.content
+            assert first.json()["code"] == 0, first.content
+            yield lambda: session.get(url, headers=headers)
+
+        return factory
+
+    @contextlib.contextmanager
+    def handle() -> Iterator[Call]:
+        yield lambda: platform.handle(request)
+
+    handled = compare([("handle", handle)], number=number, rounds=rounds, warmup=1000)["handle"]
+    samples = compare(
+        [("fakeiot.Adapter", via(adapter_session)), ("do-nothing adapter", via(canned_session))],
+        number=number // 10,
+        rounds=rounds,
+        warmup=100,
+    )
+    t_adapter, t_canned = median(samples["fakeiot.Adapter"]), median(samples["do-nothing adapter"])
+    return [
+        Result(
+            key="enos.handle.get_device",
+            label="7. Platform.handle, EnOS get-device (signed, access token)",
+            value=median(handled),
+            unit="s",
+            extra={"median": median(handled), "min": min(handled), "samples": handled},
+        ),
+        Result(
+            key="enos.requests.adapter.vs.do-nothing",
+            label="7. requests GET EnOS get-device via Adapter vs do-nothing",
+            value=t_adapter,
+            unit="s",
+            baseline_name="do-nothing adapter",
+            baseline=t_canned,
+            ratio=t_adapter / t_canned,
+            extra={
+                "fakeiot": samples["fakeiot.Adapter"],
+                "baseline": samples["do-nothing adapter"],
+            },
+        ),
+    ]
+
+
+# =============================================================================================
+# 8. Contract machines: steps per second
+# =============================================================================================
+def contract_steps_per_second(
+    machine: type[Contract], examples: int, steps: int, rounds: int
+) -> tuple[float, int, list[float]]:
+    """Steps per second of ``machine`` with its default client over a fixed, derandomised
+    budget (best of ``rounds`` runs); also the steps one run takes."""
+    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    counted = [0]
+
+    class Counting(machine):  # type: ignore[misc,valid-type]
+        def teardown(self) -> None:
+            counted[0] += len(self.history)
+            super().teardown()
+
+    budget = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    rates = []
+    for _ in range(rounds):
+        counted[0] = 0
+        began = time.perf_counter()
+        run_state_machine_as_test(Counting, settings=budget)
+        rates.append(counted[0] / (time.perf_counter() - began))
+    return max(rates), counted[0], rates
+
+
+def bench_contract(examples: int, steps: int, rounds: int) -> list[Result]:
+    from fakeiot.contract import EnosContract, OceanConnectContract
+
+    results = []
+    for name, machine in (("oceanconnect", OceanConnectContract), ("enos", EnosContract)):
+        best, total, rates = contract_steps_per_second(machine, examples, steps, rounds)
+        results.append(
+            Result(
+                key=f"contract.{name}.steps_per_second",
+                label=f"8. {machine.__name__} steps/s, default client "
+                f"({examples} examples x {steps} steps)",
+                value=best,
+                unit="/s",
+                extra={"steps_per_run": total, "rates": rates},
+            )
+        )
+    return results
+
+
+# =============================================================================================
 # Profile
 # =============================================================================================
 def profile(setup: Setup, number: int, top: int) -> str:
@@ -821,7 +965,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=0, help="rounds per comparison")
     parser.add_argument(
         "--only",
-        default="1,2,3,4,5,6",
+        default="1,2,3,4,5,6,7,8",
         help="comma-separated sections to run (default: all), e.g. --only 1,2 --profile",
     )
     parser.add_argument("--scale-child", type=int, default=0, help=argparse.SUPPRESS)
@@ -853,6 +997,12 @@ def main(argv: list[str] | None = None) -> int:
     if "6" in only:
         note("6. loopback server ...")
         results += bench_server(make_setup(), number=500, rounds=rounds)
+    if "7" in only:
+        note("7. EnOS get-device ...")
+        results += bench_enos(number=20_000, rounds=rounds)
+    if "8" in only:
+        note("8. contract machines ...")
+        results += bench_contract(examples=20, steps=25, rounds=3 if args.quick else 5)
 
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     machine = {

@@ -14,6 +14,12 @@ Fixtures share one platform per test:
 A failing test's report gets a "fakeiot" section: every call, event and push, secrets cut.
 ``--fakeiot-coverage`` prints which lifecycle states and transitions the run exercised.
 
+``--fakeiot-target=URL`` with credentials (``--fakeiot-target-app-id``/``-secret`` for
+OceanConnect, ``--fakeiot-target-org-id``/``-access-key``/``-secret-key`` for EnOS) points every
+``fakeiot.contract`` machine at that platform instead of an in-process one (fixture
+``fakeiot_target``); the run ends with a report of every deviation from fakeiot's model, and
+fails if there is one.
+
 ``@pytest.mark.fakeiot(seed=..., **settings)`` configures the test's platform.
 """
 
@@ -29,9 +35,12 @@ if TYPE_CHECKING:
     import fakeiot as _fakeiot
     from fakeiot._delivery import Push
     from fakeiot._oceanconnect import Application
+    from fakeiot.contract import Target
 
 _PLATFORM = pytest.StashKey["_fakeiot.Platform"]()
 _COVERAGE = pytest.StashKey[dict[str, set[str]]]()
+_TARGET = pytest.StashKey["Target | None"]()
+_TARGET_OPTIONS = ("app_id", "secret", "access_key", "secret_key", "org_id")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +64,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="print the lifecycle states and transitions the run exercised",
     )
+    group.addoption(
+        "--fakeiot-target",
+        default=None,
+        metavar="URL",
+        help="run fakeiot.contract machines against this platform (a real tenant or "
+        "`fakeiot serve`) and report each deviation from fakeiot's model",
+    )
+    for name, meaning in (
+        ("app-id", "OceanConnect appId"),
+        ("secret", "OceanConnect application secret"),
+        ("access-key", "EnOS access key"),
+        ("secret-key", "EnOS secret key"),
+        ("org-id", "EnOS orgId"),
+    ):
+        group.addoption(
+            f"--fakeiot-target-{name}", default=None, help=f"with --fakeiot-target: the {meaning}"
+        )
     parser.addini("fakeiot_seed", "default seed for fakeiot platforms", default="")
     parser.addini(
         "fakeiot_settings", "fakeiot.Settings fields, one NAME=VALUE a line", type="linelist"
@@ -67,6 +93,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     seen: dict[str, set[str]] = {"transitions": set(), "states": set()}
     config.stash[_COVERAGE] = seen
+    config.stash[_TARGET] = None
+    url = config.getoption("fakeiot_target")
+    if url:
+        from fakeiot.contract import Contract, Target
+
+        credentials = {k: config.getoption(f"fakeiot_target_{k}") for k in _TARGET_OPTIONS}
+        config.stash[_TARGET] = Contract.target = Target(url, **credentials)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_TARGET, None) is not None:
+        from fakeiot.contract import Contract
+
+        Contract.target = None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -108,6 +148,12 @@ def fakeiot_platform(request: pytest.FixtureRequest) -> Iterator[_fakeiot.Platfo
     yield platform
     _record_coverage(request.config, platform)
     platform.check_invariants()
+
+
+@pytest.fixture
+def fakeiot_target(request: pytest.FixtureRequest) -> Target | None:
+    """The ``--fakeiot-target`` platform the contract machines run against, or ``None``."""
+    return request.config.stash.get(_TARGET, None)
 
 
 @pytest.fixture
@@ -196,6 +242,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["fakeiot_coverage"] = {
             k: sorted(v) for k, v in config.stash[_COVERAGE].items()
         }
+    target = config.stash.get(_TARGET, None)
+    if target is None:
+        return
+    if workeroutput is not None:
+        import dataclasses
+
+        workeroutput["fakeiot_target"] = {
+            "examples": target.examples,
+            "deviations": [dataclasses.asdict(d) for d in target.deviations],
+        }
+    elif target.deviations and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -206,10 +264,25 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         seen = node.config.stash[_COVERAGE]
         for key, values in output.items():
             seen[key].update(values)
+    found = getattr(node, "workeroutput", {}).get("fakeiot_target")
+    target = node.config.stash.get(_TARGET, None)
+    if found and target is not None:
+        from fakeiot.contract import Deviation
+
+        target.examples += found["examples"]
+        for fields in found["deviations"]:
+            target.deviations.append(Deviation(**{**fields, "steps": tuple(fields["steps"])}))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if not config.getoption("fakeiot_coverage") or hasattr(config, "workeroutput"):
+    if hasattr(config, "workeroutput"):
+        return
+    target = config.stash.get(_TARGET, None)
+    if target is not None:
+        terminalreporter.section("fakeiot contract deviations")
+        for line in target.report().splitlines():
+            terminalreporter.write_line(line)
+    if not config.getoption("fakeiot_coverage"):
         return
     from fakeiot._lifecycle import TRANSITIONS, State
 

@@ -80,6 +80,8 @@ class Settings:
     enos_auth_mode: Literal["both", "signature", "poseidon"] = "both"
     #: an undecryptable ``apim-accesstoken`` maps to the only org when exactly one exists.
     enos_poseidon_lenient: bool = False
+    #: lifetime of an access token from the EnOS token service, in seconds.
+    enos_token_ttl: int = 7200
     #: seconds an ``apim-timestamp`` may differ from the platform clock.
     enos_timestamp_window: int = 300
     #: only modelIds declared with ``enos.create_model`` are accepted (else 11699).
@@ -102,6 +104,7 @@ class Settings:
         for name in (
             "flow_control_window",
             "token_ttl",
+            "enos_token_ttl",
             "refresh_token_ttl",
             "register_timeout_default",
             "abnormal_after",

@@ -1,25 +1,60 @@
-"""The contract machine runs out of the box with its default client, and catches a client that
-misreports what the platform holds."""
+"""The OceanConnect contract machine runs out of the box with its default client, is
+deterministic, and catches clients that misreport what the platform holds or mishandle tokens."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from fakeiot._oceanconnect import Application
-from fakeiot.contract import HttpOceanConnectClient, OceanConnectClient, OceanConnectContract
+from fakeiot.contract import (
+    ClientError,
+    ContractViolation,
+    HttpOceanConnectClient,
+    OceanConnectClient,
+    OceanConnectContract,
+)
 
-FAST = settings(
-    max_examples=25,
+#: the CI budget: a fixed number of examples, derandomised, no example database.
+CI = settings(
+    max_examples=30,
     stateful_step_count=25,
     deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
     suppress_health_check=[HealthCheck.too_slow],
 )
+#: for the buggy clients: stop at the first failing example (shrinking it costs seconds).
+FIND = settings(CI, phases=[Phase.generate])
+
+
+class InProcessContract(OceanConnectContract):
+    """The machine in-process even when the run points contracts at ``--fakeiot-target``."""
+
+    target = None
 
 
 def test_default_client_satisfies_the_contract() -> None:
-    run_state_machine_as_test(OceanConnectContract, settings=FAST)
+    run_state_machine_as_test(InProcessContract, settings=CI)
+
+
+def test_the_machine_is_deterministic() -> None:
+    """Two runs with the CI settings perform the same steps."""
+    histories: list[list[str]] = []
+
+    class Recording(InProcessContract):
+        def teardown(self) -> None:
+            histories.append(self.history)
+            super().teardown()
+
+    run_state_machine_as_test(Recording, settings=settings(CI, max_examples=5))
+    first = list(histories)
+    histories.clear()
+    run_state_machine_as_test(Recording, settings=settings(CI, max_examples=5))
+    assert histories == first
+    assert any("device_connects" in step for history in first for step in history)
 
 
 class ForgetfulClient(HttpOceanConnectClient):
@@ -35,14 +70,34 @@ class ForgetfulClient(HttpOceanConnectClient):
         return self.cache[device_id]
 
 
-class ForgetfulContract(OceanConnectContract):
+class ForgetfulContract(InProcessContract):
     def make_client(self, base_url: str, app: Application) -> OceanConnectClient:
         return ForgetfulClient(base_url, app.app_id, app.secret)
 
 
 def test_contract_catches_a_client_with_a_stale_view() -> None:
-    with pytest.raises(AssertionError, match="client says activated=False"):
-        run_state_machine_as_test(
-            ForgetfulContract,
-            settings=settings(FAST, max_examples=200, database=None, print_blob=False),
-        )
+    with pytest.raises(
+        ContractViolation,
+        match=r"activated of [\w-]+: the model expects True, the client says False",
+    ):
+        run_state_machine_as_test(ForgetfulContract, settings=FIND)
+
+
+class OneTokenClient(HttpOceanConnectClient):
+    """A buggy client that logs in once and never again."""
+
+    def _login(self) -> None:
+        if self.token is None and getattr(self, "logged_in", False):
+            raise ClientError(403, "1010005", "this client does not log in again")
+        self.logged_in = True
+        super()._login()
+
+
+class OneTokenContract(InProcessContract):
+    def make_client(self, base_url: str, app: Application) -> OceanConnectClient:
+        return OneTokenClient(base_url, app.app_id, app.secret)
+
+
+def test_contract_catches_a_client_that_does_not_log_in_again() -> None:
+    with pytest.raises(ClientError, match="does not log in again"):
+        run_state_machine_as_test(OneTokenContract, settings=FIND)

@@ -388,3 +388,10 @@ def test_an_injected_internal_error_is_99500_in_the_envelope(en: EnosClient) -> 
     en.platform.faults.inject("enos.search_device", error="99500")
     reply = en.devices("search", {})
     assert error_of(reply) == (99500, " Internal Server Error")
+
+
+def test_token_lifetime_follows_the_enos_token_ttl_setting() -> None:
+    """The token service's lifetime is a setting (the docs give 7200 s)."""
+    platform = fakeiot.Platform(seed=0, clock=fakeiot.ManualClock(), enos_token_ttl=60)
+    response = EnosClient(platform).token_call(TOKEN_GET)
+    assert response.json_body()["data"]["expire"] == 60

@@ -41,8 +41,6 @@ V21 = ("v2.1",)
 BATCH_VERSIONS = ("v2.0", "v2.1")
 #: every action accepts GET and POST: the official client sends GET for delete/enable/disable.
 ANY = ("GET", "POST")
-#: access-token lifetime in seconds (spec §6.3).
-TOKEN_TTL = 7200
 
 #: the UUID variant digit (8, 9, a or b) for each hex digit drawn in its place.
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
@@ -688,7 +686,9 @@ class Enos(Face):
         entry = state.tokens.get(current) if current is not None else None
         if current is not None and entry is not None and entry.expires > now:
             return self._token_ok(current, int(entry.expires - now), "enos.token_get")
-        return self._token_ok(self._issue(org, now), TOKEN_TTL, "enos.token_get")
+        return self._token_ok(
+            self._issue(org, now), self.platform.settings.enos_token_ttl, "enos.token_get"
+        )
 
     @route("POST", f"{TOKEN}/refresh", name="enos.token_refresh")
     def token_refresh(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
@@ -696,7 +696,9 @@ class Enos(Face):
         org, body = self._token_request(request, refresh=True)
         old = body["accessToken"]
         return self._token_ok(
-            self._issue(org, self.platform.clock.now(), old), TOKEN_TTL, "enos.token_refresh"
+            self._issue(org, self.platform.clock.now(), old),
+            self.platform.settings.enos_token_ttl,
+            "enos.token_refresh",
         )
 
     def _token_request(self, request: HttpRequest, *, refresh: bool) -> tuple[Org, dict[str, Any]]:
@@ -760,7 +762,7 @@ class Enos(Face):
         if old is not None:
             state.tokens.pop(old, None)
         token = self.platform.ids.uuid()
-        state.tokens[token] = Token(org.access_key, now + TOKEN_TTL)
+        state.tokens[token] = Token(org.access_key, now + self.platform.settings.enos_token_ttl)
         state.token_by_app[org.access_key] = token
         return token
 

@@ -34,6 +34,7 @@ import pytest
 if TYPE_CHECKING:
     import fakeiot as _fakeiot
     from fakeiot._delivery import Push
+    from fakeiot._enos import Organization
     from fakeiot._oceanconnect import Application
     from fakeiot.contract import Target
 
@@ -172,9 +173,9 @@ def fakeiot_app(fakeiot_platform: _fakeiot.Platform) -> Application:
 
 
 @pytest.fixture
-def fakeiot_org(fakeiot_platform: _fakeiot.Platform) -> Any:
+def fakeiot_org(fakeiot_platform: _fakeiot.Platform) -> Organization:
     """An EnOS organisation on the test's platform."""
-    return fakeiot_platform.face("enos").create_org()  # type: ignore[attr-defined]
+    return fakeiot_platform.enos.create_org()
 
 
 @pytest.fixture

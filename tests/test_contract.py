@@ -4,7 +4,7 @@ deterministic, and catches clients that misreport what the platform holds or mis
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from fakeiot._oceanconnect import Application
@@ -15,19 +15,7 @@ from fakeiot.contract import (
     OceanConnectClient,
     OceanConnectContract,
 )
-
-#: the CI budget: a fixed number of examples, derandomised, no example database.
-CI = settings(
-    max_examples=30,
-    stateful_step_count=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-#: for the buggy clients: stop at the first failing example (shrinking it costs seconds).
-FIND = settings(CI, phases=[Phase.generate])
+from tests.budgets import CI, FIND
 
 
 class InProcessContract(OceanConnectContract):

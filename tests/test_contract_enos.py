@@ -7,7 +7,7 @@ import contextlib
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from fakeiot._enos import Organization
@@ -20,18 +20,7 @@ from fakeiot.contract import (
     HttpEnosClient,
     apim_signature,
 )
-
-CI = settings(
-    max_examples=30,
-    stateful_step_count=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-#: for the buggy clients: stop at the first failing example (shrinking it costs seconds).
-FIND = settings(CI, phases=[Phase.generate])
+from tests.budgets import CI, FIND
 
 
 class InProcessContract(EnosContract):

@@ -27,7 +27,7 @@ from ._errors import (
 from ._face import Face
 from ._hooks import hookimpl, hookspec
 from ._http import HttpRequest, HttpResponse
-from ._lifecycle import State
+from ._lifecycle import Lifecycle, State, Transition
 from ._platform import Platform, Snapshot
 from ._records import Call, Event
 from ._routes import route
@@ -53,6 +53,7 @@ __all__ = [
     "HttpResponse",
     "HttpxTransport",
     "InvariantError",
+    "Lifecycle",
     "ManualClock",
     "NotFoundError",
     "Platform",
@@ -63,6 +64,7 @@ __all__ = [
     "Snapshot",
     "State",
     "SystemClock",
+    "Transition",
     "UnknownSettingError",
     "UsageError",
     "hookimpl",

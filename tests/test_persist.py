@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import fakeiot
-from fakeiot import _persist
+from fakeiot.serve import _state as _persist
 from tests.oc import CREDENTIALS, IMEI, OcClient
 
 

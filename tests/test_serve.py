@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from fakeiot._cli import _is_loopback
+from fakeiot.serve._main import _is_loopback
 
 IMEI = "861234567890123"
 
@@ -143,7 +143,7 @@ def test_acknowledged_registrations_survive_sigkill(tmp_path: Path) -> None:
     assert len(acknowledged) > 5
     assert json.loads(state.read_text())["version"] == 1  # never torn
     with serving("--state", str(state)) as restarted:
-        held = {d["device_id"] for d in restarted.control("oceanconnect/devices").json()}
+        held = {d["deviceId"] for d in restarted.control("oceanconnect/devices").json()}
     assert set(acknowledged) <= held
 
 
@@ -184,7 +184,7 @@ def test_expiries_that_fell_due_while_stopped_apply_on_restore(tmp_path: Path) -
         first.register(headers, "forever", timeout=0)
     time.sleep(1.2)
     with serving("--state", str(state)) as second:
-        nodes = [d["node_id"] for d in second.control("oceanconnect/devices").json()]
+        nodes = [d["nodeId"] for d in second.control("oceanconnect/devices").json()]
     assert nodes == ["forever"]
 
 

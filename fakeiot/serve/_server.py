@@ -16,6 +16,7 @@ from typing import Any, final
 from .._errors import FakeiotAssertionError, UsageError
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
+from ._control import Control
 from ._tls import TlsFiles, make_certificates
 
 
@@ -55,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
             scheme=owner.scheme,
         )
         try:
-            response = owner.platform.handle(request)
+            response = owner.handle(request)
         except Exception as exc:  # a bug in fakeiot: answer, and re-raise in the caller
             owner.record_error(exc, request)
             response = HttpResponse.json(
@@ -126,7 +127,9 @@ class Server:
         log: Any = None,
         state_file: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.platform = platform
+        #: the control API, the dashboard and the OpenAPI document, in front of the faces
+        self.control = Control(platform)
+        self._platform = platform
         #: with a state file, every acknowledged change is written to it before the response
         self.state_file = Path(state_file) if state_file is not None else None
         self._save_lock = threading.Lock()
@@ -140,6 +143,21 @@ class Server:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def platform(self) -> Platform:
+        """The platform served; may be swapped while the server runs."""
+        return self._platform
+
+    @platform.setter
+    def platform(self, platform: Platform) -> None:
+        self._platform = platform
+        self.control.platform = platform
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request: the control API's routes first, then the platform's faces."""
+        response = self.control.handle(request)
+        return response if response is not None else self._platform.handle(request)
 
     @property
     def scheme(self) -> str:
@@ -204,10 +222,10 @@ class Server:
         """Write the platform's state to ``state_file`` atomically (serialised between threads)."""
         if self.state_file is None:
             return
-        from .. import _persist
+        from . import _state
 
         with self._save_lock:
-            _persist.save(self.platform, self.state_file)
+            _state.save(self.platform, self.state_file)
 
     def record_error(self, error: BaseException, request: HttpRequest) -> None:
         with self._errors_lock:

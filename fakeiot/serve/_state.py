@@ -18,11 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._clock import ManualClock
-from ._errors import UsageError
+from .._clock import ManualClock
+from .._errors import UsageError
 
 if TYPE_CHECKING:
-    from ._platform import Platform
+    from .._platform import Platform
 
 FORMAT = "fakeiot-state"
 VERSION = 1

@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"any fakeiot.Settings field; one of: {', '.join(Settings.field_names())}",
     )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    export = commands.add_parser("export", help="write a state store's state as JSON")
+    export.add_argument("--state", metavar="FILE", required=True, help="the state store")
+    export.add_argument("output", nargs="?", default="-", help="JSON file (default: stdout)")
+    load = commands.add_parser(
+        "import", help="replace a state store's state with a JSON export (server stopped)"
+    )
+    load.add_argument("--state", metavar="FILE", required=True, help="the state store")
+    load.add_argument("input", help="JSON file written by `fakeiot export` or GET /state")
     return parser
 
 
@@ -79,10 +87,11 @@ def parse_settings(items: Sequence[str]) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .serve._main import serve
+    from .serve import _main
 
+    command = {"serve": _main.serve, "export": _main.export, "import": _main.load}
     try:
-        return serve(args)
+        return command[args.command](args)
     except UsageError as exc:
         parser.error(str(exc))
     return 2

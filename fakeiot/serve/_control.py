@@ -42,6 +42,7 @@ class ControlError(enum.Enum):
     NOT_FOUND = Problem(404, "not_found")
     REFUSED = Problem(409, "refused")
     CONFLICT = Problem(409, "conflict")
+    UNAVAILABLE = Problem(503, "storage_unavailable")
 
 
 E = ControlError
@@ -72,6 +73,8 @@ class Control(Face):
         super().__init__(platform)
         self.token: str | None = None
         self._initial: dict[str, Any] | None = None
+        #: a request replaced the whole state (reset, PUT state): the store rewrites it all
+        self._replaced = False
         #: the control API's own routes (never in the platform's table)
         self.routes = RouteTable()
         self.routes.add_face(self.name, self)
@@ -137,6 +140,11 @@ class Control(Face):
             raise ApiError(E.NOT_FOUND, str(missing)) from None
         except UsageError as misuse:
             raise ApiError(E.CONFLICT, str(misuse)) from None
+
+    def take_replaced(self) -> bool:
+        """Whether a request replaced the whole state since the last call."""
+        replaced, self._replaced = self._replaced, False
+        return replaced
 
     def remember_initial_state(self) -> None:
         """What ``POST /_fakeiot/api/reset`` returns to (the state when the server started)."""
@@ -306,6 +314,7 @@ class Control(Face):
         self._guard(request)
         if self._initial is None:
             raise ApiError(E.CONFLICT, "no initial state was recorded")
+        self._replaced = True
         _state.load(self.platform, self._initial)
         self.platform.calls.clear()
         self.platform.events.clear()
@@ -323,6 +332,7 @@ class Control(Face):
         self._guard(request)
         data = self._body(request)
         before = _state.dump(self.platform)
+        self._replaced = True
         try:
             _state.load(self.platform, data)
         except UsageError as exc:

@@ -7,12 +7,14 @@ import ipaddress
 import secrets
 import shutil
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
 from .._cli import parse_settings
 from .._clock import ManualClock
+from .._errors import UsageError
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
 from . import _state
@@ -60,9 +62,6 @@ def serve(args: argparse.Namespace) -> int:
         clock=ManualClock() if args.manual_clock else None,
         **parse_settings(args.setting),
     )
-    if args.state is not None and Path(args.state).exists():
-        _state.restore(platform, args.state)
-    tenants = _tenants(platform, args)
     token = args.control_token
     if token is None and not _is_loopback(args.host):
         token = secrets.token_urlsafe(24)
@@ -74,9 +73,12 @@ def serve(args: argparse.Namespace) -> int:
         log=None if args.quiet else _log_line,
         state_file=args.state,
     )
+    for note in server.load_state():
+        print(f"fakeiot: {note}", flush=True)
+    tenants = _tenants(platform, args)
+    server.save_state()
     server.control.token = token
     server.control.remember_initial_state()
-    server.save_state()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -98,7 +100,48 @@ def serve(args: argparse.Namespace) -> int:
     print(f"dashboard: {server.url}/" + (f"?token={token}" if token else ""), flush=True)
     while not stop.wait(0.2):
         pass
+    failing = server.store.failing if server.store is not None else None
     server.stop()
-    server.save_state()
+    if failing is not None:
+        print(
+            f"fakeiot: the state store at {args.state} never came back ({failing}); the writes "
+            "refused since were not kept",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     print("fakeiot stopped", flush=True)
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """``fakeiot export --state FILE [OUT]``: the store's state as JSON (the import format)."""
+    import json
+    import sqlite3
+
+    from ._store import is_sqlite, read_document
+
+    path = Path(args.state)
+    if not is_sqlite(path):
+        raise UsageError(f"{path} is not a fakeiot state store")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        text = json.dumps(read_document(connection), indent=1)
+    finally:
+        connection.close()
+    if args.output == "-":
+        print(text)
+    else:
+        _state.write_atomic(Path(args.output), text.encode("utf-8"))
+    return 0
+
+
+def load(args: argparse.Namespace) -> int:
+    """``fakeiot import --state FILE IN``: check a JSON export and make it the store's state."""
+    from ._store import write_store
+
+    platform = Platform()
+    _state.restore(platform, args.input)
+    write_store(Path(args.state), platform)
+    print(f"fakeiot: {args.state} now holds the state of {args.input}", flush=True)
     return 0

@@ -36,8 +36,8 @@ from ._settings import Settings
 if _typing.TYPE_CHECKING:
     from ._transports._httpx import HttpxTransport
     from ._transports._requests import Adapter, mock
-    from ._transports._server import Server, ServerError
     from ._transports._wsgi import wsgi_app
+    from .serve import Server, ServerError
 
 __all__ = [
     "Adapter",
@@ -83,8 +83,8 @@ _LAZY = {
     "Adapter": "._transports._requests",
     "mock": "._transports._requests",
     "HttpxTransport": "._transports._httpx",
-    "Server": "._transports._server",
-    "ServerError": "._transports._server",
+    "Server": ".serve",
+    "ServerError": ".serve",
     "wsgi_app": "._transports._wsgi",
 }
 

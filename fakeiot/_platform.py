@@ -86,10 +86,9 @@ class Platform:
 
         self.hooks = _hooks.PluginManager()
         self.hooks.add_hookspecs(_hooks)
-        from . import _control, _enos, _oceanconnect
+        from . import _enos, _oceanconnect
 
         self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
-        self.hooks.register(_control, name="fakeiot.control")
         self.hooks.register(_enos, name="fakeiot.enos")
         self._plugins = tuple(plugins)
         for plugin in (*_installed_plugins(), *self._plugins):

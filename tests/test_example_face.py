@@ -107,7 +107,7 @@ def test_the_face_is_served_over_http() -> None:
 
 @pytest.mark.usefixtures("installed")
 def test_the_face_appears_in_the_openapi_document() -> None:
-    from fakeiot import _openapi
+    from fakeiot.serve import _openapi
 
     document = _openapi.document(fakeiot.Platform(seed=0))
     operation = document["paths"]["/thermo/v1/sensors"]["post"]

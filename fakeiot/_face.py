@@ -62,6 +62,8 @@ class Face:
     errors: ClassVar[type[enum.Enum]]
     #: the error a schema violation raises, by violation kind (``"*"``: every other kind)
     invalid: ClassVar[Mapping[str, enum.Enum]] = {}
+    #: OpenAPI security schemes per authentication scheme: ``{"app": {"oc.appKey": {...}}}``
+    security_schemes: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     #: the face's own settings: a frozen dataclass with defaults whose fields
     #: ``Platform(**fields)`` and the pytest marker accept by name (``None``: none)
     settings_class: ClassVar[type | None] = None

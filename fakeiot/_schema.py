@@ -72,6 +72,9 @@ class Spec:
     empty_is_missing: bool = False
     #: case-insensitive choices (the value is upper-cased before the check)
     fold_case: bool = False
+    #: a last check of a well-typed value: returns why it is refused (a ``pattern``
+    #: violation) or ``None``; for rules no length or pattern can say (a URL's parts)
+    check: Callable[[Any], str | None] | None = None
     doc: str = ""
     #: a value for documentation and for generated valid input
     example: Any = None
@@ -100,7 +103,9 @@ class Request:
     - ``__media__``: ``"json"`` (default) or ``"form"``: how the body is read;
     - ``__empty_body__``: an empty body counts as ``{}`` (default: it is ``malformed``);
     - ``__naming__``: ``"camel"`` (default) or ``"snake"``: wire names of undeclared names;
-    - ``__errors__``: violation -> error, overriding the face's defaults for this route.
+    - ``__errors__``: violation -> error, overriding the face's defaults for this route;
+    - ``__fold_names__``: body and query names are matched ignoring case (a form whose keys
+      the vendor reads case-insensitively).
     """
 
     __slots__ = ()
@@ -108,6 +113,7 @@ class Request:
     __empty_body__: ClassVar[bool] = False
     __naming__: ClassVar[str] = "camel"
     __errors__: ClassVar[Mapping[str, enum.Enum]] = {}
+    __fold_names__: ClassVar[bool] = False
 
 
 @final
@@ -273,8 +279,17 @@ def _check_text(field: Field, value: str, defaults: Mapping[str, enum.Enum], at:
             raise _fail(
                 field, "choice", f"must be one of {shown}, got {value[:40]!r}", defaults, at
             )
-        return probe
+        value = probe
+    if spec.check is not None:
+        _run_check(field, value, defaults, at)
     return value
+
+
+def _run_check(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> None:
+    check = field.spec.check
+    why = check(value) if check is not None else None
+    if why is not None:
+        raise _fail(field, "pattern", why, defaults, at)
 
 
 def _check_number(field: Field, value: float, defaults: Mapping[str, enum.Enum], at: str) -> None:
@@ -336,7 +351,7 @@ def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str)
                 at,
             )
         item = field.item
-        if item is None:
+        if item is None or (item.kind == "any" and not item.choices):
             return value
         out = []
         for index, element in enumerate(value):
@@ -347,6 +362,8 @@ def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str)
         return out
     if field.choices and value not in field.choices:
         raise _fail(field, "choice", f"must be one of {field.choices}", defaults, at)
+    if field.spec.check is not None:
+        _run_check(field, value, defaults, at)
     return value
 
 
@@ -399,6 +416,7 @@ class Schema:
         "cls",
         "empty_body",
         "errors",
+        "fold",
         "headers",
         "media",
         "model",
@@ -416,6 +434,7 @@ class Schema:
         self.media = cls.__media__
         self.empty_body = cls.__empty_body__
         self.errors = cls.__errors__
+        self.fold = cls.__fold_names__
 
     def parse(
         self,
@@ -436,8 +455,10 @@ class Schema:
             )
         if self.query:
             found = request.query
+            if self.fold:
+                found = {k.lower(): v for k, v in found.items()}
             for field in self.query:
-                given = found.get(field.name)
+                given = found.get(field.name.lower() if self.fold else field.name)
                 if given is None or given == "":
                     if field.required:
                         raise _fail(field, "missing", "is required", defaults, field.name)
@@ -456,8 +477,10 @@ class Schema:
                     values[field.attr] = _text_value(field, sent, defaults, field.name)
         if self.body:
             data = self._body(request, defaults)
+            if self.fold:
+                data = {k.lower(): v for k, v in data.items()}
             for field in self.body:
-                raw = data.get(field.name)
+                raw = data.get(field.name.lower() if self.fold else field.name)
                 if raw is None or (raw == "" and field.spec.empty_is_missing):
                     if field.required:
                         raise _fail(field, "missing", "is required", defaults, field.name)

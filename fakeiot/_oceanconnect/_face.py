@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, final
 from .._delivery import Push, WsgiApp, deliver
 from .._errors import ApiError, ConnectRefused, InvariantError, NotFoundError, UsageError
 from .._face import Face
-from .._http import HttpRequest, HttpResponse, parse_query
+from .._http import HttpRequest, HttpResponse
 from .._lifecycle import State, step
 from .._records import Event
 from .._routes import Route, route
 from . import _persist
-from . import _validate as v
 from ._errors import HTTP200_ROWS, OcError
 from ._model import (
     SHORT_CONNECTION_PROTOCOLS,
@@ -28,18 +27,34 @@ from ._model import (
     Tombstone,
     wire_time,
 )
-from ._push import (
-    MANAGEMENT_NOTIFY_TYPES,
-    NOTIFY_TYPES,
-    PUSH_HEADERS,
-    callback_url_problem,
-    notifications,
-)
+from ._push import PUSH_HEADERS, callback_url_problem, notifications
 from ._schemas import (
+    MODIFY_EXTRA,
+    MODIFY_INFO,
     ActivationAnswer,
+    DeleteSubscriptions,
+    DeviceAnswer,
     DevicePath,
+    DevicesAnswer,
+    Login,
+    Logout,
+    ModifyDevice,
+    QueryDevice,
+    QueryDevices,
+    QuerySubscriptions,
+    RefreshDeviceKey,
+    RefreshKeyAnswer,
+    RefreshToken,
     RegisterAnswer,
     RegisterDevice,
+    ShadowAnswer,
+    Subscribe,
+    SubscribeManagement,
+    SubscriptionAnswer,
+    SubscriptionPath,
+    SubscriptionsAnswer,
+    TokenAnswer,
+    parse_time,
     vars_of,
 )
 
@@ -57,20 +72,6 @@ REG_VERSIONS = ("v1.1.0", "v1.2.0")
 SUB = "/iocm/app/sub/{version}"
 SUB_VERSIONS = ("v1.2.0",)
 DM_VERSIONS = ("v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0")
-QUERY_STATUSES = frozenset({"ONLINE", "OFFLINE", "INACTIVE", "ABNORMAL"})
-_NO_BODY_HEADERS: dict[str, str] = {}
-
-#: modify-device fields that land in deviceInfo, with their length limits.
-_MODIFY_INFO = {
-    "name": 256,
-    "manufacturerId": 256,
-    "manufacturerName": 256,
-    "deviceType": 256,
-    "model": 256,
-    "protocolType": 256,
-    "location": 1024,
-}
-_MODIFY_EXTRA = ("endUser", "region", "organization", "timezone", "ip")
 
 
 @final
@@ -596,40 +597,19 @@ class OceanConnect(Face):
     @route(
         "POST",
         f"{SEC}/login",
-        name="oceanconnect.login",
         versions=SEC_VERSIONS,
         request_media_type="application/x-www-form-urlencoded",
     )
-    def login(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _login(self, req: Login) -> TokenAnswer:
         """Log in with appId and secret (form body); returns an access and a refresh token."""
-        form = {
-            k.lower(): val
-            for k, val in parse_query(request.body.decode("utf-8", "replace")).items()
-        }
-        app_id, secret = form.get("appid"), form.get("secret")
-        if not app_id or not secret:
-            raise ApiError(E.REQUIRED_PARAMETER_MISSING, "appId and secret are required")
-        return self._issue(app_id, secret, None, "oceanconnect.login")
+        return self._issue(req.app_id, req.secret, None)
 
-    @route("POST", f"{SEC}/refreshToken", name="oceanconnect.refresh_token", versions=SEC_VERSIONS)
-    def refresh_token(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("POST", f"{SEC}/refreshToken", versions=SEC_VERSIONS)
+    def _refresh_token(self, req: RefreshToken) -> TokenAnswer:
         """Exchange a refresh token (with appId and secret) for new tokens."""
-        body = v.json_object(request.body, E.INPUT_INVALID)
-        fields = {}
-        for key in ("appId", "secret", "refreshToken"):
-            value = body.get(key)
-            if value is None or value == "":
-                raise ApiError(E.REQUIRED_PARAMETER_MISSING, f"{key} is required")
-            if not isinstance(value, str) or len(value) > 256:
-                raise ApiError(E.INPUT_INVALID, f"{key} must be a string of at most 256")
-            fields[key] = value
-        return self._issue(
-            fields["appId"], fields["secret"], fields["refreshToken"], "oceanconnect.refresh_token"
-        )
+        return self._issue(req.app_id, req.secret, req.refresh_token)
 
-    def _issue(
-        self, app_id: str, secret: str, refresh: str | None, route_name: str
-    ) -> HttpResponse:
+    def _issue(self, app_id: str, secret: str, refresh: str | None) -> TokenAnswer:
         state = self.state
         app = state.apps.get(app_id)
         if app is None or app.secret != secret:
@@ -653,35 +633,23 @@ class OceanConnect(Face):
         state.tokens[access] = Token(app_id, now + settings.token_ttl)
         state.refresh_tokens[new_refresh] = Token(app_id, now + settings.refresh_token_ttl)
         app.token, app.refresh_token = access, new_refresh
-        return HttpResponse.json(
-            200,
-            {
-                "scope": "default",
-                "tokenType": "bearer",
-                "expiresIn": settings.token_ttl,
-                "accessToken": access,
-                "refreshToken": new_refresh,
-            },
-            route_name,
-        )
+        return {
+            "scope": "default",
+            "tokenType": "bearer",
+            "expiresIn": settings.token_ttl,
+            "accessToken": access,
+            "refreshToken": new_refresh,
+        }
 
-    @route(
-        "POST", f"{SEC}/logout", name="oceanconnect.logout", versions=SEC_VERSIONS, media_type=None
-    )
-    def logout(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("POST", f"{SEC}/logout", versions=SEC_VERSIONS, media_type=None)
+    def _logout(self, req: Logout) -> None:
         """Invalidate an access token (``{"accessToken": ...}``)."""
-        body = v.json_object(request.body, E.INPUT_INVALID)
-        token = body.get("accessToken")
-        if token is None or token == "":
-            raise ApiError(E.REQUIRED_PARAMETER_MISSING, "accessToken is required")
-        if not isinstance(token, str):
-            raise ApiError(E.INPUT_INVALID, "accessToken must be a string")
+        token = req.access_token
         entry = self.state.tokens.pop(token, None)
         if entry is not None:
             app = self.state.apps.get(entry.app_id)
             if app is not None and app.token == token:
                 app.token = None
-        return HttpResponse(200, b"", _NO_BODY_HEADERS, "oceanconnect.logout")
 
     # =========================================================================================
     # Device credentials routes
@@ -795,27 +763,17 @@ class OceanConnect(Face):
             "psk": device.psk,
         }
 
-    @route(
-        "PUT",
-        f"{REG}/deviceCredentials/{{deviceId}}",
-        name="oceanconnect.refresh_device_key",
-        versions=REG_VERSIONS,
-    )
-    def refresh_device_key(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("PUT", f"{REG}/deviceCredentials/{{deviceId}}", versions=REG_VERSIONS, auth="app")
+    def _refresh_device_key(self, app: App, req: RefreshDeviceKey) -> RefreshKeyAnswer:
         """Give an activated, offline device a new nodeId and verify code (same deviceId)."""
-        app = self._acting_for(self._authenticate(request), request)
-        # ".../deviceCredentials/" (an unset deviceId) arrives with an empty one: 100007
-        device = self._device_of(app, params["deviceId"], empty=E.BAD_REQUEST)
-        body = v.json_object(request.body, E.BAD_REQUEST, empty_ok=True)
-        verify_code = v.opt_str(body, "verifyCode", E.INVALID_VERIFY_CODE, min_len=1)
-        node_id = v.opt_str(body, "nodeId", E.INPUT_INVALID) or None
-        timeout = v.opt_int(body, "timeout", E.INPUT_INVALID)
+        device = self._device_of(app, req.device_id)
         if not device.activated:
             raise ApiError(E.DEVICE_NOT_ACTIVE, f"device {device.device_id} never connected")
         if device.state is State.ONLINE:
             raise ApiError(E.DEVICE_ONLINE, f"device {device.device_id} is online")
         state = self.state
-        new_node = node_id if node_id is not None else device.node_id
+        verify_code = req.verify_code
+        new_node = req.node_id if req.node_id is not None else device.node_id
         holder = state.by_node.get(new_node)
         if holder is not None and holder is not device:
             raise ApiError(E.NODE_ID_DUPLICATED, f"nodeId {new_node!r} is registered already")
@@ -833,19 +791,17 @@ class OceanConnect(Face):
         device.modified = now
         device.age_gen += 1
         device.rebind_pending = True
+        settings = self.platform.settings
+        timeout = req.timeout
         self._set_code(
-            device,
-            self.platform.settings.register_timeout_default if timeout is None else timeout,
-            now,
+            device, settings.register_timeout_default if timeout is None else timeout, now
         )
-        if self.platform.settings.oceanconnect_refresh_resets_activation:
+        if settings.oceanconnect_refresh_resets_activation:
             device.activated = False
             self._move(device, "rekey", now, {"nodeId": new_node})
         else:
             self._move(device, "rekey_keep_active", now, {"nodeId": new_node})
-        return HttpResponse.json(
-            200, {"verifyCode": code, "timeout": device.timeout}, "oceanconnect.refresh_device_key"
-        )
+        return {"verifyCode": code, "timeout": device.timeout}
 
     @route("GET", f"{REG}/deviceCredentials/{{deviceId}}", versions=REG_VERSIONS, auth="app")
     def _query_activation_status(self, app: App, req: DevicePath) -> ActivationAnswer:
@@ -863,40 +819,20 @@ class OceanConnect(Face):
     @route(
         "PUT",
         f"{DM}/devices/{{deviceId}}",
-        name="oceanconnect.modify_device",
         versions=DM_VERSIONS,
+        auth="app",
         status=204,
         media_type=None,
     )
-    def modify_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _modify_device(self, app: App, req: ModifyDevice) -> None:
         """Change a device's information; answers 204 with no body."""
-        app = self._acting_for(self._authenticate(request), request)
-        device = self._device_of(app, params["deviceId"])
-        body = v.json_object(request.body, E.MODIFY_INPUT_INVALID, empty_ok=True)
+        device = self._device_of(app, req.device_id)
         changes: dict[str, Any] = {}
-        for key, limit in _MODIFY_INFO.items():
-            value = v.opt_str(body, key, E.INPUT_INVALID, min_len=1, max_len=limit)
+        for attr, key in MODIFY_INFO.items():
+            value = getattr(req, attr)
             if value is not None:
                 changes[key] = value
-        mute = v.opt_str(body, "mute", E.INPUT_INVALID)
-        if mute is not None:
-            if mute not in ("TRUE", "FALSE"):
-                raise ApiError(E.INPUT_INVALID, "mute must be 'TRUE' or 'FALSE'")
-            changes["mute"] = mute
-        extra = {key: v.opt_str(body, key, E.INPUT_INVALID) for key in _MODIFY_EXTRA}
-        imsi = v.opt_str(body, "imsi", E.INPUT_INVALID, min_len=1, max_len=64)
-        is_secure = v.opt_bool(body, "isSecure", E.IS_SECURE_INVALID)
-        psk = v.opt_psk(body, "psk", E.INPUT_INVALID)
-        product_id = v.opt_str(body, "productId", E.INPUT_INVALID)
-        config = v.opt_object(body, "deviceConfig", E.INPUT_INVALID)
-        if config is not None:
-            data_config = v.opt_object(config, "dataConfig", E.INPUT_INVALID)
-            if data_config is not None:
-                v.opt_int(data_config, "dataAgingTime", E.INPUT_INVALID, low=0, high=90)
-        for key in ("customFields", "tags"):
-            value = body.get(key)
-            if value is not None and not isinstance(value, list):
-                raise ApiError(E.INPUT_INVALID, f"{key} must be a list")
+        is_secure, product_id = req.is_secure, req.product_id
         settings = self.platform.settings
         if (
             product_id is not None
@@ -919,74 +855,58 @@ class OceanConnect(Face):
             device.is_secure = is_secure
             changes["isSecurity"] = "TRUE" if is_secure else "FALSE"
             device.info["isSecurity"] = changes["isSecurity"]
-        if imsi is not None:
-            device.imsi = imsi
-        if psk is not None:
-            device.psk = psk
+        if req.imsi is not None:
+            device.imsi = req.imsi
+        if req.psk is not None:
+            device.psk = req.psk
         if product_id is not None:
             device.product_id = product_id
-        kept = {k: val for k, val in extra.items() if val is not None}
+        kept = {key: getattr(req, attr) for attr, key in MODIFY_EXTRA.items()}
+        kept = {key: value for key, value in kept.items() if value is not None}
         if kept:
             device.extra = {**(device.extra or {}), **kept}
         device.modified = now
         self.platform.emit(FACE, "modify", device.device_id, changes)
-        return HttpResponse(204, b"", _NO_BODY_HEADERS, "oceanconnect.modify_device")
 
     @route(
         "DELETE",
         f"{DM}/devices/{{deviceId}}",
-        name="oceanconnect.delete_device",
         versions=DM_VERSIONS,
+        auth="app",
         status=204,
         media_type=None,
     )
-    def delete_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _delete_device(self, app: App, req: DevicePath) -> None:
         """Delete a device (``cascade`` defaults to true; devices here have no children)."""
-        app = self._acting_for(self._authenticate(request), request)
-        device = self._device_of(app, params["deviceId"])
+        device = self._device_of(app, req.device_id)
         self._remove(device, "delete", self.platform.clock.now(), reason="deleted")
-        return HttpResponse(204, b"", _NO_BODY_HEADERS, "oceanconnect.delete_device")
 
-    @route(
-        "GET", f"{DM}/devices/{{deviceId}}", name="oceanconnect.query_device", versions=DM_VERSIONS
-    )
-    def query_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("GET", f"{DM}/devices/{{deviceId}}", versions=DM_VERSIONS, auth="app")
+    def _query_device(self, app: App, req: QueryDevice) -> DeviceAnswer:
         """One device's details (``select=imsi`` adds the IMSI)."""
-        app = self._acting_for(self._authenticate(request), request)
-        select = request.query.get("select") if request.query_string else None
-        if select not in (None, "", "imsi", "IMSI"):
-            raise ApiError(E.REQUEST_PARAMETER_INVALID, "select only takes 'imsi'")
-        device = self._device_of(app, params["deviceId"])
-        return HttpResponse.json(200, device.wire(imsi=bool(select)), "oceanconnect.query_device")
+        device = self._device_of(app, req.device_id)
+        return device.wire(imsi=req.select is not None)
 
-    @route("GET", f"{DM}/devices", name="oceanconnect.query_devices", versions=DM_VERSIONS)
-    def query_devices(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("GET", f"{DM}/devices", versions=DM_VERSIONS, auth="app")
+    def _query_devices(self, app: App, req: QueryDevices) -> DevicesAnswer:
         """Devices of the application, filtered and paged (newest first by default)."""
-        app = self._acting_for(self._authenticate(request), request)
-        query = request.query
-        bad = E.REQUEST_PARAMETER_INVALID
-        page_no = v.query_int(query, "pageNo", bad, low=0, high=1_000_000)
-        page_size = v.query_int(query, "pageSize", bad, low=1, high=250)
-        gateway_id = query.get("gatewayId") or None
-        if page_no is None and gateway_id is None:
+        gateway_id = req.gateway_id
+        if req.page_no is None and gateway_id is None:
             raise ApiError(E.GATEWAY_AND_PAGE_NULL, "give pageNo (0 is the first page)")
-        page_no = page_no or 0
-        page_size = page_size or 25
-        status = query.get("status") or None
-        if status is not None and status not in QUERY_STATUSES:
-            raise ApiError(bad, f"status must be one of {sorted(QUERY_STATUSES)}")
-        sort = query.get("sort") or "DESC"
-        if sort not in ("ASC", "DESC"):
-            raise ApiError(bad, "sort must be ASC or DESC")
-        node_type = query.get("nodeType") or None
-        if node_type is not None and node_type not in ("GATEWAY", "ENDPOINT", "UNKNOWN"):
-            raise ApiError(bad, "nodeType must be GATEWAY, ENDPOINT or UNKNOWN")
-        start = v.query_time(query, "startTime", bad)
-        end = v.query_time(query, "endTime", bad)
-        select = query.get("select")
-        if select not in (None, "", "imsi", "IMSI"):
-            raise ApiError(bad, "select only takes 'imsi'")
-        wanted = {key: query[key] for key in ("deviceType", "location", "name") if query.get(key)}
+        page_no = req.page_no or 0
+        page_size = req.page_size or 25
+        status, node_type = req.status, req.node_type
+        start = parse_time(req.start_time) if req.start_time else None
+        end = parse_time(req.end_time) if req.end_time else None
+        wanted = {
+            key: value
+            for key, value in (
+                ("deviceType", req.device_type),
+                ("location", req.location),
+                ("name", req.name),
+            )
+            if value
+        }
 
         def keep(d: Device) -> bool:
             if gateway_id is not None and d.device_id != gateway_id:
@@ -1004,34 +924,36 @@ class OceanConnect(Face):
             return all(d.info.get(key) == val for key, val in wanted.items())
 
         pool = app.devices.values()
-        ordered = reversed(list(pool)) if sort == "DESC" else iter(pool)
+        ordered = reversed(list(pool)) if req.sort != "ASC" else iter(pool)
         matching = [d for d in ordered if keep(d)]
         first = page_no * page_size
         page = matching[first : first + page_size]
-        return HttpResponse.json(
-            200,
-            {
-                "totalCount": len(matching),
-                "pageNo": page_no,
-                "pageSize": page_size,
-                "devices": [d.wire(imsi=bool(select)) for d in page],
-            },
-            "oceanconnect.query_devices",
-        )
+        imsi = req.select is not None
+        return {
+            "totalCount": len(matching),
+            "pageNo": page_no,
+            "pageSize": page_size,
+            "devices": [d.wire(imsi=imsi) for d in page],
+        }
 
     @route(
         "GET",
         "/iocm/app/shadow/{version}/devices/{deviceId}",
-        name="oceanconnect.query_device_shadow",
         versions=("v1.5.0",),
+        auth="app",
     )
-    def query_device_shadow(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _query_device_shadow(self, app: App, req: DevicePath) -> ShadowAnswer:
         """A device's shadow: its info and status (device tests read the status here)."""
-        app = self._acting_for(self._authenticate(request), request)
-        device = self._device_of(app, params["deviceId"])
-        wire = device.wire()
-        del wire["alarmInfo"]
-        return HttpResponse.json(200, wire, "oceanconnect.query_device_shadow")
+        wire = self._device_of(app, req.device_id).wire()
+        return {
+            "deviceId": wire["deviceId"],
+            "gatewayId": wire["gatewayId"],
+            "nodeType": wire["nodeType"],
+            "createTime": wire["createTime"],
+            "lastModifiedTime": wire["lastModifiedTime"],
+            "deviceInfo": wire["deviceInfo"],
+            "services": wire["services"],
+        }
 
     # =========================================================================================
     # Device data (device side)
@@ -1145,38 +1067,11 @@ class OceanConnect(Face):
     # =========================================================================================
     # Subscription routes
     # =========================================================================================
-    def _subscription_body(self, request: HttpRequest) -> tuple[str, str, str]:
-        body = v.json_object(request.body, E.SUBSCRIPTION_INPUT_INVALID)
-        notify_type = body.get("notifyType")
-        if not isinstance(notify_type, str) or notify_type not in NOTIFY_TYPES:
-            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, f"unknown notifyType {notify_type!r}")
-        url = body.get("callbackUrl")
-        problem = callback_url_problem(
-            url, https_only=self.platform.settings.oceanconnect_https_callbacks_only
-        )
-        if problem is not None:
-            raise ApiError(E.CALLBACK_URL_ILLEGAL, problem)
-        channel = body.get("channel")
-        if channel is None:
-            channel = "HTTP"
-        if channel not in ("HTTP", "MQTT"):
-            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, "channel must be HTTP or MQTT")
-        return notify_type, str(url), channel
-
-    @route(
-        "POST",
-        f"{SUB}/subscriptions",
-        name="oceanconnect.subscribe",
-        versions=SUB_VERSIONS,
-        status=201,
-    )
-    def subscribe(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("POST", f"{SUB}/subscriptions", versions=SUB_VERSIONS, auth="app", status=201)
+    def _subscribe(self, app: App, req: Subscribe) -> SubscriptionAnswer:
         """Subscribe a callback URL to one notifyType; answers 201."""
-        app = self._acting_for(self._authenticate(request), request)
-        owner_flag = request.query.get("ownerFlag") if request.query_string else None
-        if owner_flag not in (None, "", "true", "false"):
-            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, "ownerFlag must be true or false")
-        notify_type, url, channel = self._subscription_body(request)
+        url = self._callback_url(req.callback_url)
+        notify_type = req.notify_type
         subscriptions = self.state.subscriptions
         existing = next(
             (
@@ -1191,83 +1086,80 @@ class OceanConnect(Face):
                 raise ApiError(E.RESOURCE_CONFLICT, f"{notify_type} is subscribed already")
             del subscriptions[existing.subscription_id]
         sub = Subscription(
-            self.platform.ids.uuid(), app.app_id, notify_type, url, channel, owner_flag or None
+            self.platform.ids.uuid(),
+            app.app_id,
+            notify_type,
+            url,
+            req.channel or "HTTP",
+            req.owner_flag,
         )
         subscriptions[sub.subscription_id] = sub
-        return HttpResponse.json(201, sub.wire(), "oceanconnect.subscribe")
+        return sub.wire()
 
-    @route(
-        "GET",
-        f"{SUB}/subscriptions/{{subscriptionId}}",
-        name="oceanconnect.query_subscription",
-        versions=SUB_VERSIONS,
-    )
-    def query_subscription(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _callback_url(self, url: object) -> str:
+        """``url`` if the platform accepts it as a callback URL, else 400/100222."""
+        problem = callback_url_problem(
+            url, https_only=self.platform.settings.oceanconnect_https_callbacks_only
+        )
+        if problem is not None:
+            raise ApiError(E.CALLBACK_URL_ILLEGAL, problem, field="callbackUrl")
+        return str(url)
+
+    @route("GET", f"{SUB}/subscriptions/{{subscriptionId}}", versions=SUB_VERSIONS, auth="app")
+    def _query_subscription(self, app: App, req: SubscriptionPath) -> SubscriptionAnswer:
         """One subscription of the application."""
-        app = self._acting_for(self._authenticate(request), request)
-        sub = self._subscription_of(app, params["subscriptionId"])
-        return HttpResponse.json(200, sub.wire(), "oceanconnect.query_subscription")
+        return self._subscription_of(app, req.subscription_id).wire()
 
-    @route(
-        "GET",
-        f"{SUB}/subscriptions",
-        name="oceanconnect.query_subscriptions",
-        versions=SUB_VERSIONS,
-    )
-    def query_subscriptions(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("GET", f"{SUB}/subscriptions", versions=SUB_VERSIONS, auth="app")
+    def _query_subscriptions(self, app: App, req: QuerySubscriptions) -> SubscriptionsAnswer:
         """The application's subscriptions, optionally by notifyType, paged."""
-        app = self._acting_for(self._authenticate(request), request)
-        query = request.query
-        bad = E.SUBSCRIPTION_INPUT_INVALID
-        page_no = v.query_int(query, "pageNo", bad, low=0, high=1_000_000) or 0
-        page_size = v.query_int(query, "pageSize", bad, low=1, high=250) or 10
-        notify_type = query.get("notifyType") or None
+        page_no = req.page_no or 0
+        page_size = req.page_size or 10
+        notify_type = req.notify_type
         matching = [
             s
             for s in self._subscriptions_of(app)
             if notify_type is None or s.notify_type == notify_type
         ]
         first = page_no * page_size
-        return HttpResponse.json(
-            200,
-            {
-                "totalCount": len(matching),
-                "pageNo": page_no,
-                "pageSize": page_size,
-                "subscriptions": [s.wire() for s in matching[first : first + page_size]],
-            },
-            "oceanconnect.query_subscriptions",
-        )
+        return {
+            "totalCount": len(matching),
+            "pageNo": page_no,
+            "pageSize": page_size,
+            "subscriptions": [s.wire() for s in matching[first : first + page_size]],
+        }
 
     @route(
         "DELETE",
         f"{SUB}/subscriptions/{{subscriptionId}}",
-        name="oceanconnect.delete_subscription",
         versions=SUB_VERSIONS,
+        auth="app",
         status=204,
         media_type=None,
     )
-    def delete_subscription(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _delete_subscription(self, app: App, req: SubscriptionPath) -> None:
         """Delete one subscription; answers 204."""
-        app = self._acting_for(self._authenticate(request), request)
-        sub = self._subscription_of(app, params["subscriptionId"])
+        sub = self._subscription_of(app, req.subscription_id)
         del self.state.subscriptions[sub.subscription_id]
-        return HttpResponse(204, b"", _NO_BODY_HEADERS, "oceanconnect.delete_subscription")
 
     @route(
         "DELETE",
         f"{SUB}/subscriptions",
-        name="oceanconnect.delete_subscriptions",
         versions=SUB_VERSIONS,
+        auth="app",
         status=204,
         media_type=None,
     )
-    def delete_subscriptions(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _delete_subscriptions(self, app: App, req: DeleteSubscriptions) -> None:
         """Delete the application's subscriptions matching notifyType, callbackUrl, channel."""
-        app = self._acting_for(self._authenticate(request), request)
-        query = request.query if request.query_string else {}
         wanted = {
-            key: query[key] for key in ("notifyType", "callbackUrl", "channel") if query.get(key)
+            key: value
+            for key, value in (
+                ("notifyType", req.notify_type),
+                ("callbackUrl", req.callback_url),
+                ("channel", req.channel),
+            )
+            if value
         }
         for sub in self._subscriptions_of(app):
             fields = {
@@ -1277,43 +1169,27 @@ class OceanConnect(Face):
             }
             if all(fields[key] == value for key, value in wanted.items()):
                 del self.state.subscriptions[sub.subscription_id]
-        return HttpResponse(204, b"", _NO_BODY_HEADERS, "oceanconnect.delete_subscriptions")
 
     @route(
         "POST",
         "/iodm/app/sub/{version}/subscribe",
-        name="oceanconnect.subscribe_management",
         versions=("v1.1.0",),
+        auth="app",
         media_type=None,
     )
-    def subscribe_management(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    def _subscribe_management(self, app: App, req: SubscribeManagement) -> None:
         """Subscribe to device-management (upgrade) notifications; answers 200, no body."""
-        app = self._acting_for(self._authenticate(request), request)
-        body = v.json_object(request.body, E.SUBSCRIPTION_INPUT_INVALID)
-        notify_type = body.get("notifyType")
-        if not isinstance(notify_type, str) or notify_type not in MANAGEMENT_NOTIFY_TYPES:
-            raise ApiError(E.SUBSCRIPTION_INPUT_INVALID, f"unknown notifyType {notify_type!r}")
-        url = body.get("callbackurl", body.get("callbackUrl"))
-        problem = callback_url_problem(
-            url, https_only=self.platform.settings.oceanconnect_https_callbacks_only
-        )
-        if problem is not None:
-            raise ApiError(E.CALLBACK_URL_ILLEGAL, problem)
+        notify_type = req.notify_type
+        given = req.callbackurl if req.callbackurl is not None else req.callback_url
+        url = self._callback_url(given)
         subscriptions = self.state.subscriptions
         for sub in list(subscriptions.values()):
             if sub.app_id == app.app_id and sub.management and sub.notify_type == notify_type:
                 del subscriptions[sub.subscription_id]
         sub = Subscription(
-            self.platform.ids.uuid(),
-            app.app_id,
-            notify_type,
-            str(url),
-            "HTTP",
-            None,
-            management=True,
+            self.platform.ids.uuid(), app.app_id, notify_type, url, "HTTP", None, management=True
         )
         subscriptions[sub.subscription_id] = sub
-        return HttpResponse(200, b"", _NO_BODY_HEADERS, "oceanconnect.subscribe_management")
 
     def _subscriptions_of(self, app: App) -> list[Subscription]:
         return [

@@ -9,7 +9,7 @@ import heapq
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from .._lifecycle import State
 
@@ -49,6 +49,32 @@ SHORT_CONNECTION_PROTOCOLS = frozenset({"coap", "lwm2m"})
 def wire_time(timestamp: float) -> str:
     """OceanConnect's UTC time format, ``yyyyMMdd'T'HHmmss'Z'``."""
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
+
+
+class ServiceAnswer(TypedDict):
+    serviceId: str
+    serviceType: str
+    serviceInfo: None
+    data: dict[str, Any]
+    eventTime: str
+
+
+class DeviceAnswer(TypedDict):
+    deviceId: str
+    gatewayId: str
+    nodeType: str
+    createTime: str
+    lastModifiedTime: str
+    deviceInfo: dict[str, Any]
+    services: list[ServiceAnswer]
+    alarmInfo: None
+
+
+class SubscriptionAnswer(TypedDict):
+    subscriptionId: str
+    notifyType: str
+    callbackUrl: str
+    clientIds: None
 
 
 class App:
@@ -170,7 +196,7 @@ class Device:
             out["imsi"] = self.imsi
         return out
 
-    def wire(self, *, imsi: bool = False) -> dict[str, Any]:
+    def wire(self, *, imsi: bool = False) -> DeviceAnswer:
         """The device as the query APIs return it (spec §4.6)."""
         return {
             "deviceId": self.device_id,
@@ -238,7 +264,7 @@ class Subscription:
     owner_flag: str | None
     management: bool = False
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self) -> SubscriptionAnswer:
         return {
             "subscriptionId": self.subscription_id,
             "notifyType": self.notify_type,

@@ -544,3 +544,25 @@ def test_verify_codes_are_unique_regardless_of_case(oc: OcClient) -> None:
     """The device side compares verify codes case-insensitively, so uniqueness does too."""
     oc.register_ok("node-a", verifyCode="abc")
     assert error_of(oc.register("node-b", verifyCode="ABC"))[1] == "100416"
+
+
+# =============================================================================================
+# the Python-side set-up API (issue 11 item 5)
+# =============================================================================================
+def test_register_device_from_python_returns_what_the_api_returns(oc: OcClient) -> None:
+    face = oc.platform.oceanconnect
+    answer = face.register_device(oc.app, IMEI, timeout=0, device_name="meter")
+    assert list(answer) == ["deviceId", "verifyCode", "timeout", "psk"]
+    assert answer["timeout"] == 0
+    view = face.device(answer["deviceId"])
+    assert (view.node_id, view.name, view.activated) == (IMEI, "meter", False)
+    status = oc.call("GET", f"/iocm/app/reg/v1.1.0/deviceCredentials/{answer['deviceId']}")
+    assert status.json_body()["activated"] is False
+
+
+def test_register_device_from_python_raises_the_api_error(oc: OcClient) -> None:
+    face = oc.platform.oceanconnect
+    face.register_device(oc.app.app_id, IMEI)
+    with pytest.raises(fakeiot.ApiError) as caught:
+        face.register_device(oc.app, IMEI)
+    assert caught.value.error is OcError.NODE_ID_DUPLICATED

@@ -10,16 +10,72 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypedDict
+from urllib.parse import urlsplit
 
+from .._http import is_encodable
 from .._schema import MAX_INT, Request, body, path, query
 from ._errors import OcError
 from ._model import DeviceAnswer as DeviceAnswer
 from ._model import ServiceAnswer as ServiceAnswer
 from ._model import SubscriptionAnswer as SubscriptionAnswer
-from ._push import MANAGEMENT_NOTIFY_TYPES, NOTIFY_TYPES, callback_url_problem
 
 E = OcError
 HEX = r"[A-Fa-f0-9]+"
+
+
+#: notifyType values the business-data subscription accepts (spec §5.1).
+NOTIFY_TYPES = frozenset(
+    {
+        "deviceAdded",
+        "bindDevice",
+        "deviceInfoChanged",
+        "deviceDataChanged",
+        "deviceDatasChanged",
+        "deviceCapabilitiesChanged",
+        "deviceCapabilitiesAdded",
+        "deviceCapabilitiesDeleted",
+        "deviceDeleted",
+        "messageConfirm",
+        "commandRsp",
+        "deviceEvent",
+        "serviceInfoChanged",
+        "ruleEvent",
+        "deviceDesiredPropertiesModifyStatusChanged",
+        "deviceModelAdded",
+        "deviceModelDeleted",
+    }
+)
+#: notifyType values of the device-management (upgrade) subscription (spec §5.6).
+MANAGEMENT_NOTIFY_TYPES = frozenset(
+    {
+        "swUpgradeStateChangeNotify",
+        "swUpgradeResultNotify",
+        "fwUpgradeStateChangeNotify",
+        "fwUpgradeResultNotify",
+    }
+)
+
+
+def callback_url_problem(url: object, *, https_only: bool = False) -> str | None:
+    """Why ``url`` is not a callback URL the platform accepts, or ``None`` if it is."""
+    if not isinstance(url, str) or not url:
+        return "callbackUrl must be a non-empty string"
+    if len(url) > 1024:
+        return "callbackUrl is longer than 1024 characters"
+    if not is_encodable(url):
+        return "callbackUrl holds a lone surrogate"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"callbackUrl does not parse: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "callbackUrl must be an http or https URL with a host"
+    if port is None:
+        return "callbackUrl must carry an explicit port, e.g. https://host:443/path"
+    if https_only and parts.scheme != "https":
+        return "callbackUrl must be https (oceanconnect_https_callbacks_only)"
+    return None
 
 
 def vars_of(value: Any) -> dict[str, Any]:

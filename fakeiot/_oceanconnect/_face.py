@@ -24,7 +24,11 @@ __all__ = ["Application", "DeviceView", "OceanConnect"]
 class OceanConnect(AuthRoutes, DeviceRoutes, SubscriptionRoutes, Pushes):
     """``platform.oceanconnect``: Huawei OceanConnect's northbound API and its device side."""
 
-    invalid: ClassVar[Mapping[str, OcError]] = {"*": E.INPUT_INVALID, "malformed": E.BAD_REQUEST}
+    invalid: ClassVar[Mapping[str, OcError]] = {
+        "*": E.INPUT_INVALID,
+        "malformed": E.BAD_REQUEST,
+        "media": E.UNSUPPORTED_MEDIA_TYPE,
+    }
 
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         member = error.error

@@ -114,6 +114,7 @@ class Device:
         "code_deadline",
         "code_expired",
         "code_gen",
+        "code_generated",
         "connection",
         "created",
         "device_id",
@@ -163,6 +164,8 @@ class Device:
         self.rebind_pending = False
         self.code_deadline: float | None = None
         self.code_expired = False
+        #: the platform generated the verify code (none was given): the device presents it
+        self.code_generated = False
         self.code_gen = 0
         self.age_gen = 0
         self.last_seen: float | None = None

@@ -27,8 +27,14 @@ SEC_VERSIONS = ("v1.1.0",)
 class AuthRoutes(OcService):
     """The ``"app"`` authentication scheme and the ``/iocm/app/sec`` routes."""
 
-    def authenticate(self, scheme: str, request: HttpRequest) -> App:
-        """``"app"``: the gateway's checks, then the application acted for (``?appId=``)."""
+    def authenticate(self, scheme: str, request: HttpRequest) -> App | None:
+        """``"app"``: the gateway's checks, then the application acted for (``?appId=``).
+        ``"gateway"``: the gateway's checks alone (logout; none with
+        ``oceanconnect_logout_needs_auth=False``)."""
+        if scheme == "gateway":
+            if not self.platform.settings.oceanconnect_logout_needs_auth:
+                return None
+            return self._authenticate(request)
         return self._acting_for(self._authenticate(request), request)
 
     def _authenticate(self, request: HttpRequest) -> App:
@@ -75,15 +81,7 @@ class AuthRoutes(OcService):
         """The application whose devices the call acts on: the caller or ``?appId=``'s."""
         if not request.query_string:
             return caller
-        target = request.query.get("appId")
-        if not target or target == caller.app_id:
-            return caller
-        owner = self.state.apps.get(target)
-        if owner is None:
-            raise ApiError(E.APP_NOT_EXIST, f"no application {target!r}")
-        if caller.app_id not in owner.grantees:
-            raise ApiError(E.APP_NOT_AUTHORIZED, f"{caller.app_id} may not act for {target}")
-        return owner
+        return self._act_as(caller, request.query.get("appId"))
 
     # =========================================================================================
     # Authentication routes
@@ -135,8 +133,8 @@ class AuthRoutes(OcService):
             "refreshToken": new_refresh,
         }
 
-    @route("POST", f"{SEC}/logout", versions=SEC_VERSIONS, media_type=None)
-    def _logout(self, req: Logout) -> None:
+    @route("POST", f"{SEC}/logout", versions=SEC_VERSIONS, auth="gateway", media_type=None)
+    def _logout(self, caller: App | None, req: Logout) -> None:
         """Invalidate an access token (``{"accessToken": ...}``)."""
         token = req.access_token
         entry = self.state.tokens.pop(token, None)

@@ -90,6 +90,7 @@ class DeviceRoutes(OcService):
         del state.by_node[device.node_id]
         del state.by_code[device.verify_code.lower()]
         device.node_id, device.verify_code = new_node, code
+        device.code_generated = verify_code is None and code != new_node
         state.by_node[new_node] = device
         state.by_code[code.lower()] = device
         device.modified = now
@@ -97,9 +98,12 @@ class DeviceRoutes(OcService):
         device.rebind_pending = True
         settings = self.platform.settings
         timeout = req.timeout
-        self._set_code(
-            device, settings.register_timeout_default if timeout is None else timeout, now
-        )
+        if timeout is None:
+            # seed 000: "the default value 180 prevails" (refresh has its own default)
+            timeout = settings.oceanconnect_refresh_timeout_default
+        if timeout is None:
+            timeout = settings.register_timeout_default
+        self._set_code(device, timeout, now)
         if settings.oceanconnect_refresh_resets_activation:
             device.activated = False
             self._move(device, "rekey", now, {"nodeId": new_node})

@@ -36,6 +36,9 @@ class SubscriptionRoutes(OcService):
     @route("POST", f"{SUB}/subscriptions", versions=SUB_VERSIONS, auth="app", status=201)
     def _subscribe(self, app: App, req: Subscribe) -> SubscriptionAnswer:
         """Subscribe a callback URL to one notifyType; answers 201."""
+        settings = self.platform.settings
+        if req.app_id and not req.query_app_id and settings.oceanconnect_subscribe_body_app_id:
+            app = self._act_as(app, req.app_id)
         url = self._callback_url(req.callback_url)
         notify_type = req.notify_type
         subscriptions = self.state.subscriptions

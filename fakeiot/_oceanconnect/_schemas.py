@@ -119,11 +119,11 @@ class RegisterDevice(Request):
     verify_code: Annotated[
         str | None, body(min_len=1, max_len=256, error=E.INVALID_VERIFY_CODE)
     ] = None
-    timeout: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    timeout: Annotated[int | None, body(low=0, high=MAX_INT, coerce=True)] = None
     psk: Annotated[str | None, body(min_len=8, max_len=32, pattern=HEX)] = None
     end_user_id: Annotated[str | None, body(max_len=256)] = None
     imsi: Annotated[str | None, body(min_len=1, max_len=64)] = None
-    is_secure: Annotated[bool | None, body()] = None
+    is_secure: Annotated[bool | None, body(coerce=True)] = None
     product_id: Annotated[str | None, body(max_len=256)] = None
     device_name: Annotated[str | None, body(max_len=256)] = None
     device_info: Annotated[DeviceInfo | None, body()] = None
@@ -203,7 +203,7 @@ class RefreshDeviceKey(Request):
         str | None, body(min_len=1, max_len=256, error=E.INVALID_VERIFY_CODE)
     ] = None
     node_id: Annotated[str | None, body(max_len=256, empty_is_missing=True)] = None
-    timeout: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    timeout: Annotated[int | None, body(low=0, high=MAX_INT, coerce=True)] = None
 
 
 class RefreshKeyAnswer(TypedDict):
@@ -247,7 +247,7 @@ class ModifyDevice(Request):
     timezone: Annotated[str | None, body(max_len=256)] = None
     ip: Annotated[str | None, body(max_len=256)] = None
     imsi: Annotated[str | None, body(min_len=1, max_len=64)] = None
-    is_secure: Annotated[bool | None, body(error=E.IS_SECURE_INVALID)] = None
+    is_secure: Annotated[bool | None, body(error=E.IS_SECURE_INVALID, coerce=True)] = None
     psk: Annotated[str | None, body(min_len=8, max_len=32, pattern=HEX)] = None
     product_id: Annotated[str | None, body(max_len=256)] = None
     device_config: Annotated[DeviceConfig | None, body()] = None
@@ -363,6 +363,10 @@ class Subscribe(Request):
     callback_url: Annotated[Any, body(error=E.CALLBACK_URL_ILLEGAL, check=callback_url_problem)]
     owner_flag: Annotated[Literal["true", "false"] | None, query()] = None
     channel: Annotated[Literal["HTTP", "MQTT"] | None, body()] = None
+    #: the owner application (spec §5.1 [C]: the official SDK sends it in the body)
+    app_id: Annotated[str | None, body(max_len=256)] = None
+    #: ``?appId=`` (already applied by the authentication; it wins over the body's)
+    query_app_id: Annotated[str | None, query(name="appId")] = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,9 @@ class OcService(Face):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.state: OcState = OcState()
+        settings = platform.settings
+        self.coerce = settings.oceanconnect_coercion == "jackson"
+        self.strict_media = settings.oceanconnect_strict_content_type
 
     # =========================================================================================
     # Test-side API
@@ -169,7 +172,9 @@ class OcService(Face):
     ) -> DeviceView:
         """The device side connects: binds a new registration, or reconnects an active device.
 
-        ``verify_code`` defaults to ``node_id`` (NB-IoT devices present their IMEI as both).
+        ``verify_code`` defaults to the code the platform generated when the registration gave
+        none (the device was provisioned with it), else to ``node_id`` (NB-IoT devices present
+        their IMEI as both).
         ``connection`` is ``"short"`` for devices that age to ABNORMAL/OFFLINE when silent;
         by default CoAP and LWM2M devices are short-connection and the rest long-connection.
         Raises :class:`ConnectRefused` for an unknown, deleted or expired registration or a
@@ -184,7 +189,10 @@ class OcService(Face):
             device = self.state.by_node.get(node_id)
             if device is None:
                 raise self._refusal_for_missing(node_id)
-            presented = node_id if verify_code is None else verify_code
+            if verify_code is not None:
+                presented = verify_code
+            else:
+                presented = device.verify_code if device.code_generated else node_id
             awaiting = device.state is State.REGISTERED or device.rebind_pending
             if awaiting and device.code_expired:
                 platform.emit(
@@ -453,14 +461,28 @@ class OcService(Face):
             raise ApiError(E.DEVICE_NOT_FOUND, f"no device {device_id}")
         return device
 
+    def _act_as(self, caller: App, target: str | None) -> App:
+        """The application ``target`` names, if ``caller`` may act for it (403 otherwise)."""
+        if not target or target == caller.app_id:
+            return caller
+        owner = self.state.apps.get(target)
+        if owner is None:
+            raise ApiError(E.APP_NOT_EXIST, f"no application {target!r}")
+        if caller.app_id not in owner.grantees:
+            raise ApiError(E.APP_NOT_AUTHORIZED, f"{caller.app_id} may not act for {target}")
+        return owner
+
     def _new_code(self, wanted: str | None, node_id: str, device: Device | None) -> str:
-        """The verify code to use: the one given, else the nodeId, else a generated one."""
+        """The verify code to use: the one given, else a generated one (spec §4.1 [C]); with
+        ``oceanconnect_verify_code_default="node_id"``, the nodeId unless another device holds
+        it."""
         taken = self.state.by_code
         if wanted is not None:
             return wanted
-        holder = taken.get(node_id.lower())
-        if holder is None or holder is device:
-            return node_id
+        if self.platform.settings.oceanconnect_verify_code_default == "node_id":
+            holder = taken.get(node_id.lower())
+            if holder is None or holder is device:
+                return node_id
         while True:
             code = self.platform.ids.hex(16).upper()
             if code.lower() not in taken:
@@ -556,6 +578,9 @@ class OcService(Face):
         now = self.platform.clock.now()
         device_id = ids.uuid()
         code = self._new_code(verify_code, node_id, None)
+        if is_secure is not None:
+            # the register body's isSecure shows in deviceInfo as modify's does (issue 16 item 6)
+            info["isSecurity"] = "TRUE" if is_secure else "FALSE"
         state.device_seq += 1
         device = Device(
             device_id,
@@ -571,6 +596,7 @@ class OcService(Face):
         device.end_user_id = end_user_id
         device.imsi = imsi
         device.is_secure = bool(is_secure)
+        device.code_generated = verify_code is None and code != node_id
         device.product_id = product_id
         state.devices[device_id] = device
         state.by_node[node_id] = device

@@ -32,7 +32,7 @@ from tests.oc import OcClient
 Sign = Callable[[fakeiot.HttpRequest], fakeiot.HttpRequest]
 
 
-def build_world() -> tuple[fakeiot.Platform, dict[str, Sign]]:
+def build_world() -> tuple[fakeiot.Platform, dict[str, Sign], dict[str, dict[str, str]]]:
     """A platform with one tenant per face, and for each face a way to authenticate a request."""
     platform = fakeiot.Platform(
         seed=3,

@@ -65,7 +65,7 @@ def build_world() -> tuple[fakeiot.Platform, dict[str, Sign], dict[str, dict[str
         request.headers["x-api-key"] = api_key
         return request
 
-    signers = {"oceanconnect": sign_oc, "enos": sign_enos, "thermo": sign_thermo}
+    signers: dict[str, Sign] = {"oceanconnect": sign_oc, "enos": sign_enos, "thermo": sign_thermo}
     #: values that name a tenant: generated text would name nobody, and authentication (which
     #: comes before validation) would refuse it; the caller's own tenant is always valid
     references = {"oceanconnect": {"appId": oc.app.app_id}}

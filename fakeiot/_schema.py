@@ -75,6 +75,13 @@ class Spec:
     doc: str = ""
     #: a value for documentation and for generated valid input
     example: Any = None
+    #: a JSON string holding this int or bool field's value is accepted (``"12"``, ``"true"``)
+    coerce: bool = False
+    #: a query parameter whose name matches case-insensitively (``IsPatchUpdate``)
+    fold_name: bool = False
+    #: a last check once the value has the declared type and limits: returns the value to
+    #: keep, or raises ``ValueError(why)`` (a ``pattern`` violation)
+    check: Callable[[Any], Any] | None = None
 
 
 def _spec(where: Where) -> Callable[..., Spec]:
@@ -295,6 +302,23 @@ def _type_name(value: Any) -> str:
 
 def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     """A JSON value checked against ``field`` (``None`` was handled by the caller)."""
+    spec = field.spec
+    if spec.coerce and isinstance(value, str) and field.kind in ("int", "bool"):
+        return _text_value(field, value.strip() if field.kind == "int" else value, defaults, at)
+    checked = _plain_value(field, value, defaults, at)
+    return checked if spec.check is None else _run_check(field, checked, defaults, at)
+
+
+def _run_check(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> Any:
+    """``value`` through the field's own ``check`` (see :attr:`Spec.check`)."""
+    assert field.spec.check is not None
+    try:
+        return field.spec.check(value)
+    except ValueError as exc:
+        raise _fail(field, "pattern", str(exc), defaults, at) from None
+
+
+def _plain_value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     kind = field.kind
     if kind == "str":
         if not isinstance(value, str):
@@ -368,6 +392,11 @@ def _parse_members(
 
 def _text_value(field: Field, text: str, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     """A query, path or header value (always text on the wire) checked against ``field``."""
+    checked = _plain_text_value(field, text, defaults, at)
+    return checked if field.spec.check is None else _run_check(field, checked, defaults, at)
+
+
+def _plain_text_value(field: Field, text: str, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     kind = field.kind
     if kind == "int":
         digits = text.removeprefix("-")
@@ -438,6 +467,8 @@ class Schema:
             found = request.query
             for field in self.query:
                 given = found.get(field.name)
+                if given is None and field.spec.fold_name:
+                    given = _folded(found, field.name)
                 if given is None or given == "":
                     if field.required:
                         raise _fail(field, "missing", "is required", defaults, field.name)
@@ -491,6 +522,23 @@ class Schema:
                 violation="malformed",
             )
         return payload
+
+
+def _folded(query: Mapping[str, str], name: str) -> str | None:
+    """The value of the first query parameter whose name is ``name`` in any case."""
+    wanted = name.lower()
+    return next((v for k, v in query.items() if k.lower() == wanted), None)
+
+
+def parse_object(cls: type, data: Any, defaults: Mapping[str, enum.Enum], at: str = "") -> Any:
+    """``data`` checked on its own against the dataclass ``cls`` (``defaults`` as in
+    :meth:`Schema.parse`): for the items of a batch, which succeed or fail one by one."""
+    if not isinstance(data, dict):
+        error = defaults.get("type") or defaults["*"]
+        raise ApiError(
+            error, f"{at or 'item'}: must be an object, got {_type_name(data)}", violation="type"
+        )
+    return _parse_members(compile_model(cls), data, defaults, at + "." if at else "")
 
 
 _SCHEMAS: dict[type, Schema] = {}

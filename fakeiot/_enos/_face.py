@@ -19,12 +19,40 @@ from .._errors import ApiError, ConnectRefused, InvariantError, NotFoundError, U
 from .._face import Face
 from .._http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse
 from .._lifecycle import State, step
-from .._routes import Route, route
+from .._routes import Route, RouteSpec, route
+from .._schema import parse_object
 from . import _persist
-from . import _validate as v
 from ._auth import KeyPair, sign, token_encryption
 from ._errors import PROFILE_2_1, EnosError
 from ._model import STATUS, Device, EnosState, Gone, Org, Product, Token
+from ._schemas import (
+    DEFAULT_PAGE_SIZE,
+    Batch,
+    BatchCreateDevices,
+    BatchRow,
+    CreateDevice,
+    CreateOption,
+    CreateProduct,
+    DeviceCall,
+    DeviceKeys,
+    DeviceStats,
+    DeviceStatsAnswer,
+    Encoded,
+    GetToken,
+    Page,
+    Pagination,
+    ProductCall,
+    ProductRecord,
+    RefreshToken,
+    ReplaceDevice,
+    SearchDevices,
+    SearchProducts,
+    TokenAnswer,
+    UnknownAction,
+    UpdateDevice,
+    UpdateProduct,
+    bad,
+)
 from ._search import ExpressionError, Fields, Predicate, compile_expression, project
 
 if TYPE_CHECKING:
@@ -128,19 +156,6 @@ def _view(d: Device) -> DeviceView:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _CreateOption:
-    """A validated create-device body (one item of a batch)."""
-
-    product_key: str
-    name: dict[str, Any]
-    timezone: str
-    device_key: str | None
-    desc: str | None
-    attributes: dict[str, Any]
-    tags: dict[str, str]
-
-
 def _device_view(d: Device, product: Product) -> dict[str, Any]:
     """The flat record device search expressions are evaluated against."""
     return {
@@ -171,6 +186,7 @@ class Enos(Face):
 
     name: ClassVar[str] = FACE
     errors: ClassVar[type[EnosError]] = EnosError
+    invalid: ClassVar[Mapping[str, EnosError]] = {"*": E.INVALID_ARGUMENTS}
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -502,19 +518,28 @@ class Enos(Face):
                 payload["apim_refreshtoken"] = error.context.get("refresh", "")
         return HttpResponse.json(row.status, payload, route.name)
 
-    def _ok(self, data: Any, route_name: str, **extra: Any) -> HttpResponse:
+    def render(self, route: str, spec: RouteSpec, data: Any) -> HttpResponse:
+        """A declared route's answer: the token service's body, or the envelope (spec §2.3)."""
+        if spec.pattern.startswith(TOKEN):
+            payload = {
+                "status": 0,
+                "msg": "SUCCESS",
+                "business": "apim-token-service",
+                "data": data,
+            }
+            return HttpResponse.json(200, payload, route)
+        if isinstance(data, Encoded):
+            body = b'{"code":0,"msg":"OK","requestId":"%s","data":%s}' % (
+                self._request_id().encode(),
+                data.json,
+            )
+            return HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE}, route)
+        if isinstance(data, Page | Batch):
+            payload = {"code": 0, "msg": "OK", "requestId": self._request_id(), "data": data.data}
+            payload.update(data.extra())
+            return HttpResponse.json(200, payload, route)
         payload = {"code": 0, "msg": "OK", "requestId": self._request_id(), "data": data}
-        if extra:
-            payload.update(extra)
-        return HttpResponse.json(200, payload, route_name)
-
-    def _ok_bytes(self, data: bytes, route_name: str) -> HttpResponse:
-        """:meth:`_ok` for data already encoded: byte-identical to ``HttpResponse.json``."""
-        body = b'{"code":0,"msg":"OK","requestId":"%s","data":%s}' % (
-            self._request_id().encode(),
-            data,
-        )
-        return HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE}, route_name)
+        return HttpResponse.json(200, payload, route)
 
     def _request_id(self) -> str:
         """A version-4 UUID from the seeded generator (cheaper than ``uuid.UUID``)."""
@@ -541,6 +566,10 @@ class Enos(Face):
         return device
 
     # -- authentication (spec §6) ---------------------------------------------------------------
+    def authenticate(self, scheme: str, request: HttpRequest) -> Org:
+        """``"org"``: the API gateway's checks (signature or Poseidon), then ``?orgId=``."""
+        return self._caller(request)
+
     def _caller(self, request: HttpRequest) -> Org:
         """The API gateway: authenticate the call, then scope it to ``?orgId=``."""
         org = self._authenticate(request)
@@ -622,14 +651,17 @@ class Enos(Face):
         return org
 
     # -- request pieces ------------------------------------------------------------------------
-    def _device(self, request: HttpRequest, org: Org, missing: EnosError) -> Device:
+    def _device(
+        self,
+        org: Org,
+        req: DeviceCall,
+        missing: EnosError,
+    ) -> Device:
         """The device named by ``assetId`` or ``productKey``+``deviceKey`` (spec §2.8)."""
-        query = request.query
-        asset_id = query.get("assetId")
-        if asset_id:
-            device = org.devices.get(asset_id)
+        if req.asset_id:
+            device = org.devices.get(req.asset_id)
         else:
-            product_key, device_key = query.get("productKey"), query.get("deviceKey")
+            product_key, device_key = req.product_key, req.device_key
             if not product_key or not device_key:
                 raise ApiError(E.DEVICE_INFO_INVALID, "give assetId or productKey+deviceKey")
             device = org.by_key.get(device_key)
@@ -639,28 +671,22 @@ class Enos(Face):
             raise ApiError(missing, "no such device in the org")
         return device
 
-    def _product(self, request: HttpRequest, org: Org, missing: EnosError) -> Product:
-        product_key = request.query.get("productKey")
-        if not product_key:
-            raise ApiError(E.INVALID_ARGUMENTS, "productKey is mandatory")
+    def _product(self, org: Org, product_key: str, missing: EnosError) -> Product:
         product = org.products.get(product_key)
         if product is None:
             raise ApiError(missing, f"no product {product_key[:40]!r}")
         return product
 
-    def _predicate(self, body: dict[str, Any], fields: Fields) -> Predicate | None:
-        expression = body.get("expression")
-        if expression is None or expression == "":
+    def _predicate(self, expression: str | None, fields: Fields) -> Predicate | None:
+        if not expression:
             return None
-        if not isinstance(expression, str):
-            raise v.bad("expression must be a string")
         cache_key = (fields.names, expression)
         predicate = self._expressions.get(cache_key)
         if predicate is None:
             try:
                 predicate = compile_expression(expression, fields)
             except (ExpressionError, RecursionError) as exc:
-                raise v.bad(f"expression: {exc}") from None
+                raise bad(f"expression: {exc}") from None
             if len(self._expressions) >= 256:
                 self._expressions.clear()
             self._expressions[cache_key] = predicate
@@ -676,53 +702,33 @@ class Enos(Face):
     # =========================================================================================
     # Token service (spec §6.3)
     # =========================================================================================
-    @route("POST", f"{TOKEN}/get", name="enos.token_get")
-    def token_get(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("POST", f"{TOKEN}/get")
+    def _token_get(self, req: GetToken) -> TokenAnswer:
         """Get an access token with appKey, timestamp and encryption (same token until expiry)."""
-        org, _body = self._token_request(request, refresh=False)
+        org = self._token_request(req, None)
         state = self.state
         now = self.platform.clock.now()
         current = state.token_by_app.get(org.access_key)
         entry = state.tokens.get(current) if current is not None else None
         if current is not None and entry is not None and entry.expires > now:
-            return self._token_ok(current, int(entry.expires - now), "enos.token_get")
-        return self._token_ok(
-            self._issue(org, now), self.platform.settings.enos_token_ttl, "enos.token_get"
-        )
+            return {"accessToken": current, "expire": int(entry.expires - now)}
+        return {
+            "accessToken": self._issue(org, now),
+            "expire": self.platform.settings.enos_token_ttl,
+        }
 
-    @route("POST", f"{TOKEN}/refresh", name="enos.token_refresh")
-    def token_refresh(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("POST", f"{TOKEN}/refresh")
+    def _token_refresh(self, req: RefreshToken) -> TokenAnswer:
         """Exchange a live access token (with the get-body fields) for a new one."""
-        org, body = self._token_request(request, refresh=True)
-        old = body["accessToken"]
-        return self._token_ok(
-            self._issue(org, self.platform.clock.now(), old),
-            self.platform.settings.enos_token_ttl,
-            "enos.token_refresh",
-        )
+        org = self._token_request(req, req.access_token)
+        return {
+            "accessToken": self._issue(org, self.platform.clock.now(), req.access_token),
+            "expire": self.platform.settings.enos_token_ttl,
+        }
 
-    def _token_request(self, request: HttpRequest, *, refresh: bool) -> tuple[Org, dict[str, Any]]:
-        if not request.body.strip():
-            raise ApiError(E.TOKEN_PARAMETER_EMPTY, "no body")
-        try:
-            body = v.json_object(request.body)
-        except ApiError:
-            raise ApiError(E.TOKEN_INVALID_PARAMETER, "the body is not a JSON object") from None
-        names = ("appKey", "encryption", "timestamp") + (("accessToken",) if refresh else ())
-        for name in names:
-            if body.get(name) in (None, ""):
-                raise ApiError(E.TOKEN_PARAMETER_EMPTY, f"{name} is empty")
-        app_key, encryption, raw_ts = body["appKey"], body["encryption"], body["timestamp"]
-        if not isinstance(app_key, str) or not isinstance(encryption, str):
-            raise ApiError(E.TOKEN_INVALID_PARAMETER, "appKey and encryption are strings")
-        if refresh and not isinstance(body["accessToken"], str):
-            raise ApiError(E.TOKEN_INVALID_PARAMETER, "accessToken is a string")
-        if isinstance(raw_ts, int) and not isinstance(raw_ts, bool):
-            timestamp = str(raw_ts)
-        elif isinstance(raw_ts, str) and raw_ts.isascii() and raw_ts.isdigit():
-            timestamp = raw_ts
-        else:
-            raise ApiError(E.TOKEN_INVALID_PARAMETER, "timestamp is epoch milliseconds")
+    def _token_request(self, req: GetToken, refresh: str | None) -> Org:
+        """The org of a token call whose appKey, timestamp and encryption check out."""
+        app_key, timestamp = req.app_key, str(req.timestamp)
         state = self.state
         org = state.by_access_key.get(app_key)
         if org is None:
@@ -733,7 +739,7 @@ class Enos(Face):
             raise ApiError(E.TOKEN_INVALID_PARAMETER, f"timestamp is more than {window}s off")
         expected = token_encryption(app_key, timestamp, org.secret_key)
         if not hmac.compare_digest(
-            expected.encode(), encryption.lower().encode("utf-8", "replace")
+            expected.encode(), req.encryption.lower().encode("utf-8", "replace")
         ):
             raise ApiError(E.TOKEN_ENCRYPTION_INVALID, "encryption does not match")
         order = state.encryptions
@@ -744,15 +750,15 @@ class Enos(Face):
             order.pop(old, None)
         if expected in order:
             raise ApiError(E.TOKEN_REPLAYED, "this encryption was used already")
-        if refresh:
-            entry = state.tokens.get(body["accessToken"])
+        if refresh is not None:
+            entry = state.tokens.get(refresh)
             if entry is None or entry.app_key != app_key:
                 raise ApiError(E.TOKEN_REFRESH_FAILED, "unknown access token")
             if entry.expires <= now:
                 raise ApiError(E.TOKEN_EXPIRED, "the access token expired; get a new one")
         order[expected] = now
         queue.append((now, expected))
-        return org, body
+        return org
 
     def _issue(self, org: Org, now: float, old: str | None = None) -> str:
         state = self.state
@@ -766,36 +772,42 @@ class Enos(Face):
         state.token_by_app[org.access_key] = token
         return token
 
-    def _token_ok(self, token: str, expire: int, route_name: str) -> HttpResponse:
-        return HttpResponse.json(
-            200,
-            {
-                "status": 0,
-                "msg": "SUCCESS",
-                "business": "apim-token-service",
-                "data": {"accessToken": token, "expire": expire},
-            },
-            route_name,
-        )
-
     # =========================================================================================
     # Products (spec §3)
     # =========================================================================================
-    @route(ANY, PRODUCTS, name="enos.create_product", versions=V21, query={"action": "create"})
-    def create_product(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, PRODUCTS, versions=V21, query={"action": "create"}, auth="org")
+    def _create_product(self, org: Org, req: CreateProduct) -> str:
         """Create a product; ``data`` is the new productKey."""
-        org = self._caller(request)
-        body = v.json_object(request.body)
-        name = v.req_i18n_name(body, "productName", forbidden=v.PRODUCT_NAME_FORBIDDEN)
-        desc = v.opt_str(body, "productDesc", max_len=512)
-        model_id = v.req_str(body, "modelId", max_len=256)
-        data_format = v.req_enum(body, "dataFormat", ("Custom", "Json"))
-        product_type = v.req_enum(body, "productType", ("Device", "Gateway"))
-        bi_auth = v.req_bool(body, "biDirectionalAuth")
-        dynamic = v.opt_bool(body, "dynamicActivateEnabled")
-        tags = v.tags(body, "productTags")
-        default_days = v.opt_int(body, "defaultValidDay", low=1)
-        max_days = v.opt_int(body, "maxValidDay", low=1)
+        return self._new_product(
+            org,
+            req.product_name.wire(),
+            model_id=req.model_id,
+            data_format=req.data_format,
+            product_type=req.product_type,
+            bi_directional_auth=req.bi_directional_auth,
+            dynamic_activate=bool(req.dynamic_activate_enabled),
+            desc=req.product_desc,
+            tags=req.product_tags,
+            default_valid_day=req.default_valid_day,
+            max_valid_day=req.max_valid_day,
+        )
+
+    def _new_product(
+        self,
+        org: Org,
+        name: dict[str, Any],
+        *,
+        model_id: str,
+        data_format: str,
+        product_type: str,
+        bi_directional_auth: bool,
+        dynamic_activate: bool,
+        desc: str | None,
+        tags: dict[str, str] | None,
+        default_valid_day: int | None,
+        max_valid_day: int | None,
+    ) -> str:
+        """Create a product (the domain operation); returns its productKey."""
         state = self.state
         path = state.models.get(model_id)
         if path is None:
@@ -814,114 +826,81 @@ class Enos(Face):
         )
         product.name, product.desc, product.tags = name, desc, tags
         product.data_format, product.product_type = data_format, product_type
-        product.bi_directional_auth, product.dynamic_activate = bi_auth, bool(dynamic)
-        product.default_valid_day, product.max_valid_day = default_days, max_days
+        product.bi_directional_auth, product.dynamic_activate = (
+            bi_directional_auth,
+            dynamic_activate,
+        )
+        product.default_valid_day, product.max_valid_day = default_valid_day, max_valid_day
         state.products[product_key] = product
         org.products[product_key] = product
         self.platform.emit(FACE, "create_product", product_key, {"modelId": model_id})
-        return self._ok(product_key, "enos.create_product")
+        return product_key
 
-    @route(ANY, PRODUCTS, name="enos.get_product", versions=V21, query={"action": "get"})
-    def get_product(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, PRODUCTS, versions=V21, query={"action": "get"}, auth="org")
+    def _get_product(self, org: Org, req: ProductCall) -> ProductRecord:
         """One product, with its productSecret in clear text (v2.1)."""
-        org = self._caller(request)
-        product = self._product(request, org, E.PRODUCT_NOT_FOUND)
-        return self._ok(product.wire(), "enos.get_product")
+        return self._product(org, req.product_key, E.PRODUCT_NOT_FOUND).wire()  # type: ignore[return-value]
 
-    @route(ANY, PRODUCTS, name="enos.search_product", versions=V21, query={"action": "search"})
-    def search_product(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, PRODUCTS, versions=V21, query={"action": "search"}, auth="org")
+    def _search_product(self, org: Org, req: SearchProducts) -> Page:
         """Products matching an expression, newest first, paged."""
-        org = self._caller(request)
-        body = v.json_object(request.body, empty_ok=True)
-        predicate = self._predicate(body, PRODUCT_FIELDS)
-        page_no, page_size = v.pagination(body)
+        predicate = self._predicate(req.expression, PRODUCT_FIELDS)
+        page_no, page_size = _paging(req.pagination)
         pool: Iterable[Product] = reversed(list(org.products.values()))
         if predicate is not None:
             pool = [p for p in pool if predicate(_product_view(p))]
         matching = list(pool)
         first = (page_no - 1) * page_size
         data = [p.wire() for p in matching[first : first + page_size]]
-        return self._ok(
-            data, "enos.search_product", pagination=_pagination(page_no, page_size, len(matching))
-        )
+        return Page(data, page_no, page_size, len(matching))
 
-    @route(ANY, PRODUCTS, name="enos.update_product", versions=V21, query={"action": "update"})
-    def update_product(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, PRODUCTS, versions=V21, query={"action": "update"}, auth="org")
+    def _update_product(self, org: Org, req: UpdateProduct) -> str:
         """Change a product's name, description, tags, auth flags (patch semantics)."""
-        org = self._caller(request)
-        product = self._product(request, org, E.PRODUCT_NOT_FOUND)
-        body = v.json_object(request.body, empty_ok=True)
-        name = v.i18n_name(body, "productName", forbidden=v.PRODUCT_NAME_FORBIDDEN)
-        desc = v.opt_str(body, "productDesc", max_len=512)
-        bi_auth = v.opt_bool(body, "biDirectionalAuth")
-        dynamic = v.opt_bool(body, "dynamicActivateEnabled")
-        tags = v.tags(body, "productTags")
-        default_days = v.opt_int(body, "defaultValidDay", low=1)
-        max_days = v.opt_int(body, "maxValidDay", low=1)
-        if name is not None:
-            product.name = name
-        if desc is not None:
-            product.desc = desc
-        if bi_auth is not None:
-            product.bi_directional_auth = bi_auth
-        if dynamic is not None:
-            product.dynamic_activate = dynamic
-        if tags is not None:
-            product.tags = tags
-        if default_days is not None:
-            product.default_valid_day = default_days
-        if max_days is not None:
-            product.max_valid_day = max_days
+        product = self._product(org, req.product_key, E.PRODUCT_NOT_FOUND)
+        if req.product_name is not None:
+            product.name = req.product_name.wire()
+        if req.product_desc is not None:
+            product.desc = req.product_desc
+        if req.bi_directional_auth is not None:
+            product.bi_directional_auth = req.bi_directional_auth
+        if req.dynamic_activate_enabled is not None:
+            product.dynamic_activate = req.dynamic_activate_enabled
+        if req.product_tags is not None:
+            product.tags = req.product_tags
+        if req.default_valid_day is not None:
+            product.default_valid_day = req.default_valid_day
+        if req.max_valid_day is not None:
+            product.max_valid_day = req.max_valid_day
         product.update_time = self._now_ms()
         product.update_by = org.access_key
         self.platform.emit(FACE, "update_product", product.product_key, {})
-        return self._ok(product.product_key, "enos.update_product")
+        return product.product_key
 
-    @route(ANY, PRODUCTS, name="enos.delete_product", versions=V21, query={"action": "delete"})
-    def delete_product(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, PRODUCTS, versions=V21, query={"action": "delete"}, auth="org")
+    def _delete_product(self, org: Org, req: ProductCall) -> str:
         """Delete a product that has no devices."""
-        org = self._caller(request)
-        product = self._product(request, org, E.NOT_FOUND)
+        product = self._product(org, req.product_key, E.NOT_FOUND)
         if product.devices:
             raise ApiError(E.PRODUCT_HAS_DEVICES, f"{len(product.devices)} devices remain")
         del org.products[product.product_key]
         del self.state.products[product.product_key]
         self.platform.emit(FACE, "delete_product", product.product_key, {})
-        return self._ok(product.product_key, "enos.delete_product")
+        return product.product_key
 
-    @route(ANY, PRODUCTS, name="enos.product_action_unknown", versions=V21)
-    def product_action_unknown(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, PRODUCTS, versions=V21, auth="org")
+    def _product_action_unknown(self, org: Org, req: UnknownAction) -> None:
         """A missing or unknown ``action`` on products: 99400."""
-        self._caller(request)
-        return self._unknown_action(request)
-
-    def _unknown_action(self, request: HttpRequest) -> HttpResponse:
-        action = request.query.get("action")
-        if not action:
-            raise ApiError(E.ACTION_MISSING, "no ?action=")
-        shown = action[:64].encode("utf-8", "replace").decode("utf-8")
-        raise ApiError(E.ACTION_UNKNOWN, "unknown action", action=shown)
+        _unknown_action(req.action)
 
     # =========================================================================================
     # Devices (spec §4)
     # =========================================================================================
-    def _create_option(self, body: Any) -> _CreateOption:
-        if not isinstance(body, dict):
-            raise v.bad("a create option must be an object")
-        product_key = v.req_str(body, "productKey", max_len=64)
-        name = v.req_i18n_name(body, "deviceName")
-        tz = v.req_timezone(body)
-        attributes = v.attributes(body)
-        raw_key = body.get("deviceKey")
-        device_key = None if raw_key is None else v.device_key(raw_key, "deviceKey")
-        desc = v.opt_str(body, "deviceDesc", max_len=1024)
-        tags = v.tags(body, "deviceTags")
-        return _CreateOption(product_key, name, tz, device_key, desc, attributes or {}, tags or {})
-
-    def _create_device(self, org: Org, option: _CreateOption) -> dict[str, Any]:
+    def _new_device(self, org: Org, option: CreateOption) -> DeviceKeys:
+        """Create a device (the domain operation): inactive, with a new secret."""
         product = org.products.get(option.product_key)
         if product is None:
-            raise v.bad(f"no product {option.product_key[:40]!r} in the org")
+            raise bad(f"no product {option.product_key[:40]!r} in the org")
         limits = self.limits
         if (
             len(product.devices) >= limits.max_devices_per_product
@@ -947,8 +926,10 @@ class Enos(Face):
             self._now_ms(),
             state.device_seq,
         )
-        device.name, device.timezone, device.desc = option.name, option.timezone, option.desc
-        device.attributes, device.tags = dict(option.attributes), dict(option.tags)
+        device.name, device.timezone = option.device_name.wire(), option.timezone
+        device.desc = option.device_desc
+        device.attributes = dict(option.device_attributes or {})
+        device.tags = dict(option.device_tags or {})
         state.devices[asset_id] = device
         org.devices[asset_id] = device
         org.by_key[device_key] = device
@@ -968,34 +949,23 @@ class Enos(Face):
             "deviceSecret": device.device_secret,
         }
 
-    @route(ANY, DEVICES, name="enos.create_device", versions=V21, query={"action": "create"})
-    def create_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "create"}, auth="org")
+    def _create_device(self, org: Org, req: CreateDevice) -> DeviceKeys:
         """Create a device (inactive); ``data`` has assetId, deviceKey and deviceSecret."""
-        org = self._caller(request)
-        option = self._create_option(v.json_object(request.body))
-        return self._ok(self._create_device(org, option), "enos.create_device")
+        return self._new_device(org, req.option())
 
-    @route(
-        ANY,
-        DEVICES,
-        name="enos.batch_create_devices",
-        versions=BATCH_VERSIONS,
-        query={"action": "batchCreate"},
-    )
-    def batch_create_devices(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=BATCH_VERSIONS, query={"action": "batchCreate"}, auth="org")
+    def _batch_create_devices(self, org: Org, req: BatchCreateDevices) -> Batch:
         """Create up to 1,000 devices; each item succeeds or fails on its own."""
-        org = self._caller(request)
-        body = v.json_object(request.body)
-        items = body.get("deviceList")
-        if not isinstance(items, list):
-            raise v.bad("deviceList must be a list")
+        items = req.device_list
         if len(items) > self.limits.max_batch_size:
-            raise v.bad(f"deviceList holds more than {self.limits.max_batch_size} devices")
-        results = []
+            raise bad(f"deviceList holds more than {self.limits.max_batch_size} devices")
+        results: list[BatchRow] = []
         success = 0
-        for item in items:
+        for index, item in enumerate(items):
             try:
-                created = self._create_device(org, self._create_option(item))
+                option = parse_object(CreateOption, item, self.invalid, f"deviceList[{index}]")
+                created = self._new_device(org, option)
             except ApiError as error:
                 member = error.error
                 row = member.value if isinstance(member, EnosError) else E.INVALID_ARGUMENTS.value
@@ -1003,27 +973,19 @@ class Enos(Face):
             else:
                 success += 1
                 results.append({"code": 0, "msg": "OK", "data": created})
-        return self._ok(
-            results, "enos.batch_create_devices", successSize=success, totalSize=len(items)
-        )
+        return Batch(results, success, len(items))
 
-    @route(ANY, DEVICES, name="enos.get_device", versions=V21, query={"action": "get"})
-    def get_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "get"}, auth="org")
+    def _get_device(self, org: Org, req: DeviceCall) -> Encoded:
         """One device, by assetId or productKey+deviceKey."""
-        org = self._caller(request)
-        device = self._device(request, org, E.DEVICE_NOT_FOUND)
-        return self._ok_bytes(
-            device.wire_bytes(org.products[device.product_key]), "enos.get_device"
-        )
+        device = self._device(org, req, E.DEVICE_NOT_FOUND)
+        return Encoded(device.wire_bytes(org.products[device.product_key]))
 
-    @route(ANY, DEVICES, name="enos.search_device", versions=V21, query={"action": "search"})
-    def search_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "search"}, auth="org")
+    def _search_device(self, org: Org, req: SearchDevices) -> Page:
         """Devices matching an expression, newest first, paged, optionally projected."""
-        org = self._caller(request)
-        body = v.json_object(request.body, empty_ok=True)
-        predicate = self._predicate(body, DEVICE_FIELDS)
-        page_no, page_size = v.pagination(body)
-        paths = v.projection(body)
+        predicate = self._predicate(req.expression, DEVICE_FIELDS)
+        page_no, page_size = _paging(req.pagination)
         products = org.products
         pool: Iterable[Device] = reversed(list(org.devices.values()))
         if predicate is not None:
@@ -1031,26 +993,21 @@ class Enos(Face):
         matching = list(pool)
         first = (page_no - 1) * page_size
         data = [d.wire(products[d.product_key]) for d in matching[first : first + page_size]]
+        paths = req.projection
         if paths is not None:
-            data = [project(item, paths) for item in data]
-        return self._ok(
-            data, "enos.search_device", pagination=_pagination(page_no, page_size, len(matching))
-        )
+            data = [project(item, tuple(paths)) for item in data]
+        return Page(data, page_no, page_size, len(matching))
 
-    @route(ANY, DEVICES, name="enos.update_device", versions=V21, query={"action": "update"})
-    def update_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "update"}, auth="org")
+    def _update_device(self, org: Org, req: UpdateDevice) -> None:
         """Update a device: patch (default) or full (``isPatchUpdate=false``)."""
-        org = self._caller(request)
-        device = self._device(request, org, E.DEVICE_NOT_FOUND)
-        patch = v.query_bool(request.query, "isPatchUpdate", True)
-        body = v.json_object(request.body, empty_ok=patch)
-        name = v.i18n_name(body, "deviceName")
-        tz = v.timezone(body)
+        device = self._device(org, req, E.DEVICE_NOT_FOUND)
+        patch = req.is_patch_update
+        name = req.device_name.wire() if req.device_name is not None else None
+        tz = req.timezone
         if not patch and (name is None or tz is None):
-            raise v.bad("a full update (isPatchUpdate=false) needs deviceName and timezone")
-        attributes = v.attributes(body)
-        tags = v.tags(body, "deviceTags")
-        desc = v.opt_str(body, "deviceDesc", max_len=1024)
+            raise bad("a full update (isPatchUpdate=false) needs deviceName and timezone")
+        attributes, tags, desc = req.device_attributes, req.device_tags, req.device_desc
         changed: list[str] = []
         if patch:
             if name is not None:
@@ -1075,13 +1032,11 @@ class Enos(Face):
             device.attributes, device.tags = attributes or {}, tags or {}
             changed = ["deviceName", "timezone", "deviceAttributes", "deviceTags", "deviceDesc"]
         self.platform.emit(FACE, "update", device.asset_id, {"fields": changed, "patch": patch})
-        return self._ok(None, "enos.update_device")
 
-    @route(ANY, DEVICES, name="enos.delete_device", versions=V21, query={"action": "delete"})
-    def delete_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "delete"}, auth="org")
+    def _delete_device(self, org: Org, req: DeviceCall) -> None:
         """Delete a device; its assetId no longer resolves and its key no longer logs in."""
-        org = self._caller(request)
-        device = self._device(request, org, E.DEVICE_NOT_FOUND)
+        device = self._device(org, req, E.DEVICE_NOT_FOUND)
         state = self.state
         device.state = step(device.state, "delete")
         del state.devices[device.asset_id]
@@ -1093,13 +1048,11 @@ class Enos(Face):
         self.platform.emit(
             FACE, "delete", device.asset_id, {"status": "deleted", "deviceKey": device.device_key}
         )
-        return self._ok(None, "enos.delete_device")
 
-    @route(ANY, DEVICES, name="enos.enable_device", versions=V21, query={"action": "enable"})
-    def enable_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "enable"}, auth="org")
+    def _enable_device(self, org: Org, req: DeviceCall) -> None:
         """Enable a disabled device: back to inactive, or offline if it was ever activated."""
-        org = self._caller(request)
-        device = self._device(request, org, E.ENABLE_NOT_FOUND)
+        device = self._device(org, req, E.ENABLE_NOT_FOUND)
         if device.state is not State.DISABLED:
             conflict = {
                 State.REGISTERED: E.ENABLE_INACTIVE,
@@ -1107,32 +1060,22 @@ class Enos(Face):
             }.get(device.state, E.ENABLE_ONLINE)
             raise ApiError(conflict, f"device is {device.status}, not disabled")
         self._move(device, "enable" if device.activated else "enable_inactive")
-        return self._ok(None, "enos.enable_device")
 
-    @route(ANY, DEVICES, name="enos.disable_device", versions=V21, query={"action": "disable"})
-    def disable_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "disable"}, auth="org")
+    def _disable_device(self, org: Org, req: DeviceCall) -> None:
         """Disable a device: it is kicked off if online and refused at login until enabled."""
-        org = self._caller(request)
-        device = self._device(request, org, E.DEVICE_NOT_FOUND)
+        device = self._device(org, req, E.DEVICE_NOT_FOUND)
         if device.state is State.DISABLED:
             raise ApiError(E.DISABLE_DISABLED, "already disabled")
         if device.state is State.ONLINE:
             device.last_offline_time = self._now_ms()
         self._move(device, "disable")
-        return self._ok(None, "enos.disable_device")
 
-    @route(
-        ANY, DEVICES, name="enos.replace_device", versions=V21, query={"action": "replaceDevice"}
-    )
-    def replace_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "replaceDevice"}, auth="org")
+    def _replace_device(self, org: Org, req: ReplaceDevice) -> DeviceKeys:
         """Give a device a new deviceKey and secret; same assetId, back to inactive."""
-        org = self._caller(request)
-        device = self._device(request, org, E.INVALID_ARGUMENTS)
-        body = v.json_object(request.body)
-        raw = body.get("newDeviceKey")
-        if raw is None:
-            raise v.bad("newDeviceKey is mandatory")
-        new_key = v.device_key(raw, "newDeviceKey", limit_special=True)
+        device = self._device(org, req, E.INVALID_ARGUMENTS)
+        new_key = req.new_device_key
         if new_key == device.device_key:
             raise ApiError(E.DEVICE_KEY_REPETITIVE, "the new key is the current key")
         if new_key in org.by_key:
@@ -1161,22 +1104,18 @@ class Enos(Face):
             )
         else:
             self._move(device, "rekey", {"oldDeviceKey": old_key})
-        return self._ok(
-            {
-                "assetId": device.asset_id,
-                "productKey": device.product_key,
-                "deviceKey": new_key,
-                "deviceSecret": device.device_secret,
-            },
-            "enos.replace_device",
-        )
+        return {
+            "assetId": device.asset_id,
+            "productKey": device.product_key,
+            "deviceKey": new_key,
+            "deviceSecret": device.device_secret,
+        }
 
-    @route(ANY, DEVICES, name="enos.get_device_stats", versions=V21, query={"action": "getStats"})
-    def get_device_stats(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, query={"action": "getStats"}, auth="org")
+    def _get_device_stats(self, org: Org, req: DeviceStats) -> DeviceStatsAnswer:
         """Device counts by status, of the org or of one product (``productKey``)."""
-        org = self._caller(request)
-        if request.query.get("productKey"):
-            product = self._product(request, org, E.PRODUCT_NOT_FOUND)
+        if req.product_key:
+            product = self._product(org, req.product_key, E.PRODUCT_NOT_FOUND)
             pool: Iterable[Device] = (org.devices[a] for a in product.devices)
         else:
             pool = org.devices.values()
@@ -1185,23 +1124,29 @@ class Enos(Face):
         for device in pool:
             counts[STATUS[device.state]] += 1
             total += 1
-        return self._ok(
-            {
-                "totalCount": total,
-                "onlineCount": counts["online"],
-                "offlineCount": counts["offline"],
-                "inactiveCount": counts["inactive"],
-                "disabledCount": counts["disable"],
-            },
-            "enos.get_device_stats",
-        )
+        return {
+            "totalCount": total,
+            "onlineCount": counts["online"],
+            "offlineCount": counts["offline"],
+            "inactiveCount": counts["inactive"],
+            "disabledCount": counts["disable"],
+        }
 
-    @route(ANY, DEVICES, name="enos.device_action_unknown", versions=V21)
-    def device_action_unknown(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route(ANY, DEVICES, versions=V21, auth="org")
+    def _device_action_unknown(self, org: Org, req: UnknownAction) -> None:
         """A missing or unknown ``action`` on devices: 99400."""
-        self._caller(request)
-        return self._unknown_action(request)
+        _unknown_action(req.action)
 
 
-def _pagination(page_no: int, page_size: int, total: int) -> dict[str, Any]:
-    return {"sortedBy": None, "pageNo": page_no, "pageSize": page_size, "totalSize": total}
+def _unknown_action(action: str | None) -> None:
+    if not action:
+        raise ApiError(E.ACTION_MISSING, "no ?action=")
+    shown = action[:64].encode("utf-8", "replace").decode("utf-8")
+    raise ApiError(E.ACTION_UNKNOWN, "unknown action", action=shown)
+
+
+def _paging(pagination: Pagination | None) -> tuple[int, int]:
+    """``(pageNo, pageSize)`` of a search, with their defaults (spec §2.6, §4.4)."""
+    if pagination is None:
+        return 1, DEFAULT_PAGE_SIZE
+    return pagination.page_no or 1, pagination.page_size or DEFAULT_PAGE_SIZE

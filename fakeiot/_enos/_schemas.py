@@ -40,11 +40,6 @@ MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 10
 
 
-def bad(detail: str) -> ApiError:
-    """``99400 Invalid arguments`` with ``detail`` for humans."""
-    return ApiError(E.INVALID_ARGUMENTS, detail)
-
-
 # =============================================================================================
 # Checks the declared types cannot say (Spec.check: return the value, or raise ValueError)
 # =============================================================================================
@@ -488,3 +483,18 @@ class Encoded:
     """``data`` already encoded as JSON (a device's cached wire form)."""
 
     json: bytes
+
+
+def unknown_action(action: str | None) -> None:
+    """Raise the answer to a missing or unknown ``?action=`` (spec §2.4)."""
+    if not action:
+        raise ApiError(E.ACTION_MISSING, "no ?action=")
+    shown = action[:64].encode("utf-8", "replace").decode("utf-8")
+    raise ApiError(E.ACTION_UNKNOWN, "unknown action", action=shown)
+
+
+def paging(pagination: Pagination | None) -> tuple[int, int]:
+    """``(pageNo, pageSize)`` of a search, with their defaults (spec §2.6, §4.4)."""
+    if pagination is None:
+        return 1, DEFAULT_PAGE_SIZE
+    return pagination.page_no or 1, pagination.page_size or DEFAULT_PAGE_SIZE

@@ -77,12 +77,31 @@ class Spec:
     #: an integer from a whole float (``10.0``) or a digit string (``"100"``), a boolean from
     #: ``"true"``/``"false"`` (any case); an empty string is then absent
     coerce: bool = False
-    #: a last check of a well-typed value: returns why it is refused (a ``pattern``
-    #: violation) or ``None``; for rules no length or pattern can say (a URL's parts)
-    check: Callable[[Any], str | None] | None = None
     doc: str = ""
     #: a value for documentation and for generated valid input
     example: Any = None
+    #: a JSON string holding this int or bool field's value is always accepted (``"12"``,
+    #: ``"true"``), whatever the face's coercion setting
+    text_scalar: bool = False
+    #: a query parameter whose name matches case-insensitively (``IsPatchUpdate``)
+    fold_name: bool = False
+    #: a last check once the value has the declared type and limits, for rules no length or
+    #: pattern can say (a URL's parts): returns the value to keep, or raises
+    #: ``ValueError(why)`` (a ``pattern`` violation); see :func:`refuse_if`
+    check: Callable[[Any], Any] | None = None
+
+
+def refuse_if(problem: Callable[[Any], str | None]) -> Callable[[Any], Any]:
+    """A :attr:`Spec.check` from a function that says why a value is refused (or ``None``)."""
+
+    def check(value: Any) -> Any:
+        why = problem(value)
+        if why is not None:
+            raise ValueError(why)
+        return value
+
+    check.__name__ = getattr(problem, "__name__", "check")
+    return check
 
 
 def _spec(where: Where) -> Callable[..., Spec]:
@@ -285,16 +304,7 @@ def _check_text(field: Field, value: str, defaults: Mapping[str, enum.Enum], at:
                 field, "choice", f"must be one of {shown}, got {value[:40]!r}", defaults, at
             )
         value = probe
-    if spec.check is not None:
-        _run_check(field, value, defaults, at)
     return value
-
-
-def _run_check(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> None:
-    check = field.spec.check
-    why = check(value) if check is not None else None
-    if why is not None:
-        raise _fail(field, "pattern", why, defaults, at)
 
 
 def _check_number(field: Field, value: float, defaults: Mapping[str, enum.Enum], at: str) -> None:
@@ -315,6 +325,23 @@ def _type_name(value: Any) -> str:
 
 def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     """A JSON value checked against ``field`` (``None`` was handled by the caller)."""
+    spec = field.spec
+    if spec.text_scalar and isinstance(value, str) and field.kind in ("int", "bool"):
+        return _text_value(field, value.strip() if field.kind == "int" else value, defaults, at)
+    checked = _plain_value(field, value, defaults, at)
+    return checked if spec.check is None else _run_check(field, checked, defaults, at)
+
+
+def _run_check(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> Any:
+    """``value`` through the field's own ``check`` (see :attr:`Spec.check`)."""
+    assert field.spec.check is not None
+    try:
+        return field.spec.check(value)
+    except ValueError as exc:
+        raise _fail(field, "pattern", str(exc), defaults, at) from None
+
+
+def _plain_value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     kind = field.kind
     if kind == "str":
         if not isinstance(value, str):
@@ -367,8 +394,6 @@ def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str)
         return out
     if field.choices and value not in field.choices:
         raise _fail(field, "choice", f"must be one of {field.choices}", defaults, at)
-    if field.spec.check is not None:
-        _run_check(field, value, defaults, at)
     return value
 
 
@@ -390,6 +415,11 @@ def _parse_members(
 
 def _text_value(field: Field, text: str, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     """A query, path or header value (always text on the wire) checked against ``field``."""
+    checked = _plain_text_value(field, text, defaults, at)
+    return checked if field.spec.check is None else _run_check(field, checked, defaults, at)
+
+
+def _plain_text_value(field: Field, text: str, defaults: Mapping[str, enum.Enum], at: str) -> Any:
     kind = field.kind
     if kind == "int":
         digits = text.removeprefix("-")
@@ -503,6 +533,8 @@ class Schema:
                 found = {k.lower(): v for k, v in found.items()}
             for field in self.query:
                 given = found.get(field.name.lower() if self.fold else field.name)
+                if given is None and field.spec.fold_name:
+                    given = _folded(found, field.name)
                 if given is None or given == "":
                     if field.required:
                         raise _fail(field, "missing", "is required", defaults, field.name)
@@ -569,6 +601,23 @@ class Schema:
                 violation="malformed",
             )
         return payload
+
+
+def _folded(query: Mapping[str, str], name: str) -> str | None:
+    """The value of the first query parameter whose name is ``name`` in any case."""
+    wanted = name.lower()
+    return next((v for k, v in query.items() if k.lower() == wanted), None)
+
+
+def parse_object(cls: type, data: Any, defaults: Mapping[str, enum.Enum], at: str = "") -> Any:
+    """``data`` checked on its own against the dataclass ``cls`` (``defaults`` as in
+    :meth:`Schema.parse`): for the items of a batch, which succeed or fail one by one."""
+    if not isinstance(data, dict):
+        error = defaults.get("type") or defaults["*"]
+        raise ApiError(
+            error, f"{at or 'item'}: must be an object, got {_type_name(data)}", violation="type"
+        )
+    return _parse_members(compile_model(cls), data, defaults, at + "." if at else "")
 
 
 _SCHEMAS: dict[type, Schema] = {}

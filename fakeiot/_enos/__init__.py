@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 from .._hooks import hookimpl
 from ._errors import EnosError
 from ._face import DeviceView, Enos, Limits, Organization
+from ._model import ProductView
 
 if TYPE_CHECKING:
     from .._platform import Platform
 
-__all__ = ["DeviceView", "Enos", "EnosError", "Limits", "Organization"]
+__all__ = ["DeviceView", "Enos", "EnosError", "Limits", "Organization", "ProductView"]
 
 
 @hookimpl

@@ -16,12 +16,21 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import re
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._errors import UsageError
+from .._errors import ApiError, UsageError
+from ._errors import EnosError
+from ._model import EnosState, Org
+
+if TYPE_CHECKING:
+    from .._http import HttpRequest
+    from .._settings import Settings
+
+E = EnosError
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CACHE_LIMIT = 1024
@@ -149,3 +158,90 @@ class KeyPair:
         if len(parts) != 5:
             return None
         return PoseidonToken(*parts)
+
+
+# =============================================================================================
+# The API gateway: who is calling (the face's "org" scheme)
+# =============================================================================================
+def gateway(
+    state: EnosState, keys: KeyPair, settings: Settings, now: float, request: HttpRequest
+) -> Org:
+    """The API gateway (spec §6): authenticate the call, then scope it to ``?orgId=``."""
+    org = _credentials(state, keys, settings, now, request)
+    org_id = request.query.get("orgId")
+    if not org_id:
+        raise ApiError(E.ORG_MISSING, "every call needs ?orgId=")
+    if org_id != org.org_id:
+        if org_id in state.orgs:
+            raise ApiError(E.DENIED, f"the keys belong to {org.org_id}", org_id=org_id)
+        raise ApiError(E.ORG_NOT_EXIST, f"no org {org_id[:40]!r}")
+    return org
+
+
+def _credentials(
+    state: EnosState, keys: KeyPair, settings: Settings, now: float, request: HttpRequest
+) -> Org:
+    headers = request.headers
+    token = headers.get("apim-accesstoken")
+    if not token:
+        raise ApiError(E.UNAUTHORIZED, "no apim-accesstoken header")
+    mode = settings.enos_auth_mode
+    if "apim-signature" in headers or "apim-timestamp" in headers or token in state.tokens:
+        if mode == "poseidon":
+            raise ApiError(E.UNAUTHORIZED, "enos_auth_mode='poseidon' refuses signed calls")
+        return _check_signature(state, settings, now, request, token)
+    if mode == "signature":
+        raise ApiError(E.UNAUTHORIZED, "enos_auth_mode='signature' needs apim-signature")
+    return _check_poseidon(state, keys, settings, token)
+
+
+def _check_signature(
+    state: EnosState, settings: Settings, now: float, request: HttpRequest, token: str
+) -> Org:
+    entry = state.tokens.get(token)
+    if entry is None:
+        raise ApiError(E.UNAUTHORIZED, "unknown access token")
+    if entry.expires <= now:
+        raise ApiError(E.UNAUTHORIZED, "the access token expired")
+    org = state.by_access_key.get(entry.app_key)
+    if org is None:
+        raise ApiError(E.UNAUTHORIZED, "the token's app no longer exists")
+    headers = request.headers
+    timestamp = headers.get("apim-timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 16):
+        raise ApiError(E.UNAUTHORIZED, "apim-timestamp must be epoch milliseconds")
+    window = settings.enos_timestamp_window
+    if abs(int(timestamp) / 1000 - now) > window:
+        raise ApiError(E.UNAUTHORIZED, f"apim-timestamp is more than {window}s off")
+    expected = sign(token, request.query, request.body, timestamp, org.secret_key)
+    given = headers.get("apim-signature", "").lower().encode("utf-8", "replace")
+    if not hmac.compare_digest(expected.encode(), given):
+        raise ApiError(E.UNAUTHORIZED, "apim-signature does not match")
+    return org
+
+
+def _check_poseidon(state: EnosState, keys: KeyPair, settings: Settings, header: str) -> Org:
+    token = keys.decrypt(header)
+    if token is None:
+        if settings.enos_poseidon_lenient and len(state.orgs) == 1:
+            return next(iter(state.orgs.values()))
+        raise ApiError(E.UNAUTHORIZED, "apim-accesstoken is not encrypted with this platform's key")
+    if not token.well_formed():
+        raise ApiError(E.UNAUTHORIZED, "apim-accesstoken's pin or token is malformed")
+    org = state.by_access_key.get(token.app_key)
+    if org is None or not hmac.compare_digest(
+        org.secret_key.encode(), token.app_secret.encode("utf-8", "replace")
+    ):
+        raise ApiError(E.UNAUTHORIZED, "unknown access key or wrong secret key")
+    signal = org.poseidon_signal
+    if signal is not None:
+        if signal == 4011:
+            if token.refresh != org.poseidon_refresh:
+                raise ApiError(
+                    E.POSEIDON_ACCESS_EXPIRED, "token expired", refresh=org.poseidon_refresh
+                )
+        else:
+            org.poseidon_signal = None
+            raise ApiError(E.POSEIDON_REFRESH_EXPIRED, "refresh token expired")
+        org.poseidon_signal, org.poseidon_refresh = None, ""
+    return org

@@ -17,6 +17,8 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
+from .._errors import ApiError
+
 
 class Row(NamedTuple):
     status: int
@@ -92,3 +94,8 @@ PROFILE_2_1: dict[EnosError, Row] = {
     E.ENABLE_ONLINE: Row(200, "11794", "Device status is invalid"),
     E.DISABLE_DISABLED: Row(200, "11794", "Device status is invalid"),
 }
+
+
+def bad(detail: str) -> ApiError:
+    """``99400 Invalid arguments`` with ``detail`` for humans (never on the wire)."""
+    return ApiError(E.INVALID_ARGUMENTS, detail)

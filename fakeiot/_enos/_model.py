@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, final
 
 from .._lifecycle import State
 
@@ -301,3 +301,98 @@ class EnosState:
         gone[key] = stone
         if len(gone) > self.GONE_LIMIT:
             del gone[next(iter(gone))]
+
+
+# =============================================================================================
+# Values handed to tests
+# =============================================================================================
+@final
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """An EnOS organization (OU) and its service account's keys, as ``create_org`` returns."""
+
+    org_id: str
+    access_key: str
+    secret_key: str
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The platform limits of spec §2.9 ("can be expanded by an administrator")."""
+
+    max_devices_per_product: int = 10_000
+    max_devices_per_org: int = 100_000
+    max_batch_size: int = 1_000
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """A read-only copy of a device as the platform holds it."""
+
+    asset_id: str
+    org_id: str
+    product_key: str
+    device_key: str
+    device_secret: str
+    state: State
+    status: str
+    activated: bool
+    active_time: int
+    last_online_time: int
+    last_offline_time: int
+    name: str
+    timezone: str
+
+
+def view(d: Device) -> DeviceView:
+    """The frozen view of ``d`` handed to tests."""
+    return DeviceView(
+        d.asset_id,
+        d.org_id,
+        d.product_key,
+        d.device_key,
+        d.device_secret,
+        d.state,
+        d.status,
+        d.activated,
+        d.active_time,
+        d.last_online_time,
+        d.last_offline_time,
+        d.name["defaultValue"],
+        d.timezone,
+    )
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    """A read-only copy of a product, as ``create_product`` returns it."""
+
+    org_id: str
+    product_key: str
+    product_secret: str
+    model_id: str
+    name: str
+    data_format: str
+    product_type: str
+    bi_directional_auth: bool
+    dynamic_activate: bool
+    device_count: int
+
+
+def product_view(p: Product) -> ProductView:
+    """The frozen view of ``p`` handed to tests."""
+    return ProductView(
+        p.org_id,
+        p.product_key,
+        p.product_secret,
+        p.model_id,
+        p.name["defaultValue"],
+        p.data_format,
+        p.product_type,
+        p.bi_directional_auth,
+        p.dynamic_activate,
+        len(p.devices),
+    )

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._model import STATUS, Device, Product
+
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 _TOKEN = re.compile(
@@ -307,3 +309,53 @@ def _merge(into: dict[str, Any], extra: Any) -> None:
                     held[i] = b
         else:
             into[key] = value
+
+
+# =============================================================================================
+# What expressions search: devices and products as flat records
+# =============================================================================================
+DEVICE_FIELDS = Fields(
+    plain=frozenset(
+        {
+            "modelId",
+            "productKey",
+            "deviceKey",
+            "assetId",
+            "productType",
+            "status",
+            "firmwareVersion",
+        }
+    ),
+    maps=frozenset({"deviceAttributes", "deviceTags"}),
+    names="deviceName",
+)
+PRODUCT_FIELDS = Fields(
+    plain=frozenset({"productKey", "modelId"}),
+    maps=frozenset({"productTags"}),
+    names="productName",
+)
+
+
+def device_record(d: Device, product: Product) -> dict[str, Any]:
+    """The flat record device search expressions are evaluated against."""
+    return {
+        "modelId": product.model_id,
+        "productKey": d.product_key,
+        "deviceKey": d.device_key,
+        "assetId": d.asset_id,
+        "productType": product.product_type,
+        "status": STATUS[d.state],
+        "firmwareVersion": None,
+        "deviceAttributes": d.attributes,
+        "deviceTags": d.tags,
+        "deviceName": d.name,
+    }
+
+
+def product_record(p: Product) -> dict[str, Any]:
+    return {
+        "productKey": p.product_key,
+        "modelId": p.model_id,
+        "productTags": p.tags or {},
+        "productName": p.name,
+    }

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
 from .._http import is_encodable
-from .._schema import MAX_INT, Request, body, path, query
+from .._schema import MAX_INT, Request, body, path, query, refuse_if
 from ._errors import OcError
 from ._model import DeviceAnswer as DeviceAnswer
 from ._model import ServiceAnswer as ServiceAnswer
@@ -307,7 +307,7 @@ def _time_problem(text: Any) -> str | None:
 
 
 def _time() -> Any:
-    return query(check=_time_problem, example="20200603T061659Z")
+    return query(check=refuse_if(_time_problem), example="20200603T061659Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +364,7 @@ class Subscribe(Request):
         Any,
         body(
             error=E.CALLBACK_URL_ILLEGAL,
-            check=callback_url_problem,
+            check=refuse_if(callback_url_problem),
             example="https://127.0.0.1:8443/callback",
         ),
     ]

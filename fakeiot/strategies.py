@@ -233,25 +233,26 @@ def invalid_verify_codes() -> st.SearchStrategy[Any]:
 
 
 def invalid_register_bodies() -> st.SearchStrategy[tuple[Any, str]]:
-    """(body, expected error code) pairs for registration requests the platform rejects."""
-    valid = register_bodies()
+    """(body, expected error code) pairs for registrations the platform rejects.
 
-    def spoil(
-        field: str, strategy: st.SearchStrategy[Any], code: str
-    ) -> st.SearchStrategy[tuple[Any, str]]:
-        return st.builds(lambda body, value: ({**body, field: value}, code), valid, strategy)
+    Generated from the register route's own schema (with the default settings), so the code
+    each body gets cannot disagree with the platform's validation: every field's every kind of
+    violation, and bodies that are JSON but not an object (100007).
+    """
+    from ._oceanconnect import OceanConnect
+    from ._oceanconnect._schemas import RegisterDevice
 
-    return st.one_of(
-        spoil("psk", invalid_psks(), "50400"),
-        spoil("timeout", invalid_timeouts(), "50400"),
-        spoil("nodeId", invalid_node_ids(), "50400"),
-        spoil("verifyCode", invalid_verify_codes(), "100003"),
-        st.builds(lambda body: ({k: v for k, v in body.items() if k != "nodeId"}, "100007"), valid),
-        st.tuples(
-            st.one_of(st.lists(st.integers(), max_size=3), st.integers(), st.text()),
-            st.just("100007"),
-        ),
-    )
+    cases = invalid_cases(RegisterDevice, OceanConnect.invalid)
+    spoiled = [
+        c for label, c in cases.items() if label.startswith("body:") and ":malformed:" not in label
+    ]
+
+    def pair(case: tuple[Draft, Spoiled]) -> tuple[Any, str]:
+        draft, broken = case
+        return draft.body, broken.error.value.code
+
+    not_an_object = st.one_of(st.lists(st.integers(), max_size=3), st.integers(), st.text())
+    return st.one_of(spoiled).map(pair) | st.tuples(not_an_object, st.just("100007"))
 
 
 # -- EnOS ----------------------------------------------------------------------------------------

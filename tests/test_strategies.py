@@ -97,13 +97,35 @@ def test_tags_stay_within_limits(tags: dict[str, str]) -> None:
 
 def test_every_invalid_strategy_names_its_error() -> None:
     names = {n for n in strategies.__all__ if n.startswith("invalid_")} - {
-        "invalid_register_bodies"
+        "invalid_register_bodies",  # pairs each body with its code itself
+        "invalid_inputs",  # generated from a route's schema, with the error each must get
+        "invalid_cases",
     }
     assert names == set(strategies.EXPECTED_ERRORS)
 
 
 def test_all_strategies_draw() -> None:
+    """Every strategy function that needs no argument returns a strategy."""
+    import inspect
+
     for name in strategies.__all__:
         value = getattr(strategies, name)
-        if callable(value):
-            assert isinstance(value(), st.SearchStrategy)
+        if not inspect.isfunction(value):
+            continue
+        needs = [
+            p
+            for p in inspect.signature(value).parameters.values()
+            if p.default is inspect.Parameter.empty
+        ]
+        if not needs:
+            assert isinstance(value(), st.SearchStrategy), name
+
+
+def test_schema_strategies_draw_for_a_declared_route() -> None:
+    from fakeiot._oceanconnect._schemas import RegisterDevice
+    from fakeiot.oceanconnect import OceanConnect
+
+    assert isinstance(strategies.inputs(RegisterDevice), st.SearchStrategy)
+    cases = strategies.invalid_cases(RegisterDevice, OceanConnect.invalid)
+    assert "body:nodeId:missing:0" in cases
+    assert "body:psk:pattern:3" in cases or any(":psk:pattern:" in c for c in cases)

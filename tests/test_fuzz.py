@@ -16,6 +16,7 @@ the Hypothesis tests combine them at random.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -542,7 +543,11 @@ def test_valid_edgy_registration_is_accepted(body: dict[str, Any], ascii_only: b
     payload = response.json_body()
     node_id = body["nodeId"]
     verify_code = body.get("verifyCode")
-    assert payload["verifyCode"] == (node_id if verify_code is None else verify_code)
+    if verify_code is None:
+        # spec §4.1 [C]: "If absent the platform generates one" (docs/fidelity.md, issue 16)
+        assert re.fullmatch(r"[0-9A-F]{16}", payload["verifyCode"])
+    else:
+        assert payload["verifyCode"] == verify_code
     assert payload["timeout"] == (180 if body.get("timeout") is None else body["timeout"])
     if body.get("psk") is not None:
         assert payload["psk"] == body["psk"]

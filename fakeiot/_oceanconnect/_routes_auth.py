@@ -23,12 +23,12 @@ class AuthRoutes(OcService):
         """``"app"``: the gateway's checks, then the application acted for (``?appId=``).
         ``"gateway"``: the gateway's checks alone (logout; none with
         ``oceanconnect_logout_needs_auth=False``)."""
+        if scheme == "app":
+            return self._acting_for(self._authenticate(request), request)
         if scheme == "gateway":
             if not self.platform.settings.oceanconnect_logout_needs_auth:
                 return None
             return self._authenticate(request)
-        if scheme == "app":
-            return self._acting_for(self._authenticate(request), request)
         raise UsageError(f"the oceanconnect face has no authentication scheme {scheme!r}")
 
     def _authenticate(self, request: HttpRequest) -> App:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -54,6 +55,18 @@ def _cell_text(browser: webdriver.Chrome, selector: str) -> str:
     return str(browser.find_element(By.CSS_SELECTOR, selector).text)
 
 
+def _click_button(browser: webdriver.Chrome, label: str) -> None:
+    """Click the button labelled ``label``; the page redraws its tables every second, so a
+    button found just before a redraw is stale: find it again."""
+    for attempt in range(5):
+        try:
+            browser.find_element(By.XPATH, f"//button[text()='{label}']").click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+
+
 def test_dashboard_drives_devices_clock_and_reset(
     browser: webdriver.Chrome, served: tuple[fakeiot.Server, OcClient], tmp_path: Path
 ) -> None:
@@ -84,7 +97,7 @@ def test_dashboard_drives_devices_clock_and_reset(
     assert "deviceCredentials -> 200" in _cell_text(browser, "#calls")
     browser.save_screenshot(str(tmp_path / "dashboard.png"))
 
-    browser.find_element(By.XPATH, "//button[text()='Disconnect']").click()
+    _click_button(browser, "Disconnect")
     wait.until(lambda b: "OFFLINE/NONE" in _cell_text(b, "#devices tbody"))
 
     browser.find_element(By.ID, "reset").click()

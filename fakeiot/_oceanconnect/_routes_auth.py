@@ -3,20 +3,12 @@ route declares) and the login, refresh-token and logout routes (spec §3)."""
 
 from __future__ import annotations
 
-from .._errors import ApiError
+from .._errors import ApiError, UsageError
 from .._http import HttpRequest
 from .._routes import route
 from ._errors import OcError
-from ._model import (
-    App,
-    Token,
-)
-from ._schemas import (
-    Login,
-    Logout,
-    RefreshToken,
-    TokenAnswer,
-)
+from ._model import App, Token
+from ._schemas import Login, Logout, RefreshToken, TokenAnswer
 from ._service import OcService
 
 E = OcError
@@ -31,11 +23,13 @@ class AuthRoutes(OcService):
         """``"app"``: the gateway's checks, then the application acted for (``?appId=``).
         ``"gateway"``: the gateway's checks alone (logout; none with
         ``oceanconnect_logout_needs_auth=False``)."""
+        if scheme == "app":
+            return self._acting_for(self._authenticate(request), request)
         if scheme == "gateway":
             if not self.platform.settings.oceanconnect_logout_needs_auth:
                 return None
             return self._authenticate(request)
-        return self._acting_for(self._authenticate(request), request)
+        raise UsageError(f"the oceanconnect face has no authentication scheme {scheme!r}")
 
     def _authenticate(self, request: HttpRequest) -> App:
         """The API gateway's checks: app_key, the bearer token, then flow control."""

@@ -94,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     seen: dict[str, set[str]] = {"transitions": set(), "states": set()}
     config.stash[_COVERAGE] = seen
+    _check_settings(config)
     config.stash[_TARGET] = None
     url = config.getoption("fakeiot_target")
     if url:
@@ -113,6 +114,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     seed = config.getoption("fakeiot_seed") or config.getini("fakeiot_seed")
     return f"fakeiot: seed={seed}" if seed else None
+
+
+def _check_settings(config: pytest.Config) -> None:
+    """Bad ``fakeiot_*`` ini values or ``--fakeiot-*`` options stop the run once, at start-up,
+    rather than failing every test that takes a fixture."""
+    from fakeiot import Settings, UsageError
+
+    seed = config.getini("fakeiot_seed")
+    if seed:
+        try:
+            int(seed)
+        except ValueError:
+            raise pytest.UsageError(f"fakeiot_seed: an integer, got {seed!r}") from None
+    try:
+        Settings().replace(**_default_settings(config))
+    except (UsageError, TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"fakeiot settings: {exc}") from None
 
 
 def _default_settings(config: pytest.Config) -> dict[str, Any]:

@@ -42,15 +42,21 @@ from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar, cast, runtime_c
 from urllib.parse import urlencode
 
 import requests
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-)
+
+from ._extras import missing
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        Bundle,
+        RuleBasedStateMachine,
+        initialize,
+        invariant,
+        precondition,
+        rule,
+    )
+except ModuleNotFoundError as exc:
+    raise missing(exc, "fakeiot.contract") from None
 
 from . import strategies
 from ._clock import ManualClock

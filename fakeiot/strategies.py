@@ -14,7 +14,12 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from hypothesis import strategies as st
+from ._extras import missing
+
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:
+    raise missing(exc, "fakeiot.strategies") from None
 
 __all__ = [
     "EXPECTED_ERRORS",

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, Phase, settings
 
 #: a fixed number of examples, derandomised, no example database: every run takes the same steps.
 CI = settings(
-    max_examples=30,
-    stateful_step_count=25,
+    max_examples=20,
+    stateful_step_count=20,
     deadline=None,
     derandomize=True,
     database=None,
@@ -16,3 +16,5 @@ CI = settings(
 )
 #: for the buggy clients: stop at the first failing example (shrinking it costs seconds).
 FIND = settings(CI, phases=[Phase.generate])
+#: the differential machine: every step runs on seven transports, so fewer, longer examples.
+DIFFERENTIAL = settings(CI, max_examples=15, stateful_step_count=40)

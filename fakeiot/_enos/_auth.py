@@ -21,8 +21,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import UsageError
-
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CACHE_LIMIT = 1024
 
@@ -94,23 +92,21 @@ class KeyPair:
                     try:
                         from cryptography.hazmat.primitives.asymmetric import rsa
                     except ImportError:  # pragma: no cover - depends on the environment
-                        raise UsageError(
-                            "decrypting enos-poseidon tokens needs the cryptography package: "
-                            "pip install 'fakeiot[enos]'"
+                        from .._extras import MissingExtraError
+
+                        raise MissingExtraError(
+                            "cryptography", "EnOS enos-poseidon authentication", "enos"
                         ) from None
                     cls._shared = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return cls._shared
 
     def public_key_b64(self) -> bytes:
         """The public key as base64 DER (SubjectPublicKeyInfo), as ``poseidon.pubkey`` holds."""
+        key = self._private_key()  # first: without cryptography it names the extra to install
         from cryptography.hazmat.primitives import serialization
 
-        der = (
-            self._private_key()
-            .public_key()
-            .public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+        der = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         return base64.b64encode(der)
 

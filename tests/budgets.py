@@ -18,3 +18,11 @@ CI = settings(
 FIND = settings(CI, phases=[Phase.generate])
 #: the differential machine: every step runs on seven transports, so fewer, longer examples.
 DIFFERENTIAL = settings(CI, max_examples=15, stateful_step_count=40)
+#: the fuzz tests of tests/test_fuzz.py; each test sets its own max_examples.
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow],
+)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -49,8 +50,24 @@ def served() -> Iterator[tuple[fakeiot.Server, OcClient]]:
         yield server, client
 
 
+def _click(browser: webdriver.Chrome, by: str, selector: str) -> None:
+    """Click an element, finding it again if the dashboard's refresh replaced it meanwhile."""
+
+    def click(driver: webdriver.Chrome) -> bool:
+        driver.find_element(by, selector).click()
+        return True
+
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(click)
+
+
 def _cell_text(browser: webdriver.Chrome, selector: str) -> str:
-    return str(browser.find_element(By.CSS_SELECTOR, selector).text)
+    """The element's text, read again if the dashboard's refresh replaced it meanwhile."""
+
+    def read(driver: webdriver.Chrome) -> list[str]:  # a list: an empty text is an answer too
+        return [str(driver.find_element(By.CSS_SELECTOR, selector).text)]
+
+    wait = WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException])
+    return wait.until(read)[0]
 
 
 def test_dashboard_drives_devices_clock_and_reset(
@@ -66,7 +83,7 @@ def test_dashboard_drives_devices_clock_and_reset(
     assert "OFFLINE/NOT_ACTIVE" in _cell_text(browser, "#devices tbody")
     assert "600 s" in _cell_text(browser, "#devices tbody")
 
-    browser.find_element(By.XPATH, "//button[text()='Connect']").click()
+    _click(browser, By.XPATH, "//button[text()='Connect']")
     wait.until(lambda b: "ONLINE/NONE" in _cell_text(b, "#devices tbody"))
     assert client.platform.oceanconnect.device(device_id).activated
 
@@ -77,16 +94,16 @@ def test_dashboard_drives_devices_clock_and_reset(
     seconds = browser.find_element(By.ID, "seconds")
     seconds.clear()
     seconds.send_keys("61")
-    browser.find_element(By.ID, "advance").click()
+    _click(browser, By.ID, "advance")
     wait.until(lambda b: "second-device" not in _cell_text(b, "#devices tbody"))
     assert _cell_text(browser, "#now") != before
     assert "deviceCredentials -> 200" in _cell_text(browser, "#calls")
     browser.save_screenshot(str(tmp_path / "dashboard.png"))
 
-    browser.find_element(By.XPATH, "//button[text()='Disconnect']").click()
+    _click(browser, By.XPATH, "//button[text()='Disconnect']")
     wait.until(lambda b: "OFFLINE/NONE" in _cell_text(b, "#devices tbody"))
 
-    browser.find_element(By.ID, "reset").click()
+    _click(browser, By.ID, "reset")
     wait.until(lambda b: "no devices" in _cell_text(b, "#devices tbody"))
     assert client.platform.oceanconnect.devices() == []
 
@@ -105,6 +122,6 @@ def test_dashboard_shows_a_refusal_message(
     browser.get(server.url + "/")
     wait = WebDriverWait(browser, 10)
     wait.until(lambda b: IMEI in _cell_text(b, "#devices tbody"))
-    browser.find_element(By.XPATH, "//button[text()='Connect']").click()
+    _click(browser, By.XPATH, "//button[text()='Connect']")
     wait.until(lambda b: "expired" in _cell_text(b, "#message"))
     assert oc.device(device_id).status == "OFFLINE"

@@ -26,7 +26,7 @@ from fakeiot._routes import Route
 
 OPENAPI = "/_fakeiot/openapi.json"
 #: Hypothesis examples per operation and generation mode (derandomised: the same every run)
-EXAMPLES = 40
+EXAMPLES = 20
 
 
 def served(platform: fakeiot.Platform) -> dict[str, Any]:

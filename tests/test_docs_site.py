@@ -37,8 +37,12 @@ def test_the_site_url_is_absolute_and_used_by_the_package_metadata_and_the_cli()
 
 
 def test_readme_links_are_absolute_and_name_pages_that_exist() -> None:
-    links = re.findall(r"\]\(([^)]+)\)|<(https?://[^>]+)>", (ROOT / "README.md").read_text())
-    targets = [a or b for a, b in links]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    inline = re.findall(r"\]\(([^)]+)\)|<(https?://[^>]+)>", readme)
+    targets = [a or b for a, b in inline] + re.findall(r"^\[[^\]]+\]: (\S+)$", readme, re.M)
+    used = set(re.findall(r"\]\[([^\]]+)\]", readme))
+    defined = set(re.findall(r"^\[([^\]]+)\]: ", readme, re.M))
+    assert used <= defined, f"undefined link references: {used - defined}"
     assert targets, "the README links to the site"
     for target in targets:
         assert target.startswith(SITE), f"{target}: README links go to the site ({SITE})"

@@ -162,3 +162,28 @@ def test_a_port_in_use_is_one_line() -> None:
     assert done.stderr == (
         f"fakeiot: error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
     )
+
+
+# -- the browser tests on a machine without a browser ----------------------------------------
+def test_ci_checks_the_skip_reason_the_browser_tests_give() -> None:
+    """.ci/run's first stage greps for the install hint tests/browser.py gives."""
+    from tests import browser
+
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install chromium chromium-driver" in browser.INSTALL
+    assert 'grep -q "SKIPPED .*apt-get install chromium chromium-driver"' in ci
+    assert f"{browser.REQUIRE}=1 python -m pytest" in ci
+
+
+def test_without_a_browser_the_dashboard_tests_skip_or_fail_on_demand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests import browser
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv(browser.REQUIRE, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium chromium-driver"):
+        browser.system_browser()
+    monkeypatch.setenv(browser.REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match="FAKEIOT_REQUIRE_BROWSER is set"):
+        browser.system_browser()

@@ -4,7 +4,10 @@ It imports fakeiot only inside fixtures, so installing fakeiot costs unrelated r
 Fixtures share one platform per test:
 
 - ``fakeiot_platform``: a fresh :class:`fakeiot.Platform`, nothing patched.
-- ``fakeiot``: the same platform with :func:`fakeiot.mock` active for the test.
+- ``fakeiot``: the same platform with :func:`fakeiot.mock` active for the test. In a test that
+  takes it, the name ``fakeiot`` is the platform, not the module: the platform carries the
+  exception types (``fakeiot.ConnectRefused``, ...), and ``fakeiot_platform`` is the same
+  platform for a test that needs the module too.
 - ``fakeiot_app``: an OceanConnect application on it.
 - ``fakeiot_server``: the platform served over loopback HTTP; one server per session, pointed at
   each test's platform, and server-side exceptions re-raised in the test that caused them.
@@ -20,7 +23,9 @@ OceanConnect, ``--fakeiot-target-org-id``/``-access-key``/``-secret-key`` for En
 ``fakeiot_target``); the run ends with a report of every deviation from fakeiot's model, and
 fails if there is one.
 
-``@pytest.mark.fakeiot(seed=..., **settings)`` configures the test's platform.
+``@pytest.mark.fakeiot(seed=..., **settings)`` configures the test's platform. Bad
+``fakeiot_seed``/``fakeiot_settings`` ini values or ``--fakeiot-setting`` options stop the run
+at start-up with a ``pytest.UsageError``.
 """
 
 from __future__ import annotations
@@ -94,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     seen: dict[str, set[str]] = {"transitions": set(), "states": set()}
     config.stash[_COVERAGE] = seen
+    _check_settings(config)
     config.stash[_TARGET] = None
     url = config.getoption("fakeiot_target")
     if url:
@@ -113,6 +119,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     seed = config.getoption("fakeiot_seed") or config.getini("fakeiot_seed")
     return f"fakeiot: seed={seed}" if seed else None
+
+
+def _check_settings(config: pytest.Config) -> None:
+    """Bad ``fakeiot_*`` ini values or ``--fakeiot-*`` options stop the run once, at start-up,
+    rather than failing every test that takes a fixture."""
+    from fakeiot import Settings, UsageError
+
+    seed = config.getini("fakeiot_seed")
+    if seed:
+        try:
+            int(seed)
+        except ValueError:
+            raise pytest.UsageError(f"fakeiot_seed: an integer, got {seed!r}") from None
+    try:
+        Settings().replace(**_default_settings(config))
+    except (UsageError, TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"fakeiot settings: {exc}") from None
 
 
 def _default_settings(config: pytest.Config) -> dict[str, Any]:

@@ -1,27 +1,85 @@
 """``fakeiot serve``: the platform as a local HTTP(S) server for offline developer runs.
 
-See docs/serve.md for the options, the control API and the state file.
+The options, the control API and the state file are described in the documentation's
+"Local server" page; the parser below is also the source of its CLI reference page.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import typing
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ._errors import UsageError
 from ._settings import Settings
 
+DESCRIPTION = "fakeiot: a fake of IoT device-management platforms (OceanConnect, EnOS), for tests."
+EPILOG = "Documentation: https://fakeiot.readthedocs.io/en/latest/"
+SERVE_DESCRIPTION = (
+    "Serve a fake platform over HTTP(S) on this machine: the vendor APIs, a dashboard at /, "
+    "a control API under /_fakeiot/api/ and its OpenAPI document at /_fakeiot/openapi.json. "
+    "Prints the URL and the tenants' credentials; runs until Ctrl-C or SIGTERM."
+)
+
+
+def _port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (0: any free port)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {port}")
+    return port
+
+
+def _writable_file(text: str) -> str:
+    """A file fakeiot may create or replace: not a directory, in a directory that exists and
+    that it may write in (checked here so a bad path is one line, not a traceback)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
+    parent = path.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot write in directory {parent}")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot read and write this file")
+    return text
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"fakeiot {__version__}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad option in one line (argparse's default repeats the whole usage first)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fakeiot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve a fake platform over HTTP(S)")
+    parser = _Parser(prog="fakeiot", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve a fake platform over HTTP(S)",
+        description=SERVE_DESCRIPTION,
+        epilog=EPILOG,
+    )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=8743,
         help="port (default 8743, OceanConnect's; 0 picks a free one)",
     )
@@ -30,12 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--tls-ca",
         metavar="FILE",
+        type=_writable_file,
         default=None,
         help="with --tls: write the CA certificate clients should trust here",
     )
     serve.add_argument(
         "--state",
         metavar="FILE",
+        type=_writable_file,
         default=None,
         help="keep the state in FILE: restored on start, written on every change",
     )
@@ -93,7 +153,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command[args.command](args)
     except UsageError as exc:
-        parser.error(str(exc))
+        parser.exit(2, f"fakeiot: error: {exc}\n")
+    except OSError as exc:  # a port in use, an address not ours, a file that vanished: one line
+        where = exc.filename if exc.filename else "cannot serve"
+        if args.command == "serve" and not exc.filename:
+            where = f"cannot serve on {args.host}:{args.port}"
+        parser.exit(1, f"fakeiot: error: {where}: {exc.strerror or exc}\n")
     return 2
 
 

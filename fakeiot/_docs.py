@@ -40,3 +40,128 @@ def main(directory: str = "docs") -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main(*sys.argv[1:]))
+
+
+# -- pages generated when the documentation site is built (docs_hooks.py); never committed --
+BUILT_HEADER = "<!-- generated when the site is built, from fakeiot itself -->\n\n"
+
+
+def settings_page() -> str:
+    """Every :class:`fakeiot.Settings` field: its type, default and the comment above it."""
+    import dataclasses
+    import inspect
+
+    from ._settings import Settings, _describe, _hints
+
+    comments: dict[str, str] = {}
+    sections: dict[str, str] = {}
+    pending: list[str] = []
+    section = last = ""
+    for line in inspect.getsource(Settings).splitlines():
+        text = line.strip()
+        if text.startswith("# --"):
+            section = text.strip("# -")
+        elif text.startswith("#:"):
+            pending.append(text[2:].strip().replace("``", "`"))
+        elif ":" in text and not text.startswith(("#", '"', "def", "@")):
+            name = text.split(":", 1)[0].strip()
+            if name.isidentifier():
+                # fields under one comment, with no blank line between, share it
+                last = comments[name] = " ".join(pending) if pending else last
+                sections[name] = section
+            pending = []
+        else:
+            pending, last = [], ""
+    hints = _hints()
+    out = [
+        f"{BUILT_HEADER}# Settings\n",
+        "`fakeiot.Settings` holds every tunable of a platform. `Platform(**fields)`, "
+        "`@pytest.mark.fakeiot(**fields)`, `--fakeiot-setting NAME=VALUE`, the `fakeiot_settings` "
+        "ini option and `fakeiot serve --setting NAME=VALUE` all take these fields. Defaults "
+        "are the vendors' documented values; where the sources disagree, the "
+        "[fidelity notes](fidelity.md) give the evidence.\n",
+    ]
+    current = None
+    for field in dataclasses.fields(Settings):
+        if sections.get(field.name) != current:
+            current = sections.get(field.name)
+            out.append(f"\n## {current[:1].upper()}{current[1:]}\n" if current else "\n")
+            out.append("| setting | type | default | meaning |\n|---|---|---|---|")
+        default = field.default
+        meaning = comments.get(field.name, "").replace("|", "\\|")
+        kind = _describe(hints[field.name]).replace("|", "\\|")
+        out.append(f"| `{field.name}` | {kind} | `{default!r}` | {meaning} |")
+    return "\n".join(out) + "\n"
+
+
+def cli_page() -> str:
+    """``fakeiot --help`` and ``fakeiot serve --help``, from the argument parser itself."""
+    import argparse
+    import os
+
+    from . import _cli
+
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps help text to the terminal's width
+    try:
+        parser = _cli.build_parser()
+        top = parser.format_help()
+        (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        serve = commands.choices["serve"].format_help()
+    finally:
+        if previous is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = previous
+    return (
+        f"{BUILT_HEADER}# Command line\n\n"
+        "Installing fakeiot installs the `fakeiot` command (also `python -m fakeiot`). "
+        "A bad option or path is reported in one line and exits with status 2; "
+        "[Local server](serve.md) explains what `serve` does.\n\n"
+        f"## `fakeiot`\n\n```text\n$ fakeiot --help\n{top}```\n\n"
+        f"## `fakeiot serve`\n\n```text\n$ fakeiot serve --help\n{serve}```\n"
+    )
+
+
+def control_api_page() -> str:
+    """The control API's operations, from the OpenAPI document a running server serves."""
+    import json
+    import urllib.request
+
+    from .serve import Server
+
+    with Server(Platform(seed=0)) as server:
+        url = f"{server.url}/_fakeiot/openapi.json"
+        with urllib.request.urlopen(url, timeout=30) as answer:  # loopback only
+            document = json.load(answer)
+    out = [
+        f"{BUILT_HEADER}# HTTP control API\n",
+        "`fakeiot serve` (and `fakeiot.Server`) answer the control API under `/_fakeiot/`: "
+        "the same control a test has from Python, for scripts and non-Python clients. "
+        "A running server describes every route, the vendor APIs included, in OpenAPI 3 at "
+        "`/_fakeiot/openapi.json`; this page is generated from that document.\n",
+        "| method | path | what it does |",
+        "|---|---|---|",
+    ]
+    details = []
+    for path, operations in document["paths"].items():
+        if not path.startswith("/_fakeiot"):
+            continue
+        for method, operation in operations.items():
+            summary = operation.get("summary", "").replace("|", "\\|")
+            out.append(f"| {method.upper()} | `{path}` | {summary} |")
+            body = operation.get("requestBody", {}).get("content", {})
+            schema = body.get("application/json", {}).get("schema")
+            if schema:
+                text = json.dumps(schema, indent=2, ensure_ascii=False)
+                details.append(
+                    f"### {method.upper()} `{path}`\n\n{operation.get('summary', '')}\n\n"
+                    f"Request body schema:\n\n```json\n{text}\n```\n"
+                )
+    if details:
+        out.append("\n## Request bodies\n")
+        out.extend(details)
+    return "\n".join(out) + "\n"
+
+
+BUILT = {"settings.md": settings_page, "cli.md": cli_page, "control-api.md": control_api_page}

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, final
 
 from . import _hooks
 from ._clock import Clock, ManualClock, SystemClock
-from ._errors import ApiError, UsageError
+from ._errors import (
+    ApiError,
+    ConnectRefused,
+    FakeiotError,
+    NotFoundError,
+    PlatformError,
+    UsageError,
+)
 from ._face import Face
 from ._faults import Faults
 from ._http import HttpRequest, HttpResponse
@@ -53,7 +60,18 @@ class Platform:
 
     ``seed`` makes ids and secrets reproducible; ``clock`` defaults to a clock that reads
     ``time.time()`` on every call; any :class:`Settings` field may be passed by name.
+
+    The exception types a test catches are also attributes of every platform
+    (``platform.ConnectRefused``, ...): inside a test that takes the ``fakeiot`` fixture the
+    name ``fakeiot`` is the platform, and ``pytest.raises(fakeiot.ConnectRefused)`` still works.
     """
+
+    FakeiotError = FakeiotError
+    PlatformError = PlatformError
+    ApiError = ApiError
+    ConnectRefused = ConnectRefused
+    UsageError = UsageError
+    NotFoundError = NotFoundError
 
     def __init__(
         self,

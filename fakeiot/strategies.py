@@ -20,7 +20,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from hypothesis import strategies as st
+from ._extras import missing
+
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:
+    raise missing(exc, "fakeiot.strategies") from None
 
 from ._schema import Field, Request, schema_of
 

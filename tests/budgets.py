@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, Phase, settings
 
 #: a fixed number of examples, derandomised, no example database: every run takes the same steps.
 CI = settings(
-    max_examples=30,
-    stateful_step_count=25,
+    max_examples=20,
+    stateful_step_count=20,
     deadline=None,
     derandomize=True,
     database=None,
@@ -16,16 +16,21 @@ CI = settings(
 )
 #: for the buggy clients: stop at the first failing example (shrinking it costs seconds).
 FIND = settings(CI, phases=[Phase.generate])
-
-#: examples per route in the schema-driven fuzz tests (many routes, so few examples each; the
-#: strategies enumerate each field's violations, so few examples already reach every one).
+#: the differential machine: every step runs on seven transports, so fewer, longer examples.
+DIFFERENTIAL = settings(CI, max_examples=15, stateful_step_count=40)
+#: the fuzz tests of tests/test_fuzz.py; each test sets its own max_examples.
 FUZZ = settings(
-    max_examples=25,
     deadline=None,
     derandomize=True,
     database=None,
     print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+#: valid input per route in tests/test_schema_fuzz.py (many routes, so few examples each).
+SCHEMA_FUZZ = settings(
+    FUZZ,
+    max_examples=12,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 #: examples per (route, field, violation) case: each case already aims at one rule.
-FUZZ_CASE = settings(FUZZ, max_examples=4)
+FUZZ_CASE = settings(SCHEMA_FUZZ, max_examples=3)

@@ -14,16 +14,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 import fakeiot
+from tests.browser import system_browser
 from tests.oc import IMEI, OcClient
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    chromium, chromedriver = system_browser()  # skips (or fails, in CI) without one
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options.binary_location = chromium
     for flag in (
         "--headless",
         "--no-sandbox",
@@ -37,7 +36,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
         f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
     ):
         options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
     yield driver
     driver.quit()
 
@@ -51,20 +50,24 @@ def served() -> Iterator[tuple[fakeiot.Server, OcClient]]:
         yield server, client
 
 
+def _click(browser: webdriver.Chrome, by: str, selector: str) -> None:
+    """Click an element, finding it again if the dashboard's refresh replaced it meanwhile."""
+
+    def click(driver: webdriver.Chrome) -> bool:
+        driver.find_element(by, selector).click()
+        return True
+
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(click)
+
+
 def _cell_text(browser: webdriver.Chrome, selector: str) -> str:
-    return str(browser.find_element(By.CSS_SELECTOR, selector).text)
+    """The element's text, read again if the dashboard's refresh replaced it meanwhile."""
 
+    def read(driver: webdriver.Chrome) -> list[str]:  # a list: an empty text is an answer too
+        return [str(driver.find_element(By.CSS_SELECTOR, selector).text)]
 
-def _click_button(browser: webdriver.Chrome, label: str) -> None:
-    """Click the button labelled ``label``; the page redraws its tables every second, so a
-    button found just before a redraw is stale: find it again."""
-    for attempt in range(5):
-        try:
-            browser.find_element(By.XPATH, f"//button[text()='{label}']").click()
-            return
-        except StaleElementReferenceException:
-            if attempt == 4:
-                raise
+    wait = WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException])
+    return wait.until(read)[0]
 
 
 def test_dashboard_drives_devices_clock_and_reset(
@@ -80,7 +83,7 @@ def test_dashboard_drives_devices_clock_and_reset(
     assert "OFFLINE/NOT_ACTIVE" in _cell_text(browser, "#devices tbody")
     assert "600 s" in _cell_text(browser, "#devices tbody")
 
-    browser.find_element(By.XPATH, "//button[text()='Connect']").click()
+    _click(browser, By.XPATH, "//button[text()='Connect']")
     wait.until(lambda b: "ONLINE/NONE" in _cell_text(b, "#devices tbody"))
     assert client.platform.oceanconnect.device(device_id).activated
 
@@ -91,16 +94,16 @@ def test_dashboard_drives_devices_clock_and_reset(
     seconds = browser.find_element(By.ID, "seconds")
     seconds.clear()
     seconds.send_keys("61")
-    browser.find_element(By.ID, "advance").click()
+    _click(browser, By.ID, "advance")
     wait.until(lambda b: "second-device" not in _cell_text(b, "#devices tbody"))
     assert _cell_text(browser, "#now") != before
     assert "deviceCredentials -> 200" in _cell_text(browser, "#calls")
     browser.save_screenshot(str(tmp_path / "dashboard.png"))
 
-    _click_button(browser, "Disconnect")
+    _click(browser, By.XPATH, "//button[text()='Disconnect']")
     wait.until(lambda b: "OFFLINE/NONE" in _cell_text(b, "#devices tbody"))
 
-    browser.find_element(By.ID, "reset").click()
+    _click(browser, By.ID, "reset")
     wait.until(lambda b: "no devices" in _cell_text(b, "#devices tbody"))
     assert client.platform.oceanconnect.devices() == []
 
@@ -119,6 +122,6 @@ def test_dashboard_shows_a_refusal_message(
     browser.get(server.url + "/")
     wait = WebDriverWait(browser, 10)
     wait.until(lambda b: IMEI in _cell_text(b, "#devices tbody"))
-    browser.find_element(By.XPATH, "//button[text()='Connect']").click()
+    _click(browser, By.XPATH, "//button[text()='Connect']")
     wait.until(lambda b: "expired" in _cell_text(b, "#message"))
     assert oc.device(device_id).status == "OFFLINE"

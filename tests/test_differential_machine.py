@@ -35,6 +35,7 @@ import fakeiot
 from fakeiot import strategies
 from fakeiot._http import is_encodable
 from tests import enos
+from tests.budgets import DIFFERENTIAL
 from tests.oc import CREDENTIALS, DEVICE, DEVICES, LOGIN, REFRESH, REGISTER
 from tests.strategies_oc import garbage_bodies
 from tests.test_transports import Answer, Send, httpx_sender, requests_sender
@@ -731,11 +732,6 @@ def test_every_transport_gives_the_same_answers_and_states(rig: Rig) -> None:
     run_state_machine_as_test(
         Machine,
         settings=settings(
-            derandomize=True,
-            database=None,
-            deadline=None,
-            max_examples=40,
-            stateful_step_count=50,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            DIFFERENTIAL, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
         ),
     )

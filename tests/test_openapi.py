@@ -27,7 +27,7 @@ from fakeiot.serve._control import Control, route_table
 
 OPENAPI = "/_fakeiot/openapi.json"
 #: Hypothesis examples per operation and generation mode (derandomised: the same every run)
-EXAMPLES = 40
+EXAMPLES = 20
 
 
 def served(platform: fakeiot.Platform) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import fakeiot
 from fakeiot import strategies
 from fakeiot._routes import Route
 from tests import example_face
-from tests.budgets import FUZZ, FUZZ_CASE
+from tests.budgets import FUZZ_CASE, SCHEMA_FUZZ
 from tests.enos import EnosClient, signature
 from tests.oc import OcClient
 
@@ -158,7 +158,7 @@ def test_input_breaking_one_rule_gets_the_error_the_schema_names(
 
 
 @pytest.mark.parametrize("route", DECLARED, ids=lambda r: r.name)
-@FUZZ
+@SCHEMA_FUZZ
 @given(data=st.data())
 def test_valid_input_never_gets_a_server_error(route: Route, data: st.DataObject) -> None:
     assert route.schema is not None

@@ -124,7 +124,7 @@ def test_the_fixture_gives_the_target(pytester: pytest.Pytester) -> None:
             assert Contract.target is fakeiot_target
         """
     )
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "-p", "no:cacheprovider", "--fakeiot-target=http://127.0.0.1:1/", *TARGET_OPTIONS
     )
     result.assert_outcomes(passed=1)
@@ -140,7 +140,7 @@ def test_without_a_target_the_machines_run_in_process(pytester: pytest.Pytester)
             assert Contract.target is None
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "fakeiot contract deviations" not in result.stdout.str()
 

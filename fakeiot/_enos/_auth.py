@@ -22,7 +22,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ApiError, UsageError
+from .._errors import ApiError
 from ._errors import EnosError
 from ._model import EnosState, Org
 
@@ -103,23 +103,21 @@ class KeyPair:
                     try:
                         from cryptography.hazmat.primitives.asymmetric import rsa
                     except ImportError:  # pragma: no cover - depends on the environment
-                        raise UsageError(
-                            "decrypting enos-poseidon tokens needs the cryptography package: "
-                            "pip install 'fakeiot[enos]'"
+                        from .._extras import MissingExtraError
+
+                        raise MissingExtraError(
+                            "cryptography", "EnOS enos-poseidon authentication", "enos"
                         ) from None
                     cls._shared = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return cls._shared
 
     def public_key_b64(self) -> bytes:
         """The public key as base64 DER (SubjectPublicKeyInfo), as ``poseidon.pubkey`` holds."""
+        key = self._private_key()  # first: without cryptography it names the extra to install
         from cryptography.hazmat.primitives import serialization
 
-        der = (
-            self._private_key()
-            .public_key()
-            .public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+        der = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         return base64.b64encode(der)
 

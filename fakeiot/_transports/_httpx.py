@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import final
 
-import httpx
+from .._extras import missing
+
+try:
+    import httpx
+except ModuleNotFoundError as exc:
+    raise missing(exc, "fakeiot.HttpxTransport") from None
 
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform

@@ -31,6 +31,13 @@ raise :class:`ClientError` for an error answer.
 
 from __future__ import annotations
 
+from .._extras import missing
+
+try:
+    import hypothesis  # noqa: F401
+except ModuleNotFoundError as exc:
+    raise missing(exc, "fakeiot.contract") from None
+
 from ._clients import (
     EnosClient,
     EnosCredentials,

@@ -8,8 +8,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._errors import UsageError
-
 
 @dataclass(frozen=True, slots=True)
 class TlsFiles:
@@ -28,9 +26,9 @@ def make_certificates(
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     except ImportError:  # pragma: no cover - depends on the environment
-        raise UsageError(
-            "TLS needs the 'cryptography' package: pip install 'fakeiot[tls]'"
-        ) from None
+        from .._extras import MissingExtraError
+
+        raise MissingExtraError("cryptography", "TLS (Server(tls=True), serve --tls)") from None
 
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=825)

@@ -30,6 +30,7 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 
 import fakeiot
+from fakeiot import schema
 from fakeiot._routes import Route
 
 MAX_INT = 2_147_483_647
@@ -130,167 +131,84 @@ class RouteFuzz:
     authenticated: bool = True
 
 
+#: body and query fields whose plausible values are the fuzz world's known ids and secrets
+_KNOWN = {
+    "nodeId": "node_ids",
+    "verifyCode": "verify_codes",
+    "appId": "app_ids",
+    "secret": "secrets",
+    "refreshToken": "refresh_tokens",
+    "accessToken": "tokens",
+    "gatewayId": "device_ids",
+    "callbackUrl": "callback_urls",
+}
 _APP_ID = Field("appId", known="app_ids")
-_DEVICE_INFO = tuple(
-    Field(key, max_len=1024 if key == "location" else 256)
-    for key in (
-        "name",
-        "description",
-        "manufacturerId",
-        "manufacturerName",
-        "mac",
-        "location",
-        "deviceType",
-        "model",
-        "swVersion",
-        "fwVersion",
-        "hwVersion",
-        "protocolType",
-        "serialNumber",
-    )
-)
-_REGISTER = (
-    Field("nodeId", required=True, known="node_ids"),
-    Field("verifyCode", min_len=1, known="verify_codes"),
-    Field("timeout", "int"),
-    Field("psk", "hex", min_len=8, max_len=32),
-    Field("endUserId"),
-    Field("imsi", min_len=1, max_len=64),
-    Field("isSecure", "bool"),
-    Field("productId"),
-    Field("deviceName"),
-    Field("deviceInfo", "object", children=_DEVICE_INFO),
-)
-_REFRESH_KEY = (
-    Field("verifyCode", min_len=1, known="verify_codes"),
-    Field("nodeId", known="node_ids"),
-    Field("timeout", "int"),
-)
-_MODIFY = (
-    Field("name", min_len=1),
-    Field("manufacturerId", min_len=1),
-    Field("manufacturerName", min_len=1),
-    Field("deviceType", min_len=1),
-    Field("model", min_len=1),
-    Field("protocolType", min_len=1),
-    Field("location", min_len=1, max_len=1024),
-    Field("mute", "enum", choices=("TRUE", "FALSE")),
-    Field("endUser"),
-    Field("region"),
-    Field("organization"),
-    Field("timezone"),
-    Field("ip"),
-    Field("imsi", min_len=1, max_len=64),
-    Field("isSecure", "bool"),
-    Field("psk", "hex", min_len=8, max_len=32),
-    Field("productId"),
-    Field(
-        "deviceConfig",
-        "object",
-        children=(
-            Field("dataConfig", "object", children=(Field("dataAgingTime", "int", high=90),)),
-        ),
-    ),
-    Field("customFields", "list"),
-    Field("tags", "list"),
-)
-_QUERY_DEVICES = (
-    _APP_ID,
-    Field("gatewayId", known="device_ids"),
-    Field("nodeType", "enum", choices=("GATEWAY", "ENDPOINT", "UNKNOWN")),
-    Field("deviceType"),
-    Field("location"),
-    Field("name"),
-    Field("pageNo", "int", high=1_000_000),
-    Field("pageSize", "int", low=1, high=250),
-    Field("status", "enum", choices=("ONLINE", "OFFLINE", "INACTIVE", "ABNORMAL")),
-    Field("startTime", "time"),
-    Field("endTime", "time"),
-    Field("sort", "enum", choices=("ASC", "DESC")),
-    Field("select", "enum", choices=("imsi",)),
-)
-
-_NOTIFY_TYPE = Field(
-    "notifyType",
-    "enum",
-    choices=(
-        "deviceAdded",
-        "bindDevice",
-        "deviceInfoChanged",
-        "deviceDataChanged",
-        "deviceDeleted",
-    ),
-)
-_MANAGEMENT_NOTIFY_TYPE = Field(
-    "notifyType",
-    "enum",
-    required=True,
-    choices=("swUpgradeStateChangeNotify", "swUpgradeResultNotify", "fwUpgradeResultNotify"),
-)
-_CALLBACK_URL = Field("callbackUrl", "url", required=True, max_len=1024, known="callback_urls")
-_CHANNEL = Field("channel", "enum", choices=("HTTP", "MQTT"))
-_PAGES = (Field("pageNo", "int", high=1_000_000), Field("pageSize", "int", low=1, high=250))
-
-#: every OceanConnect route, by route name. A route missing here fails ``test_fuzz``.
-ROUTES: dict[str, RouteFuzz] = {
-    "oceanconnect.login": RouteFuzz(
-        "form",
-        (
-            Field("appId", required=True, known="app_ids"),
-            Field("secret", required=True, known="secrets"),
-        ),
-        authenticated=False,
-    ),
-    "oceanconnect.refresh_token": RouteFuzz(
-        "json",
-        (
-            Field("appId", required=True, known="app_ids"),
-            Field("secret", required=True, known="secrets"),
-            Field("refreshToken", required=True, known="refresh_tokens"),
-        ),
-        authenticated=False,
-    ),
-    # fakeiot serves logout without checking app_key/Authorization (spec §3.3 says little)
-    "oceanconnect.logout": RouteFuzz(
-        "json", (Field("accessToken", required=True, known="tokens"),), authenticated=False
-    ),
-    "oceanconnect.register_device": RouteFuzz("json", _REGISTER, (_APP_ID,)),
-    "oceanconnect.refresh_device_key": RouteFuzz("json", _REFRESH_KEY, (_APP_ID,)),
-    "oceanconnect.query_activation_status": RouteFuzz("none", query=(_APP_ID,)),
-    "oceanconnect.modify_device": RouteFuzz("json", _MODIFY, (_APP_ID,)),
-    "oceanconnect.delete_device": RouteFuzz(
-        "none", query=(_APP_ID, Field("cascade", "enum", choices=("true", "false")))
-    ),
-    "oceanconnect.query_device": RouteFuzz(
-        "none", query=(_APP_ID, Field("select", "enum", choices=("imsi",)))
-    ),
-    "oceanconnect.query_devices": RouteFuzz("none", query=_QUERY_DEVICES),
-    "oceanconnect.query_device_shadow": RouteFuzz("none", query=(_APP_ID,)),
-    "oceanconnect.subscribe": RouteFuzz(
-        "json",
-        (
-            Field("notifyType", "enum", required=True, choices=_NOTIFY_TYPE.choices),
-            _CALLBACK_URL,
-            _CHANNEL,
-        ),
-        (_APP_ID, Field("ownerFlag", "enum", choices=("true", "false"))),
-    ),
-    "oceanconnect.subscribe_management": RouteFuzz(
-        "json",
-        (_MANAGEMENT_NOTIFY_TYPE, Field("callbackurl", "url", required=True, max_len=1024)),
-        (_APP_ID,),
-    ),
-    "oceanconnect.query_subscription": RouteFuzz("none", query=(_APP_ID,)),
-    "oceanconnect.query_subscriptions": RouteFuzz("none", query=(_APP_ID, _NOTIFY_TYPE, *_PAGES)),
-    "oceanconnect.delete_subscription": RouteFuzz("none", query=(_APP_ID,)),
-    "oceanconnect.delete_subscriptions": RouteFuzz(
-        "none",
-        query=(_APP_ID, _NOTIFY_TYPE, Field("callbackUrl", "url", known="callback_urls"), _CHANNEL),
-    ),
+#: a description for a route with no declared schema: generic garbage only
+_UNKNOWN_ROUTE = RouteFuzz("json")
+_KINDS: dict[str, Kind] = {
+    "int": "int",
+    "number": "int",
+    "bool": "bool",
+    "object": "object",
+    "list": "list",
 }
 
-#: a description for a route this module does not know yet: generic garbage only
-_UNKNOWN_ROUTE = RouteFuzz("json")
+
+def _field(declared: schema.Field) -> Field:
+    """The fuzz description of one declared field (the route's schema is the only source)."""
+    spec = declared.spec
+    kind: Kind = _KINDS.get(declared.kind, "str")
+    max_len = spec.max_len if spec.max_len is not None else 256
+    if declared.choices:
+        kind = "enum"
+    elif spec.pattern == r"[A-Fa-f0-9]+":
+        kind = "hex"
+    elif spec.check is not None and isinstance(spec.example, str):
+        kind = "url" if "://" in spec.example else "time"
+        max_len = spec.max_len if spec.max_len is not None else 1024
+    children = declared.model.fields if declared.model is not None else ()
+    return Field(
+        declared.name,
+        kind,
+        required=declared.required,
+        min_len=spec.min_len or 0,
+        max_len=max_len,
+        low=int(spec.low) if spec.low is not None else 0,
+        high=int(spec.high) if spec.high is not None else MAX_INT,
+        choices=tuple(str(c) for c in declared.choices),
+        children=tuple(_field(c) for c in children),
+        known=_KNOWN.get(declared.name, ""),
+    )
+
+
+def describe(route: Route) -> RouteFuzz:
+    """How to fuzz ``route``, read from its declared schema and authentication."""
+    declared = route.schema
+    if declared is None:
+        return _UNKNOWN_ROUTE
+    body: Literal["json", "form", "none"] = "none"
+    if declared.body:
+        body = "form" if declared.media == "form" else "json"
+    query = tuple(_field(f) for f in declared.query)
+    if route.spec.auth == "app" and all(f.name != "appId" for f in query):
+        query = (_APP_ID, *query)  # the "app" scheme reads ?appId= itself
+    return RouteFuzz(
+        body,
+        tuple(_field(f) for f in declared.body),
+        query,
+        authenticated=route.spec.auth is not None,
+    )
+
+
+#: every OceanConnect route, by route name, described from its schema.
+ROUTES: dict[str, RouteFuzz] = {
+    route.name: describe(route)
+    for route in fakeiot.Platform().routes
+    if route.face == "oceanconnect"
+}
+
+_REGISTER = ROUTES["oceanconnect.register_device"].fields
+_DEVICE_INFO = next(f for f in _REGISTER if f.name == "deviceInfo").children
 
 
 def fuzz_of(route_name: str) -> RouteFuzz:

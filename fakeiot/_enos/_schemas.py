@@ -131,11 +131,9 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def new_device_key(value: str) -> str:
-    """replaceDevice's ``newDeviceKey``: the seed's "at most 3 special characters" (§4.9)."""
-    if sum(c in _SPECIAL for c in value) > 3:
-        raise ValueError("may hold at most 3 special characters (-, _, ., :)")
-    return value
+def special_characters(key: str) -> int:
+    """How many of ``- _ . :`` a device key holds (the strict ``newDeviceKey`` reading)."""
+    return sum(c in _SPECIAL for c in key)
 
 
 def _projection(value: list[str]) -> tuple[str, ...]:
@@ -170,6 +168,12 @@ class DeviceName:
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
 
+    def patch(self, current: dict[str, Any]) -> dict[str, Any]:
+        """The name after a patch update: an absent ``i18nValue`` keeps ``current``'s (§4.5)."""
+        if self.i18n_value is None:
+            return {"defaultValue": self.default_value, "i18nValue": dict(current["i18nValue"])}
+        return self.wire()
+
 
 @final
 @dataclass(frozen=True, slots=True)
@@ -186,14 +190,22 @@ class ProductName:
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
 
+    def patch(self, current: dict[str, Any]) -> dict[str, Any]:
+        """The name after a patch update: an absent ``i18nValue`` keeps ``current``'s (§4.5)."""
+        if self.i18n_value is None:
+            return {"defaultValue": self.default_value, "i18nValue": dict(current["i18nValue"])}
+        return self.wire()
+
 
 @final
 @dataclass(frozen=True, slots=True)
 class Pagination:
-    """``pagination``: pageNo from 1, pageSize 1-200, default 10 (spec §2.6, §4.4)."""
+    """``pagination``: pageNo from 1, pageSize from 1 (at most 200 served), default 10
+    (spec §2.6, §4.4)."""
 
     page_no: Annotated[int | None, body(low=1, high=MAX_INT, coerce=True)] = None
-    page_size: Annotated[int | None, body(low=1, high=MAX_PAGE_SIZE, coerce=True)] = None
+    #: above 200: clamped or refused per ``enos_page_size_above_max`` (see :func:`paging`)
+    page_size: Annotated[int | None, body(low=1, high=MAX_INT, coerce=True)] = None
     sorters: Annotated[Any, body(check=_sorters)] = None
 
 
@@ -402,7 +414,9 @@ class UpdateDevice(DeviceCall):
 class ReplaceDevice(DeviceCall):
     """``?action=replaceDevice``: a new deviceKey (and secret) for the same assetId."""
 
-    new_device_key: Annotated[str, body(pattern=DEVICE_KEY, check=new_device_key)]
+    #: the create pattern (spec §4.9 [I]); ``enos_strict_new_device_key`` adds the seed's "at
+    #: most 3 special characters"
+    new_device_key: Annotated[str, body(pattern=DEVICE_KEY)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -493,8 +507,17 @@ def unknown_action(action: str | None) -> None:
     raise ApiError(E.ACTION_UNKNOWN, "unknown action", action=shown)
 
 
-def paging(pagination: Pagination | None) -> tuple[int, int]:
-    """``(pageNo, pageSize)`` of a search, with their defaults (spec §2.6, §4.4)."""
+def paging(pagination: Pagination | None, above_max: str) -> tuple[int, int]:
+    """``(pageNo, pageSize)`` of a search, with their defaults (spec §2.6, §4.4); a pageSize
+    above 200 is served as 200 (``above_max="clamp"``) or refused (``"strict"``)."""
     if pagination is None:
         return 1, DEFAULT_PAGE_SIZE
-    return pagination.page_no or 1, pagination.page_size or DEFAULT_PAGE_SIZE
+    page_size = pagination.page_size or DEFAULT_PAGE_SIZE
+    if page_size > MAX_PAGE_SIZE:
+        if above_max == "strict":
+            raise ApiError(
+                E.INVALID_ARGUMENTS,
+                f"pagination.pageSize must be at most {MAX_PAGE_SIZE} (enos_page_size_above_max)",
+            )
+        page_size = MAX_PAGE_SIZE
+    return pagination.page_no or 1, page_size

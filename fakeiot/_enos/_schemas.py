@@ -163,7 +163,9 @@ class DeviceName:
     """A StringI18n device name: ``defaultValue`` is required whenever the struct is given."""
 
     default_value: Annotated[str, body(max_len=MAX_NAME, empty_is_missing=True)]
-    i18n_value: Annotated[dict[str, Any] | None, body(check=_locales(frozenset()))] = None
+    i18n_value: Annotated[
+        dict[str, Any] | None, body(check=_locales(frozenset()), example={"zh_CN": "电表"})
+    ] = None
 
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
@@ -183,9 +185,10 @@ class ProductName:
     default_value: Annotated[
         str, body(max_len=MAX_NAME, pattern=_PRODUCT_NAME, empty_is_missing=True)
     ]
-    i18n_value: Annotated[dict[str, Any] | None, body(check=_locales(PRODUCT_NAME_FORBIDDEN))] = (
-        None
-    )
+    i18n_value: Annotated[
+        dict[str, Any] | None,
+        body(check=_locales(PRODUCT_NAME_FORBIDDEN), example={"zh_CN": "风机"}),
+    ] = None
 
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
@@ -256,7 +259,9 @@ class GetToken(Request):
     }
     app_key: Annotated[str, body(empty_is_missing=True)]
     encryption: Annotated[str, body(empty_is_missing=True)]
-    timestamp: Annotated[Any, body(empty_is_missing=True, check=_epoch_ms)]
+    timestamp: Annotated[
+        Any, body(empty_is_missing=True, check=_epoch_ms, example=1_700_000_000_000)
+    ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,7 +290,9 @@ class CreateProduct(OrgCall):
     product_type: Annotated[Literal["Device", "Gateway"], body(max_len=1024)]
     bi_directional_auth: Annotated[bool, body(coerce=True)]
     dynamic_activate_enabled: Annotated[bool | None, body(coerce=True)] = None
-    product_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    product_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
     default_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, coerce=True)] = None
     max_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, coerce=True)] = None
 
@@ -299,7 +306,9 @@ class UpdateProduct(ProductCall):
     product_desc: Annotated[str | None, body(max_len=512)] = None
     bi_directional_auth: Annotated[bool | None, body(coerce=True)] = None
     dynamic_activate_enabled: Annotated[bool | None, body(coerce=True)] = None
-    product_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    product_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
     default_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, coerce=True)] = None
     max_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, coerce=True)] = None
 
@@ -348,11 +357,15 @@ class CreateOption:
 
     product_key: Annotated[str, body(min_len=1, max_len=64)]
     device_name: Annotated[DeviceName, body()]
-    timezone: Annotated[str, body(max_len=64, check=timezone)]
-    device_attributes: Annotated[dict[str, Any] | None, body(check=attributes)] = None
-    device_key: Annotated[str | None, body(pattern=DEVICE_KEY)] = None
+    timezone: Annotated[str, body(max_len=64, check=timezone, example="+08:00")]
+    device_attributes: Annotated[
+        dict[str, Any] | None, body(check=attributes, example={"rated_power": 1500})
+    ] = None
+    device_key: Annotated[str | None, body(pattern=DEVICE_KEY, example="meter_001")] = None
     device_desc: Annotated[str | None, body(max_len=1024)] = None
-    device_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    device_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -361,11 +374,15 @@ class CreateDevice(OrgCall):
 
     product_key: Annotated[str, body(min_len=1, max_len=64)]
     device_name: Annotated[DeviceName, body()]
-    timezone: Annotated[str, body(max_len=64, check=timezone)]
-    device_attributes: Annotated[dict[str, Any] | None, body(check=attributes)] = None
-    device_key: Annotated[str | None, body(pattern=DEVICE_KEY)] = None
+    timezone: Annotated[str, body(max_len=64, check=timezone, example="+08:00")]
+    device_attributes: Annotated[
+        dict[str, Any] | None, body(check=attributes, example={"rated_power": 1500})
+    ] = None
+    device_key: Annotated[str | None, body(pattern=DEVICE_KEY, example="meter_001")] = None
     device_desc: Annotated[str | None, body(max_len=1024)] = None
-    device_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    device_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
 
     def option(self) -> CreateOption:
         return CreateOption(
@@ -404,9 +421,13 @@ class UpdateDevice(DeviceCall):
     __empty_body__: ClassVar[bool] = True
     is_patch_update: Annotated[bool, query(fold_name=True)] = True
     device_name: Annotated[DeviceName | None, body()] = None
-    timezone: Annotated[str | None, body(max_len=64, check=timezone)] = None
-    device_attributes: Annotated[dict[str, Any] | None, body(check=attributes)] = None
-    device_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    timezone: Annotated[str | None, body(max_len=64, check=timezone, example="+08:00")] = None
+    device_attributes: Annotated[
+        dict[str, Any] | None, body(check=attributes, example={"rated_power": 1500})
+    ] = None
+    device_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
     device_desc: Annotated[str | None, body(max_len=1024)] = None
 
 
@@ -416,7 +437,7 @@ class ReplaceDevice(DeviceCall):
 
     #: the create pattern (spec §4.9 [I]); ``enos_strict_new_device_key`` adds the seed's "at
     #: most 3 special characters"
-    new_device_key: Annotated[str, body(pattern=DEVICE_KEY)]
+    new_device_key: Annotated[str, body(pattern=DEVICE_KEY, example="meter_002")]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -105,6 +105,15 @@ class Settings:
     enos_timestamp_window: int = 300
     #: only modelIds declared with ``enos.create_model`` are accepted (else 11699).
     enos_strict_models: bool = False
+    #: a search ``pageSize`` above 200: ``"clamp"`` serves pages of 200 (spec §4.4 [I]),
+    #: ``"strict"`` answers 99400.
+    enos_page_size_above_max: Literal["clamp", "strict"] = "clamp"
+    #: replaceDevice's ``newDeviceKey`` may hold at most 3 of ``- _ . :`` (the seed's English
+    #: wording, which spec §4.9 calls a translation artefact).
+    enos_strict_new_device_key: bool = False
+    #: the API gateway's request size limit in bytes, above which it answers 413 (``None``: no
+    #: limit). The spec lists the 413 row but no figure; 10 MiB is the fake's choice.
+    enos_max_body: int | None = 10_485_760
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -116,6 +125,7 @@ class Settings:
             "license_pool",
             "call_log_limit",
             "event_log_limit",
+            "enos_max_body",
         ):
             value = getattr(self, name)
             if value is not None and value < 0:

@@ -38,6 +38,7 @@ class Org:
         "access_key",
         "by_key",
         "devices",
+        "models",
         "org_id",
         "poseidon_refresh",
         "poseidon_signal",
@@ -56,6 +57,8 @@ class Org:
         #: a pending Poseidon refresh signal: 4011 or 4012 (spec §6.1), and its refresh token.
         self.poseidon_signal: int | None = None
         self.poseidon_refresh: str = ""
+        #: the org's own thing models: modelId -> modelIdPath (models are per OU, spec §3.1).
+        self.models: dict[str, str] = {}
 
 
 class Product:
@@ -281,7 +284,8 @@ class Gone:
 class EnosState:
     orgs: dict[str, Org] = field(default_factory=dict)
     by_access_key: dict[str, Org] = field(default_factory=dict)
-    #: modelId -> modelIdPath, for ``enos_strict_models`` (and the path of declared models).
+    #: modelId -> modelIdPath of models every org sees (``create_model`` without ``org``);
+    #: an org's own are :attr:`Org.models`.
     models: dict[str, str] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)

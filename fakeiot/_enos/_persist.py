@@ -61,6 +61,7 @@ def export_state(state: EnosState) -> dict[str, Any]:
                 "secretKey": o.secret_key,
                 "poseidonSignal": o.poseidon_signal,
                 "poseidonRefresh": o.poseidon_refresh,
+                "models": dict(o.models),
             }
             for o in state.orgs.values()
         ],
@@ -94,6 +95,7 @@ def _import(data: dict[str, Any]) -> EnosState:
         org = Org(o["orgId"], o["accessKey"], o["secretKey"])
         org.poseidon_signal = o["poseidonSignal"]
         org.poseidon_refresh = o["poseidonRefresh"]
+        org.models = {str(k): str(v) for k, v in o.get("models", {}).items()}
         state.orgs[org.org_id] = org
         state.by_access_key[org.access_key] = org
     state.models = {str(k): str(v) for k, v in data["models"].items()}

@@ -25,6 +25,7 @@ from ._schemas import (
     UnknownAction,
     UpdateDevice,
     paging,
+    special_characters,
     unknown_action,
 )
 from ._search import DEVICE_FIELDS, device_record, project
@@ -81,7 +82,7 @@ class DeviceRoutes(EnosService):
     def _search_device(self, org: Org, req: SearchDevices) -> Page:
         """Devices matching an expression, newest first, paged, optionally projected."""
         predicate = self._predicate(req.expression, DEVICE_FIELDS)
-        page_no, page_size = paging(req.pagination)
+        page_no, page_size = paging(req.pagination, self.platform.settings.enos_page_size_above_max)
         products = org.products
         pool: list[Device] = list(reversed(org.devices.values()))
         if predicate is not None:
@@ -97,10 +98,11 @@ class DeviceRoutes(EnosService):
     def _update_device(self, org: Org, req: UpdateDevice) -> None:
         """Update a device: patch (default) or full (``isPatchUpdate=false``)."""
         device = self._device(org, req, E.DEVICE_NOT_FOUND)
+        patch, name = req.is_patch_update, req.device_name
         self._patch_device(
             device,
-            patch=req.is_patch_update,
-            name=req.device_name.wire() if req.device_name is not None else None,
+            patch=patch,
+            name=None if name is None else name.patch(device.name) if patch else name.wire(),
             timezone=req.timezone,
             attributes=req.device_attributes,
             tags=req.device_tags,
@@ -125,8 +127,14 @@ class DeviceRoutes(EnosService):
     @route(ANY, DEVICES, versions=V21, query={"action": "replaceDevice"}, auth="org")
     def _replace_device(self, org: Org, req: ReplaceDevice) -> DeviceKeys:
         """Give a device a new deviceKey and secret; same assetId, back to inactive."""
+        new_key = req.new_device_key
+        if self.platform.settings.enos_strict_new_device_key and special_characters(new_key) > 3:
+            raise ApiError(
+                E.INVALID_ARGUMENTS,
+                "newDeviceKey may hold at most 3 special characters (enos_strict_new_device_key)",
+            )
         device = self._device(org, req, E.INVALID_ARGUMENTS)
-        return self._rekey(org, device, req.new_device_key)
+        return self._rekey(org, device, new_key)
 
     @route(ANY, DEVICES, versions=V21, query={"action": "getStats"}, auth="org")
     def _get_device_stats(self, org: Org, req: DeviceStats) -> DeviceStatsAnswer:

@@ -55,7 +55,7 @@ class ProductRoutes(EnosService):
     def _search_product(self, org: Org, req: SearchProducts) -> Page:
         """Products matching an expression, newest first, paged."""
         predicate = self._predicate(req.expression, PRODUCT_FIELDS)
-        page_no, page_size = paging(req.pagination)
+        page_no, page_size = paging(req.pagination, self.platform.settings.enos_page_size_above_max)
         pool: list[Product] = list(reversed(org.products.values()))
         if predicate is not None:
             pool = [p for p in pool if predicate(product_record(p))]
@@ -70,7 +70,7 @@ class ProductRoutes(EnosService):
         self._patch_product(
             org,
             product,
-            name=req.product_name.wire() if req.product_name is not None else None,
+            name=None if req.product_name is None else req.product_name.patch(product.name),
             desc=req.product_desc,
             bi_directional_auth=req.bi_directional_auth,
             dynamic_activate=req.dynamic_activate_enabled,

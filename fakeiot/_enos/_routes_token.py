@@ -23,8 +23,8 @@ TOKEN = "/apim-token-service/v2.0/token"
 class TokenRoutes(EnosService):
     """``POST /apim-token-service/v2.0/token/get`` and ``.../refresh``."""
 
-    @route("POST", f"{TOKEN}/get")
-    def _token_get(self, req: GetToken) -> TokenAnswer:
+    @route("POST", f"{TOKEN}/get", auth="token")
+    def _token_get(self, _gateway: None, req: GetToken) -> TokenAnswer:
         """Get an access token with appKey, timestamp and encryption (same token until expiry)."""
         org = self._token_request(req, None)
         state = self.state
@@ -38,8 +38,8 @@ class TokenRoutes(EnosService):
             "expire": self.platform.settings.enos_token_ttl,
         }
 
-    @route("POST", f"{TOKEN}/refresh")
-    def _token_refresh(self, req: RefreshToken) -> TokenAnswer:
+    @route("POST", f"{TOKEN}/refresh", auth="token")
+    def _token_refresh(self, _gateway: None, req: RefreshToken) -> TokenAnswer:
         """Exchange a live access token (with the get-body fields) for a new one."""
         org = self._token_request(req, req.access_token)
         return {

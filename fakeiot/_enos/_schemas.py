@@ -131,11 +131,9 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def new_device_key(value: str) -> str:
-    """replaceDevice's ``newDeviceKey``: the seed's "at most 3 special characters" (§4.9)."""
-    if sum(c in _SPECIAL for c in value) > 3:
-        raise ValueError("may hold at most 3 special characters (-, _, ., :)")
-    return value
+def special_characters(key: str) -> int:
+    """How many of ``- _ . :`` a device key holds (the strict ``newDeviceKey`` reading)."""
+    return sum(c in _SPECIAL for c in key)
 
 
 def _projection(value: list[str]) -> tuple[str, ...]:
@@ -165,10 +163,18 @@ class DeviceName:
     """A StringI18n device name: ``defaultValue`` is required whenever the struct is given."""
 
     default_value: Annotated[str, body(max_len=MAX_NAME, empty_is_missing=True)]
-    i18n_value: Annotated[dict[str, Any] | None, body(check=_locales(frozenset()))] = None
+    i18n_value: Annotated[
+        dict[str, Any] | None, body(check=_locales(frozenset()), example={"zh_CN": "电表"})
+    ] = None
 
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
+
+    def patch(self, current: dict[str, Any]) -> dict[str, Any]:
+        """The name after a patch update: an absent ``i18nValue`` keeps ``current``'s (§4.5)."""
+        if self.i18n_value is None:
+            return {"defaultValue": self.default_value, "i18nValue": dict(current["i18nValue"])}
+        return self.wire()
 
 
 @final
@@ -179,21 +185,30 @@ class ProductName:
     default_value: Annotated[
         str, body(max_len=MAX_NAME, pattern=_PRODUCT_NAME, empty_is_missing=True)
     ]
-    i18n_value: Annotated[dict[str, Any] | None, body(check=_locales(PRODUCT_NAME_FORBIDDEN))] = (
-        None
-    )
+    i18n_value: Annotated[
+        dict[str, Any] | None,
+        body(check=_locales(PRODUCT_NAME_FORBIDDEN), example={"zh_CN": "风机"}),
+    ] = None
 
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
+
+    def patch(self, current: dict[str, Any]) -> dict[str, Any]:
+        """The name after a patch update: an absent ``i18nValue`` keeps ``current``'s (§4.5)."""
+        if self.i18n_value is None:
+            return {"defaultValue": self.default_value, "i18nValue": dict(current["i18nValue"])}
+        return self.wire()
 
 
 @final
 @dataclass(frozen=True, slots=True)
 class Pagination:
-    """``pagination``: pageNo from 1, pageSize 1-200, default 10 (spec §2.6, §4.4)."""
+    """``pagination``: pageNo from 1, pageSize from 1 (at most 200 served), default 10
+    (spec §2.6, §4.4)."""
 
     page_no: Annotated[int | None, body(low=1, high=MAX_INT, text_scalar=True)] = None
-    page_size: Annotated[int | None, body(low=1, high=MAX_PAGE_SIZE, text_scalar=True)] = None
+    #: above 200: clamped or refused per ``enos_page_size_above_max`` (see :func:`paging`)
+    page_size: Annotated[int | None, body(low=1, high=MAX_INT, text_scalar=True)] = None
     sorters: Annotated[Any, body(check=_sorters)] = None
 
 
@@ -244,7 +259,9 @@ class GetToken(Request):
     }
     app_key: Annotated[str, body(empty_is_missing=True)]
     encryption: Annotated[str, body(empty_is_missing=True)]
-    timestamp: Annotated[Any, body(empty_is_missing=True, check=_epoch_ms)]
+    timestamp: Annotated[
+        Any, body(empty_is_missing=True, check=_epoch_ms, example=1_700_000_000_000)
+    ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,7 +290,9 @@ class CreateProduct(OrgCall):
     product_type: Annotated[Literal["Device", "Gateway"], body(max_len=1024)]
     bi_directional_auth: Annotated[bool, body(text_scalar=True)]
     dynamic_activate_enabled: Annotated[bool | None, body(text_scalar=True)] = None
-    product_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    product_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
     default_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, text_scalar=True)] = None
     max_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, text_scalar=True)] = None
 
@@ -287,7 +306,9 @@ class UpdateProduct(ProductCall):
     product_desc: Annotated[str | None, body(max_len=512)] = None
     bi_directional_auth: Annotated[bool | None, body(text_scalar=True)] = None
     dynamic_activate_enabled: Annotated[bool | None, body(text_scalar=True)] = None
-    product_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    product_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
     default_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, text_scalar=True)] = None
     max_valid_day: Annotated[int | None, body(low=1, high=MAX_INT, text_scalar=True)] = None
 
@@ -336,11 +357,15 @@ class CreateOption:
 
     product_key: Annotated[str, body(min_len=1, max_len=64)]
     device_name: Annotated[DeviceName, body()]
-    timezone: Annotated[str, body(max_len=64, check=timezone)]
-    device_attributes: Annotated[dict[str, Any] | None, body(check=attributes)] = None
-    device_key: Annotated[str | None, body(pattern=DEVICE_KEY)] = None
+    timezone: Annotated[str, body(max_len=64, check=timezone, example="+08:00")]
+    device_attributes: Annotated[
+        dict[str, Any] | None, body(check=attributes, example={"rated_power": 1500})
+    ] = None
+    device_key: Annotated[str | None, body(pattern=DEVICE_KEY, example="meter_001")] = None
     device_desc: Annotated[str | None, body(max_len=1024)] = None
-    device_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    device_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,11 +374,15 @@ class CreateDevice(OrgCall):
 
     product_key: Annotated[str, body(min_len=1, max_len=64)]
     device_name: Annotated[DeviceName, body()]
-    timezone: Annotated[str, body(max_len=64, check=timezone)]
-    device_attributes: Annotated[dict[str, Any] | None, body(check=attributes)] = None
-    device_key: Annotated[str | None, body(pattern=DEVICE_KEY)] = None
+    timezone: Annotated[str, body(max_len=64, check=timezone, example="+08:00")]
+    device_attributes: Annotated[
+        dict[str, Any] | None, body(check=attributes, example={"rated_power": 1500})
+    ] = None
+    device_key: Annotated[str | None, body(pattern=DEVICE_KEY, example="meter_001")] = None
     device_desc: Annotated[str | None, body(max_len=1024)] = None
-    device_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    device_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
 
     def option(self) -> CreateOption:
         return CreateOption(
@@ -392,9 +421,13 @@ class UpdateDevice(DeviceCall):
     __empty_body__: ClassVar[bool] = True
     is_patch_update: Annotated[bool, query(fold_name=True)] = True
     device_name: Annotated[DeviceName | None, body()] = None
-    timezone: Annotated[str | None, body(max_len=64, check=timezone)] = None
-    device_attributes: Annotated[dict[str, Any] | None, body(check=attributes)] = None
-    device_tags: Annotated[dict[str, Any] | None, body(check=tags)] = None
+    timezone: Annotated[str | None, body(max_len=64, check=timezone, example="+08:00")] = None
+    device_attributes: Annotated[
+        dict[str, Any] | None, body(check=attributes, example={"rated_power": 1500})
+    ] = None
+    device_tags: Annotated[dict[str, Any] | None, body(check=tags, example={"site": "north"})] = (
+        None
+    )
     device_desc: Annotated[str | None, body(max_len=1024)] = None
 
 
@@ -402,7 +435,9 @@ class UpdateDevice(DeviceCall):
 class ReplaceDevice(DeviceCall):
     """``?action=replaceDevice``: a new deviceKey (and secret) for the same assetId."""
 
-    new_device_key: Annotated[str, body(pattern=DEVICE_KEY, check=new_device_key)]
+    #: the create pattern (spec §4.9 [I]); ``enos_strict_new_device_key`` adds the seed's "at
+    #: most 3 special characters"
+    new_device_key: Annotated[str, body(pattern=DEVICE_KEY, example="meter_002")]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -493,8 +528,17 @@ def unknown_action(action: str | None) -> None:
     raise ApiError(E.ACTION_UNKNOWN, "unknown action", action=shown)
 
 
-def paging(pagination: Pagination | None) -> tuple[int, int]:
-    """``(pageNo, pageSize)`` of a search, with their defaults (spec §2.6, §4.4)."""
+def paging(pagination: Pagination | None, above_max: str) -> tuple[int, int]:
+    """``(pageNo, pageSize)`` of a search, with their defaults (spec §2.6, §4.4); a pageSize
+    above 200 is served as 200 (``above_max="clamp"``) or refused (``"strict"``)."""
     if pagination is None:
         return 1, DEFAULT_PAGE_SIZE
-    return pagination.page_no or 1, pagination.page_size or DEFAULT_PAGE_SIZE
+    page_size = pagination.page_size or DEFAULT_PAGE_SIZE
+    if page_size > MAX_PAGE_SIZE:
+        if above_max == "strict":
+            raise ApiError(
+                E.INVALID_ARGUMENTS,
+                f"pagination.pageSize must be at most {MAX_PAGE_SIZE} (enos_page_size_above_max)",
+            )
+        page_size = MAX_PAGE_SIZE
+    return pagination.page_no or 1, page_size

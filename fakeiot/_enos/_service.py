@@ -112,18 +112,32 @@ class EnosService(Face):
                 Organization(o.org_id, o.access_key, o.secret_key) for o in self.state.orgs.values()
             ]
 
-    def create_model(self, model_id: str, *, parent: str | None = None) -> str:
-        """Declare a thing model (needed with ``enos_strict_models``); returns its modelIdPath.
+    def create_model(
+        self,
+        model_id: str,
+        *,
+        org: Organization | str | None = None,
+        parent: str | None = None,
+    ) -> str:
+        """Declare a thing model of ``org`` (needed with ``enos_strict_models``); returns its
+        modelIdPath. Models belong to an organization (spec §3.1): other orgs do not see it.
+        Without ``org`` the model is shared by every org (a convenience of the fake).
 
         ``parent`` is a model declared earlier: the path becomes ``<parent path>/<model_id>``.
         """
         if not model_id or not isinstance(model_id, str):
             raise UsageError("create_model needs a non-empty modelId")
         with self.platform.operation():
-            models = self.state.models
-            if parent is not None and parent not in models:
-                raise NotFoundError(f"no model {parent!r} to derive from; models: {list(models)}")
-            path = (models[parent] if parent is not None else "") + "/" + model_id
+            shared = self.state.models
+            models = self._org_of(org).models if org is not None else shared
+            parent_path = None
+            if parent is not None:
+                parent_path = models.get(parent, shared.get(parent))
+                if parent_path is None:
+                    raise NotFoundError(
+                        f"no model {parent!r} to derive from; models: {list(models)}"
+                    )
+            path = (parent_path or "") + "/" + model_id
             models[model_id] = path
             return path
 
@@ -565,7 +579,7 @@ class EnosService(Face):
     ) -> str:
         """Create a product (the domain operation); returns its productKey."""
         state = self.state
-        path = state.models.get(model_id)
+        path = org.models.get(model_id) or state.models.get(model_id)
         if path is None:
             if self.platform.settings.enos_strict_models:
                 raise ApiError(E.MODEL_NOT_EXIST, f"no model {model_id!r} (enos_strict_models)")
@@ -733,6 +747,8 @@ class EnosService(Face):
         device.device_secret = self.platform.ids.alnum(20)
         device.activated = False
         device.active_time = 0
+        # "reset to non-activated" (the seed): it reads as a device that never logged in
+        device.last_online_time = device.last_offline_time = 0
         self.state.bury(
             (device.product_key, old_key), Gone(device.asset_id, "replaced", now, new_key)
         )

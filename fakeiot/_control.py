@@ -59,6 +59,8 @@ class Control(Face):
 
     name: ClassVar[str] = "control"
     errors: ClassVar[type[ControlError]] = ControlError
+    #: none: the dashboard and control API are served over HTTP only, never in-process
+    prefixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)

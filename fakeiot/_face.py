@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._errors import ApiError, UsageError
+from ._http import HttpResponse
 
 if TYPE_CHECKING:
-    from ._http import HttpResponse
+    from ._http import HttpRequest
     from ._platform import Platform
     from ._routes import Route
 
@@ -23,6 +24,12 @@ class Face:
 
     name: ClassVar[str]
     errors: ClassVar[type[enum.Enum]]
+    #: the path prefixes this face owns (``"/iocm/app/"``): a request under one that no route
+    #: matches gets :meth:`render_not_found`, through every transport, and in-process
+    #: interception (``mock()``, ``Adapter``, ``HttpxTransport``) answers only paths under a
+    #: face's prefix. ``()``: served over HTTP only (``Server``, ``wsgi_app``). A face that
+    #: leaves it unset owns the first path segment of each of its routes.
+    prefixes: ClassVar[tuple[str, ...]]
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -37,6 +44,14 @@ class Face:
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         """Render a vendor error in this face's exact body shape."""
         raise NotImplementedError
+
+    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+        """This face's answer to a request under its prefixes that no route matches.
+
+        ``explanation`` (why the nearest routes refused it) is kept in ``platform.calls``,
+        never put on the wire. Faces override this with the vendor's own not-found shape.
+        """
+        return HttpResponse.json(404, {"error": "Not Found"})
 
     def transcript_lines(self) -> list[str]:
         """Lines this face adds to ``platform.transcript()`` (e.g. pushes)."""

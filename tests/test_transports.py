@@ -356,10 +356,12 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 class SdkLikeClient:
     """Sends HTTP the way Huawei's official Python SDK (``NorthApiClient.invokeAPI``) does."""
 
-    def __init__(self, app: Application, ip: str = "iot.example", port: int = 8743) -> None:
+    def __init__(
+        self, app: Application, cert: tuple[str, str], ip: str = "iot.example", port: int = 8743
+    ) -> None:
         self.app = app
         self.base = f"https://{ip}:{port}"
-        self.cert = ("/nonexistent/outgoing.CertwithKey.pem", "/nonexistent/outgoing.Key.pem")
+        self.cert = cert
         self.token: str | None = None
 
     def login(self) -> str:
@@ -404,14 +406,19 @@ class SdkLikeClient:
         return response.text
 
 
-def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
-    platform: fakeiot.Platform, no_network: list[Any]
-) -> None:
-    """Module-level requests.post and new Sessions with their own HTTPAdapter are all caught.
+def client_cert(directory: Path) -> tuple[str, str]:
+    """Client certificate and key files that exist (requests checks only that they do)."""
+    cert, key = directory / "outgoing.CertwithKey.pem", directory / "outgoing.Key.pem"
+    cert.write_text("not read: nothing goes on the wire\n")
+    key.write_text("not read either\n")
+    return str(cert), str(key)
 
-    The client certificate files do not exist: nothing opens them, as nothing goes on the wire.
-    """
-    client = SdkLikeClient(platform.oceanconnect.create_app())
+
+def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
+    platform: fakeiot.Platform, no_network: list[Any], tmp_path: Path
+) -> None:
+    """Module-level requests.post and new Sessions with their own HTTPAdapter are all caught."""
+    client = SdkLikeClient(platform.oceanconnect.create_app(), client_cert(tmp_path))
     with fakeiot.mock(platform):
         client.login()
         registered = json.loads(client.invoke_api("POST", REGISTER, {"nodeId": IMEI}))
@@ -426,17 +433,59 @@ def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
     ]
 
 
+@pytest.mark.parametrize(
+    ("cert", "verify", "missing"),
+    [
+        (("/missing.crt", "/missing.key"), False, "certificate file, invalid path: /missing.crt"),
+        ("/missing.pem", True, "certificate file, invalid path: /missing.pem"),
+        (None, "/missing-ca.pem", "CA certificate bundle, invalid path: /missing-ca.pem"),
+    ],
+)
+def test_mock_keeps_requests_checks_of_missing_tls_files(
+    platform: fakeiot.Platform,
+    no_network: list[Any],
+    cert: Any,
+    verify: Any,
+    missing: str,
+) -> None:
+    """What the real transport refuses before connecting, mock() refuses too: OSError."""
+    app = platform.oceanconnect.create_app()
+    form = {"appId": app.app_id, "secret": app.secret}
+    with fakeiot.mock(platform), pytest.raises(OSError, match=missing):
+        requests.post(BASE + LOGIN, data=form, cert=cert, verify=verify)
+    assert len(platform.calls) == 0
+    assert no_network == []
+
+
 # -- mock(): misses, passthrough, restoring, chaining -----------------------------------------
 
 
-def test_mock_refuses_an_unmatched_request_naming_the_routes(
+def test_mock_answers_an_unknown_path_under_a_prefix_with_the_faces_not_found(
+    platform: fakeiot.Platform, no_network: list[Any]
+) -> None:
+    """The vendor-shaped 404 goes on the wire; why no route matched stays in platform.calls."""
+    with fakeiot.mock(platform):
+        response = requests.get("https://iot.example:8743/iocm/app/nowhere/v1.1.0/thing")
+    assert response.status_code == 404
+    assert response.json() == {"error_code": "100225", "error_desc": "The resource is not found"}
+    (call,) = platform.calls
+    assert (call.route, call.face) == (None, "oceanconnect")
+    assert call.explanation is not None
+    assert call.explanation.startswith("fakeiot has no route for GET /iocm/app/nowhere/v1.1.0/")
+    assert no_network == []
+
+
+def test_mock_refuses_a_path_outside_every_face_naming_the_prefixes(
     platform: fakeiot.Platform, no_network: list[Any]
 ) -> None:
     with fakeiot.mock(platform), pytest.raises(requests.ConnectionError) as raised:
-        requests.get("https://iot.example:8743/iocm/app/nowhere/v1.1.0/thing")
+        requests.get("https://api.github.com/repos")
     message = str(raised.value)
-    assert message.startswith("fakeiot has no route for GET /iocm/app/nowhere/v1.1.0/thing.")
-    assert "/iocm/app/reg/{version}/deviceCredentials" in message
+    assert "only the paths under its faces' prefixes" in message
+    assert "/iocm/app/" in message
+    assert "/connect-service/" in message
+    assert "GET api.github.com/repos" in message
+    assert len(platform.calls) == 0
     assert no_network == []
 
 

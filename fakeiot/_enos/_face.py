@@ -171,6 +171,8 @@ class Enos(Face):
 
     name: ClassVar[str] = FACE
     errors: ClassVar[type[EnosError]] = EnosError
+    #: the Connect Service and the token service (``TOKEN``'s first segment)
+    prefixes: ClassVar[tuple[str, ...]] = ("/connect-service/", "/apim-token-service/")
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -468,6 +470,11 @@ class Enos(Face):
     # =========================================================================================
     # Wire helpers
     # =========================================================================================
+    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+        """A path under the Connect Service or token service no route serves: the API
+        gateway's (Kong's) stock 404 (spec §4.12 says HTTP 404 [I]; docs/fidelity.md)."""
+        return HttpResponse.json(404, {"message": "no Route matched with those values"})
+
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         member = error.error
         if not isinstance(member, EnosError):

@@ -143,6 +143,7 @@ class OceanConnect(Face):
 
     name: ClassVar[str] = FACE
     errors: ClassVar[type[OcError]] = OcError
+    prefixes: ClassVar[tuple[str, ...]] = ("/iocm/app/", "/iodm/app/")
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -463,6 +464,12 @@ class OceanConnect(Face):
     # =========================================================================================
     # Wire helpers
     # =========================================================================================
+    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+        """A path under ``/iocm/app/`` no route serves: 404 with the platform's error shape
+        and its "resource not found" row (docs/fidelity.md: the vendor's answer is unknown)."""
+        row = OcError.RESOURCE_NOT_FOUND.row
+        return HttpResponse.json(404, {"error_code": row.code, "error_desc": row.desc})
+
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         member = error.error
         if not isinstance(member, OcError):

@@ -38,6 +38,9 @@ def _dechunk(data: bytes) -> bytes:
 class _Stalled(io.RawIOBase):
     """What a socket that never answers reads like: a timeout."""
 
+    def readable(self) -> bool:
+        return True
+
     def readinto(self, buffer: Any) -> int:
         raise TimeoutError("timed out")
 

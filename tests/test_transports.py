@@ -6,22 +6,27 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import http.client
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import textwrap
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
 import requests
 import requests_mock
 import responses
+import urllib3
 from requests.adapters import HTTPAdapter
 
 import fakeiot
@@ -150,9 +155,90 @@ def via_wsgi(platform: fakeiot.Platform) -> Iterator[Send]:
         yield httpx_sender(client)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One default client context: making one per connection (as urlopen does) loads the
+    system's CA store each time, which costs more than the whole request."""
+    return ssl.create_default_context()
+
+
+def urllib_sender(base: str) -> Send:
+    """``urllib.request`` (its HTTPError for 4xx/5xx read as the answer it carries)."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls_context())
+    )
+
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        request = urllib.request.Request(base + url, data=body, headers=headers, method=method)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return Answer(response.status, response.headers["Content-Type"], response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return Answer(error.code, error.headers["Content-Type"], error.read())
+
+    return send
+
+
+def http_client_sender(base: str) -> Send:
+    parts = urlsplit(base)
+
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        connection = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=10, context=tls_context()
+        )
+        try:
+            connection.request(method, url, body=body, headers=headers)
+            response = connection.getresponse()
+            return Answer(response.status, response.getheader("Content-Type"), response.read())
+        finally:
+            connection.close()
+
+    return send
+
+
+def urllib3_sender(pool: urllib3.PoolManager, base: str) -> Send:
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        response = pool.request(
+            method, base + url, body=body, headers=headers, retries=False, redirect=False
+        )
+        return Answer(response.status, response.headers.get("Content-Type"), response.data)
+
+    return send
+
+
+@contextlib.contextmanager
+def via_mock_urllib(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform):
+        yield urllib_sender(BASE)
+
+
+@contextlib.contextmanager
+def via_mock_http_client(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform):
+        yield http_client_sender(BASE)
+
+
+@contextlib.contextmanager
+def via_mock_urllib3(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform), urllib3.PoolManager() as pool:
+        yield urllib3_sender(pool, BASE)
+
+
+@contextlib.contextmanager
+def via_mock_httpx(platform: fakeiot.Platform) -> Iterator[Send]:
+    """httpx's own default transport, patched globally by mock()."""
+    with fakeiot.mock(platform), httpx.Client(base_url=BASE) as client:
+        yield httpx_sender(client)
+
+
 TRANSPORTS: dict[str, Via] = {
     "requests-adapter": via_adapter,
     "fakeiot.mock": via_mock,
+    "mock-urllib": via_mock_urllib,
+    "mock-http.client": via_mock_http_client,
+    "mock-urllib3": via_mock_urllib3,
+    "mock-httpx": via_mock_httpx,
     "server": via_server,
     "server-tls": via_server_tls,
     "httpx": via_httpx,

@@ -123,7 +123,7 @@ class FakeSocket:
             parts = urlsplit(target)
             netloc, target = parts.netloc, parts.path + (f"?{parts.query}" if parts.query else "")
         path, _, query = target.partition("?")
-        hostname = urlsplit(f"//{netloc}").hostname or self.host
+        hostname = _hostname(netloc) or self.host
         server = decide(method, hostname, netloc, path)
         if not isinstance(server, Platform):
             reason = server if isinstance(server, str) else "no fakeiot.mock() block is active"
@@ -149,6 +149,13 @@ class FakeSocket:
     def _netloc(self) -> str:
         default = 443 if self.scheme == "https" else 80
         return self.host if self.port in (None, default) else f"{self.host}:{self.port}"
+
+
+def _hostname(netloc: str) -> str:
+    """The host of ``host[:port]`` or ``[v6]:port``, lower-cased."""
+    if netloc.startswith("["):
+        return netloc[1:].partition("]")[0].lower()
+    return netloc.rpartition(":")[0].lower() if ":" in netloc else netloc.lower()
 
 
 def _target(conn: Any) -> tuple[str, str]:

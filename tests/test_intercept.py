@@ -505,6 +505,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        type(self).posted.append((self.path, self.rfile.read(length)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    posted: list[tuple[str, bytes]] = []
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
@@ -610,6 +619,46 @@ def test_a_redirect_from_a_let_through_server_into_the_platform_is_followed(
     (call,) = platform.calls.assert_called("oceanconnect.query_activation_status", times=1)
     assert json.loads(body) == call.response.json_body()
     assert ("authorization" in call.request.headers) is (client == "urllib")
+
+
+def test_the_platforms_own_pushes_are_not_intercepted(local_server: str) -> None:
+    """Push delivery is the platform calling the application's callback server: it goes out
+    even while a block that does not let that host through is active."""
+    platform = fakeiot.Platform(seed=0)
+    app = platform.oceanconnect.create_app()
+    _Handler.posted.clear()
+    with fakeiot.mock(platform):
+        token = json.loads(via_requests(BASE, app)[1])["accessToken"]
+        headers = {"app_key": app.app_id, "Authorization": f"Bearer {token}"}
+        subscribed = requests.post(
+            BASE + "/iocm/app/sub/v1.2.0/subscriptions",
+            json={"notifyType": "deviceAdded", "callbackUrl": local_server + "/cb"},
+            headers=headers,
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        requests.post(BASE + REGISTER, json={"nodeId": "861234567890123"}, headers=headers)
+        with pytest.raises(requests.ConnectionError):  # the test's own requests stay caught
+            requests.get(local_server + "/cb", timeout=5)
+    (push,) = platform.oceanconnect.pushes
+    assert (push.result, push.via) == ("delivered", "http")
+    assert [(path, json.loads(body)["notifyType"]) for path, body in _Handler.posted] == [
+        ("/cb", "deviceAdded")
+    ]
+
+
+def test_mock_works_as_a_decorator_with_a_fresh_block_per_call() -> None:
+    platform = fakeiot.Platform(seed=0)
+    app = platform.oceanconnect.create_app()
+
+    @fakeiot.mock(platform)
+    def log_in() -> int:
+        return via_urllib(BASE, app)[0]
+
+    before = seams()
+    assert [log_in(), log_in()] == [200, 200]
+    assert len(platform.calls) == 2
+    after = seams()  # no block is left active
+    assert all(after[name] is before[name] for name in before)
 
 
 # -- each library's own behaviour: faults, certificate files, streaming ------------------------

@@ -12,9 +12,10 @@ own connection error, never the network.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from fnmatch import fnmatchcase
 from types import TracebackType
 from typing import Any, Final, final
@@ -118,8 +119,27 @@ def _uninstall() -> None:
             setattr(owner, name, before)
 
 
+#: set while the platform itself is the client (push delivery): never intercepted
+_own_traffic: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "fakeiot_own_traffic", default=False
+)
+
+
+@contextlib.contextmanager
+def own_traffic() -> Iterator[None]:
+    """Requests made inside go out as if no block were active: the platform's own pushes to
+    an application's callback server are not the code under test's requests."""
+    token = _own_traffic.set(True)
+    try:
+        yield
+    finally:
+        _own_traffic.reset(token)
+
+
 def blocks() -> list[Block]:
     """The blocks that may serve a request made now, most preferred first (empty: none)."""
+    if _own_traffic.get():
+        return []
     entered = _entered.get()
     if entered:
         live = [block for block in reversed(entered) if block.active]
@@ -175,7 +195,7 @@ def serves_host(host: str, netloc: str) -> str | None:
 
 
 @final
-class mock:
+class mock(contextlib.ContextDecorator):
     """Route every HTTP client in the process to ``platform`` while the block runs.
 
     ``requests`` (module-level calls, any ``Session``, adapters mounted by SDKs), the standard
@@ -190,7 +210,7 @@ class mock:
     or context, else to the most recently entered one.
     """
 
-    __slots__ = ("_block", "_used")
+    __slots__ = ("_block", "_hosts", "_passthrough", "_used")
 
     def __init__(
         self,
@@ -203,8 +223,14 @@ class mock:
             raise UsageError(f"fakeiot.mock() takes a fakeiot.Platform, got {platform!r}")
         if isinstance(hosts, str) or isinstance(passthrough, str):
             raise UsageError("hosts= and passthrough= take a list of hosts, not one string")
-        self._block = Block(platform, hosts, passthrough)
+        self._hosts = None if hosts is None else tuple(hosts)
+        self._passthrough = tuple(passthrough)
+        self._block = Block(platform, self._hosts, self._passthrough)
         self._used = False
+
+    def _recreate_cm(self) -> mock:
+        """As a decorator (``@fakeiot.mock(platform)``): a fresh block for each call."""
+        return mock(self._block.platform, hosts=self._hosts, passthrough=self._passthrough)
 
     def __enter__(self) -> Platform:
         if self._used:

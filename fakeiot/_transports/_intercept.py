@@ -148,6 +148,14 @@ def blocks() -> list[Block]:
     return _active[-1:]
 
 
+def hostname(netloc: str) -> str:
+    """The host of ``host[:port]`` or ``[v6]:port`` (user info dropped), lower-cased."""
+    netloc = netloc.rpartition("@")[2]
+    if netloc.startswith("["):
+        return netloc[1:].partition("]")[0].lower()
+    return netloc.rpartition(":")[0].lower() if ":" in netloc else netloc.lower()
+
+
 def decide(
     method: str, host: str, netloc: str, path: str
 ) -> Platform | Passthrough | Refusal | None:

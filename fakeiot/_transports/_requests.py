@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from typing import Any, final
-from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -12,7 +11,7 @@ from requests.structures import CaseInsensitiveDict
 
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
-from ._intercept import Passthrough, Refusal, add_seam, decide, mock, outside_faces
+from ._intercept import Passthrough, Refusal, add_seam, decide, hostname, mock, outside_faces
 
 __all__ = ["Adapter", "act_out", "mock", "to_platform_request", "to_requests_response"]
 
@@ -137,8 +136,9 @@ def _install_requests() -> list[tuple[Any, str, Any]]:
         proxies: Any = None,
     ) -> requests.Response:
         url = request.url or "/"
-        parts = urlsplit(url)
-        server = decide(request.method or "GET", parts.hostname or "", parts.netloc, parts.path)
+        platform_request = to_platform_request(request)
+        netloc = platform_request.host
+        server = decide(platform_request.method, hostname(netloc), netloc, platform_request.path)
         if server is None:  # every block has left: behave as before
             return previous(adapter, request, stream, timeout, verify, cert, proxies)
         if isinstance(server, Passthrough):
@@ -149,7 +149,7 @@ def _install_requests() -> list[tuple[Any, str, Any]]:
             raise requests.ConnectionError(str(server), request=request)
         if cert or (verify is not True and verify and url[:5].lower() == "https"):
             adapter.cert_verify(_CertProbe(), url, verify, cert)  # type: ignore[no-untyped-call]
-        answer = server.handle(to_platform_request(request))
+        answer = server.handle(platform_request)
         if answer.fault is not None or answer.latency:
             act_out(answer, request, timeout)
         return to_requests_response(answer, request)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .._http import HttpRequest
 from .._platform import Platform
-from ._intercept import Passthrough, add_seam, decide, lets_through, serves_host
+from ._intercept import Passthrough, add_seam, decide, hostname, lets_through, serves_host
 
 
 def _dechunk(data: bytes) -> bytes:
@@ -123,8 +123,8 @@ class FakeSocket:
             parts = urlsplit(target)
             netloc, target = parts.netloc, parts.path + (f"?{parts.query}" if parts.query else "")
         path, _, query = target.partition("?")
-        hostname = _hostname(netloc) or self.host
-        server = decide(method, hostname, netloc, path)
+        host = hostname(netloc) or self.host
+        server = decide(method, host, netloc, path)
         if not isinstance(server, Platform):
             reason = server if isinstance(server, str) else "no fakeiot.mock() block is active"
             if isinstance(server, Passthrough):
@@ -149,13 +149,6 @@ class FakeSocket:
     def _netloc(self) -> str:
         default = 443 if self.scheme == "https" else 80
         return self.host if self.port in (None, default) else f"{self.host}:{self.port}"
-
-
-def _hostname(netloc: str) -> str:
-    """The host of ``host[:port]`` or ``[v6]:port``, lower-cased."""
-    if netloc.startswith("["):
-        return netloc[1:].partition("]")[0].lower()
-    return netloc.rpartition(":")[0].lower() if ":" in netloc else netloc.lower()
 
 
 def _target(conn: Any) -> tuple[str, str]:

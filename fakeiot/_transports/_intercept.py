@@ -35,6 +35,13 @@ PASSTHROUGH: Final = Passthrough()
 
 
 @final
+class Refusal(str):
+    """The text of the connection error for a request no block serves."""
+
+    __slots__ = ()
+
+
+@final
 class Block:
     """One ``mock()`` block: the platform it routes to and what it lets through."""
 
@@ -172,13 +179,6 @@ def decide(
         if block.serves_host(host, netloc) and block.platform.routes.owner(path) is not None:
             return block.platform
     return Refusal(candidates[0].refusal(method, host, netloc, path))
-
-
-@final
-class Refusal(str):
-    """The text of the connection error for a request no block serves."""
-
-    __slots__ = ()
 
 
 def lets_through(host: str, netloc: str) -> bool | None:

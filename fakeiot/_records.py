@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -81,17 +81,16 @@ class CallLog(Sequence[Call]):
         platform.calls.assert_called("oceanconnect.login", times=1)
     """
 
-    __slots__ = ("_calls",)
+    __slots__ = ("_calls", "append")
 
     def __init__(self, maxlen: int | None = None, calls: Iterable[Call] = ()) -> None:
         self._calls: deque[Call] = deque(calls, maxlen=maxlen)
+        #: add a call (the deque's own method: the platform calls it once per request)
+        self.append: Callable[[Call], None] = self._calls.append
 
     @property
     def maxlen(self) -> int | None:
         return self._calls.maxlen
-
-    def append(self, call: Call) -> None:
-        self._calls.append(call)
 
     def clear(self) -> None:
         self._calls.clear()

@@ -215,7 +215,10 @@ class RouteTable:
 
     def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
         """The route that serves ``request`` and its path parameters, or ``None``."""
-        parts = _segments(request.path)
+        path = request.path
+        parts = path[1:].split("/")  # as _segments, inlined: this runs on every request
+        if "%" in path:
+            parts = _segments(path)
         candidates = self._index.get((len(parts), parts[0]))
         if not candidates:
             return None

@@ -1,14 +1,16 @@
-"""A differential state machine: one random history, eleven transports, identical answers.
+"""A differential state machine: one random history, ten transports, identical answers.
 
-Eleven platforms are built with the same seed and a manual clock, one per transport:
+Ten platforms are built with the same seed and a manual clock, one per transport:
 ``Platform.handle``, ``fakeiot.Adapter`` on a Session, ``fakeiot.mock`` with module-level
-``requests``, with ``urllib.request``, ``http.client``, ``urllib3`` and httpx's own default
-transport, the live ``fakeiot.Server`` over HTTP and over HTTPS (``tls=True``),
-``HttpxTransport`` and ``wsgi_app`` under ``httpx.WSGITransport``. Each rule sends one
+``requests``, with ``urllib.request`` (whose seam, ``http.client``'s connection, is the one
+plain ``http.client`` goes through: tests/test_transports.py carries its scripts through both),
+``urllib3`` and httpx's own default transport, the live ``fakeiot.Server`` over HTTP and
+over HTTPS (``tls=True``), ``HttpxTransport`` and ``wsgi_app`` under ``httpx.WSGITransport``.
+Each rule sends one
 request (valid or not) through all of them, or applies one device-side move or clock advance
 to every platform; after each step every transport must have given the same status,
 Content-Type and body bytes, and the platforms' states must be equal (fakeredis' real-vs-fake
-machine, with seven "reals").
+machine, with nine "reals").
 
 The requests stay within what every client library can carry unchanged: ASCII header values,
 unreserved characters in path segments (WSGI decodes ``PATH_INFO``), no HEAD (a server sends
@@ -42,7 +44,6 @@ from tests.strategies_oc import garbage_bodies
 from tests.test_transports import (
     Answer,
     Send,
-    http_client_sender,
     httpx_sender,
     requests_sender,
     urllib3_sender,
@@ -199,11 +200,6 @@ def via_mock_urllib(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
 
 
 @contextlib.contextmanager
-def via_mock_http_client(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
-    yield under_mock(platform, http_client_sender(BASE))
-
-
-@contextlib.contextmanager
 def via_mock_urllib3(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
     with urllib3.PoolManager() as pool:
         yield under_mock(platform, urllib3_sender(pool, BASE))
@@ -270,7 +266,6 @@ TRANSPORTS: dict[str, Opener] = {
     "requests-adapter": via_adapter,
     "fakeiot.mock": via_mock,
     "mock-urllib": via_mock_urllib,
-    "mock-http.client": via_mock_http_client,
     "mock-urllib3": via_mock_urllib3,
     "mock-httpx": via_mock_httpx,
     "server": via_server,

@@ -900,6 +900,129 @@ def bench_contract(examples: int, steps: int, rounds: int) -> list[Result]:
 
 
 # =============================================================================================
+# 9. Interception beyond requests: urllib and httpx under mock()
+# =============================================================================================
+def bench_intercept(setup: Setup, number: int, rounds: int) -> list[Result]:
+    """The activation-status query through ``urllib.request`` and ``httpx`` under ``mock()``,
+    each against its own baseline: a do-nothing urllib handler returning the canned answer,
+    and ``respx`` serving it (the explicit ``HttpxTransport`` too, for comparison)."""
+    import http.client
+    import ssl
+    import urllib.request
+    import urllib.response
+
+    import httpx
+    import respx
+
+    probe = setup.platform.handle(
+        fakeiot.HttpRequest.from_url("GET", setup.path, headers=setup.headers)
+    )
+    assert probe.status == 200, probe.body
+    body, url, headers = probe.body, setup.url, setup.headers
+    context = ssl.create_default_context()  # one per opener: urlopen's default loads the CA
+    # store for every connection, which would swamp every other cost
+
+    class CannedHandler(urllib.request.HTTPSHandler):
+        """A do-nothing urllib handler: the canned answer, no connection."""
+
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            message = http.client.HTTPMessage()
+            message["Content-Type"] = JSON_TYPE
+            answer = urllib.response.addinfourl(io.BytesIO(body), message, req.full_url, 200)
+            # urllib reads the reason phrase from ``msg``, as an HTTPResponse carries it
+            answer.msg = "OK"  # type: ignore[attr-defined]
+            return answer  # type: ignore[return-value]
+
+    def urllib_call(opener: urllib.request.OpenerDirector) -> Call:
+        request = urllib.request.Request(url, headers=headers)
+        with opener.open(request) as first:
+            assert first.read() == body
+
+        def call() -> object:
+            with opener.open(urllib.request.Request(url, headers=headers)) as answer:
+                return answer.read()
+
+        return call
+
+    plain_opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
+    canned_opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), CannedHandler(context=context)
+    )
+
+    @contextlib.contextmanager
+    def urllib_mock() -> Iterator[Call]:
+        with fakeiot.mock(setup.platform):
+            yield urllib_call(plain_opener)
+
+    @contextlib.contextmanager
+    def urllib_canned() -> Iterator[Call]:
+        yield urllib_call(canned_opener)
+
+    def httpx_call(client: httpx.Client) -> Call:
+        first = client.get(url, headers=headers)
+        assert first.content == body, first.content
+
+        def call() -> object:
+            return client.get(url, headers=headers).content
+
+        return call
+
+    plain_client = httpx.Client(trust_env=False)
+    transport_client = httpx.Client(transport=fakeiot.HttpxTransport(setup.platform))
+
+    @contextlib.contextmanager
+    def httpx_mock() -> Iterator[Call]:
+        with fakeiot.mock(setup.platform):
+            yield httpx_call(plain_client)
+
+    @contextlib.contextmanager
+    def httpx_transport() -> Iterator[Call]:
+        yield httpx_call(transport_client)
+
+    @contextlib.contextmanager
+    def httpx_respx() -> Iterator[Call]:
+        with respx.mock(assert_all_called=False) as router:
+            router.get(url).respond(200, content=body, headers={"Content-Type": JSON_TYPE})
+            yield httpx_call(plain_client)
+
+    results: list[Result] = []
+    families: list[tuple[str, list[Contender], str | None]] = [
+        ("urllib", [("fakeiot.mock", urllib_mock), ("do-nothing handler", urllib_canned)], None),
+        (
+            "httpx",
+            [
+                ("fakeiot.mock", httpx_mock),
+                ("fakeiot.HttpxTransport", httpx_transport),
+                ("respx", httpx_respx),
+            ],
+            "respx",
+        ),
+    ]
+    for family, contenders, baseline in families:
+        samples = compare(contenders, number=number, rounds=rounds, warmup=max(50, number // 20))
+        t = {name: median(values) for name, values in samples.items()}
+        base = baseline or contenders[1][0]
+        for name, _factory in contenders:
+            if name == base:
+                continue
+            results.append(
+                Result(
+                    key=f"{family}.{name.split('.')[-1].lower()}.vs.{base.split()[0]}",
+                    label=f"9. {family} GET via {name} vs {base}",
+                    value=t[name],
+                    unit="s",
+                    baseline_name=base,
+                    baseline=t[base],
+                    ratio=t[name] / t[base],
+                    extra={"fakeiot": samples[name], "baseline": samples[base]},
+                )
+            )
+    return results
+
+
+# =============================================================================================
 # Profile
 # =============================================================================================
 def profile(setup: Setup, number: int, top: int) -> str:
@@ -965,7 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=0, help="rounds per comparison")
     parser.add_argument(
         "--only",
-        default="1,2,3,4,5,6,7,8",
+        default="1,2,3,4,5,6,7,8,9",
         help="comma-separated sections to run (default: all), e.g. --only 1,2 --profile",
     )
     parser.add_argument("--scale-child", type=int, default=0, help=argparse.SUPPRESS)
@@ -1003,6 +1126,9 @@ def main(argv: list[str] | None = None) -> int:
     if "8" in only:
         note("8. contract machines ...")
         results += bench_contract(examples=20, steps=25, rounds=3 if args.quick else 5)
+    if "9" in only:
+        note("9. urllib and httpx under mock() ...")
+        results += bench_intercept(make_setup(), number=1000, rounds=rounds)
 
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     machine = {

@@ -23,7 +23,9 @@ OceanConnect, ``--fakeiot-target-org-id``/``-access-key``/``-secret-key`` for En
 ``fakeiot_target``); the run ends with a report of every deviation from fakeiot's model, and
 fails if there is one.
 
-``@pytest.mark.fakeiot(seed=..., **settings)`` configures the test's platform. Bad
+``@pytest.mark.fakeiot(seed=..., hosts=[...], passthrough=[...], **settings)`` configures the
+test's platform, and the hosts the ``fakeiot`` fixture's :func:`fakeiot.mock` serves and lets
+through (ini options ``fakeiot_hosts`` and ``fakeiot_passthrough`` set the defaults). Bad
 ``fakeiot_seed``/``fakeiot_settings`` ini values or ``--fakeiot-setting`` options stop the run
 at start-up with a ``pytest.UsageError``.
 """
@@ -47,6 +49,8 @@ _PLATFORM = pytest.StashKey["_fakeiot.Platform"]()
 _COVERAGE = pytest.StashKey[dict[str, set[str]]]()
 _TARGET = pytest.StashKey["Target | None"]()
 _TARGET_OPTIONS = ("app_id", "secret", "access_key", "secret_key", "org_id")
+#: the ``fakeiot`` fixture's mock() scope: (hosts or None for every host, passthrough)
+_SCOPE = pytest.StashKey["tuple[list[str] | None, list[str]]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,11 +95,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "fakeiot_settings", "fakeiot.Settings fields, one NAME=VALUE a line", type="linelist"
     )
+    parser.addini(
+        "fakeiot_hosts",
+        "hosts the fakeiot fixture's mock() serves, one a line, wildcards allowed "
+        "(default: every host, on the faces' path prefixes)",
+        type="linelist",
+    )
+    parser.addini(
+        "fakeiot_passthrough",
+        "hosts the fakeiot fixture's mock() lets through to the network, one a line",
+        type="linelist",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "fakeiot(seed=None, **settings): configure the test's fakeiot platform"
+        "markers",
+        "fakeiot(seed=None, hosts=None, passthrough=(), **settings): configure the test's "
+        "fakeiot platform and the hosts its mock() serves and lets through",
     )
     seen: dict[str, set[str]] = {"transitions": set(), "states": set()}
     config.stash[_COVERAGE] = seen
@@ -160,6 +177,12 @@ def fakeiot_platform(request: pytest.FixtureRequest) -> Iterator[_fakeiot.Platfo
         if marker.args:
             raise fakeiot.UsageError("@pytest.mark.fakeiot takes keyword arguments only")
         kwargs.update(marker.kwargs)
+    hosts = kwargs.pop("hosts", None) or request.config.getini("fakeiot_hosts") or None
+    passthrough = kwargs.pop("passthrough", None) or request.config.getini("fakeiot_passthrough")
+    request.node.stash[_SCOPE] = (
+        None if hosts is None else list(hosts),
+        list(passthrough or ()),
+    )
     seed = kwargs.pop("seed", None)
     if seed is None:
         seed = request.config.getoption("fakeiot_seed")
@@ -181,11 +204,15 @@ def fakeiot_target(request: pytest.FixtureRequest) -> Target | None:
 
 
 @pytest.fixture
-def fakeiot(fakeiot_platform: _fakeiot.Platform) -> Iterator[_fakeiot.Platform]:
-    """The test's platform, with every ``requests`` call in the process routed to it."""
+def fakeiot(
+    request: pytest.FixtureRequest, fakeiot_platform: _fakeiot.Platform
+) -> Iterator[_fakeiot.Platform]:
+    """The test's platform, with every HTTP client in the process routed to it
+    (``fakeiot.mock``, scoped by the marker's or ini's ``hosts`` and ``passthrough``)."""
     import fakeiot as package
 
-    with package.mock(fakeiot_platform):
+    hosts, passthrough = request.node.stash.get(_SCOPE, (None, []))
+    with package.mock(fakeiot_platform, hosts=hosts, passthrough=passthrough):
         yield fakeiot_platform
 
 

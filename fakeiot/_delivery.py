@@ -89,8 +89,13 @@ def _send_http(push: Push, timeout: float) -> tuple[int | None, str | None]:
     # Test callback servers use throw-away certificates; the fake does not verify them.
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    from ._transports._intercept import own_traffic  # (imports the platform: not at the top)
+
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        with (
+            own_traffic(),  # the platform's own push: never caught by an active mock()
+            urllib.request.urlopen(request, timeout=timeout, context=context) as response,
+        ):
             response.read()
             return response.status, None
     except urllib.error.HTTPError as exc:

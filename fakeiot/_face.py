@@ -72,6 +72,12 @@ class Face:
     coerce: bool = False
     #: refuse a JSON body sent with another ``Content-Type`` (the ``media`` violation)
     strict_media: bool = False
+    #: the path prefixes this face owns (``"/iocm/app/"``): a request under one that no route
+    #: matches gets :meth:`render_not_found`, through every transport, and in-process
+    #: interception (``mock()``, ``Adapter``, ``HttpxTransport``) answers only paths under a
+    #: face's prefix. ``()``: served over HTTP only (``Server``, ``wsgi_app``). A face that
+    #: leaves it unset owns the first path segment of each of its routes.
+    prefixes: ClassVar[tuple[str, ...]]
 
     def __init__(self, platform: Host) -> None:
         self.platform = platform
@@ -111,6 +117,14 @@ class Face:
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         """Render a vendor error in this face's exact body shape."""
         raise NotImplementedError
+
+    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+        """This face's answer to a request under its prefixes that no route matches.
+
+        ``explanation`` (why the nearest routes refused it) is kept in ``platform.calls``,
+        never put on the wire. Faces override this with the vendor's own not-found shape.
+        """
+        return HttpResponse.json(404, {"error": "Not Found"})
 
     def transcript_lines(self) -> list[str]:
         """Lines this face adds to ``platform.transcript()`` (e.g. pushes)."""

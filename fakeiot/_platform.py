@@ -24,7 +24,7 @@ from ._face import Face
 from ._faults import Faults
 from ._http import HttpRequest, HttpResponse
 from ._ids import IdGenerator
-from ._records import Call, Event
+from ._records import Call, CallLog, Event
 from ._routes import Route, RouteTable
 from ._settings import Settings
 
@@ -91,7 +91,7 @@ class Platform:
         self.ids = IdGenerator(seed)
         self.lock = threading.RLock()
         self.routes = RouteTable()
-        self.calls: deque[Call] = deque(maxlen=self.settings.call_log_limit)
+        self.calls = CallLog(self.settings.call_log_limit)
         self.events: deque[Event] = deque(maxlen=self.settings.event_log_limit)
         self.faults = Faults(self)
         self._call_count = 0
@@ -170,6 +170,7 @@ class Platform:
         now = self.clock.now()
         route, params = matched if matched is not None else (None, None)
         response = None
+        explanation = owner = None
         if route is not None:
             face = self.faces[route.face]
             face.tick(now)
@@ -179,9 +180,14 @@ class Platform:
         self._call_count = index + 1
         if response is None:
             if route is None:
-                response = HttpResponse.json(
-                    404, {"error": "no such route", "detail": self.routes.explain_miss(request)}
-                )
+                explanation = self.routes.explain_miss(request)
+                owner = self.routes.owner(request.path)
+                if owner is not None:  # the face's own not-found answer, the reason kept here
+                    response = self.faces[owner].render_not_found(request, explanation)
+                else:  # outside every face (Server and wsgi_app only: in-process never asks)
+                    response = HttpResponse.json(
+                        404, {"error": "no such route", "detail": explanation}
+                    )
             else:
                 self._current_call = index
                 try:
@@ -196,7 +202,17 @@ class Platform:
                     response = self.faults.after_handling(request, route, response)
         if self._hooked("fakeiot_response"):
             self.hooks.hook.fakeiot_response(platform=self, request=request, response=response)
-        self.calls.append(Call(index, now, request, response, route.name if route else None))
+        self.calls.append(
+            Call(
+                index,
+                now,
+                request,
+                response,
+                route.name if route else None,
+                route.face if route else owner,
+                explanation,
+            )
+        )
         if self._touched:
             touched, self._touched = self._touched, set()
             if self.settings.check_invariants and route is not None:

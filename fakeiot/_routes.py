@@ -13,6 +13,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, final
+from urllib.parse import unquote
 
 from ._errors import UsageError
 from ._http import HttpRequest, HttpResponse
@@ -215,11 +216,29 @@ class RouteTable:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
         self._index: dict[tuple[int, str], list[Route]] = {}
+        #: (path prefix, face), longest prefix first: which face owns a path no route matches
+        self._prefixes: list[tuple[str, str]] = []
 
     def add_face(self, face_name: str, face: Any) -> list[Route]:
-        """Bind every :func:`route`-marked method of ``face`` and add it to the table."""
+        """Bind every :func:`route`-marked method of ``face`` and add it to the table.
+
+        The face's ``prefixes`` (its class attribute) say which paths it owns; a face that
+        declares none owns ``/first-segment/`` of each of its routes.
+        """
+        marked = _marked(type(face))
+        prefixes = getattr(type(face), "prefixes", None)
+        if prefixes is None:
+            prefixes = tuple(
+                dict.fromkeys(
+                    "/" + spec.pattern.strip("/").split("/")[0] + "/"
+                    for _attr, spec in marked
+                    if "/" in spec.pattern.strip("/")
+                )
+            )
+        self._prefixes.extend((prefix, face_name) for prefix in prefixes)
+        self._prefixes.sort(key=lambda item: -len(item[0]))
         added = []
-        for attr, spec in _marked(type(face)):
+        for attr, spec in marked:
             if not spec.name:
                 spec = replace(spec, name=f"{face_name}.{attr.lstrip('_')}")
             func = getattr(type(face), attr)
@@ -231,6 +250,18 @@ class RouteTable:
             handler = _serve(face, getattr(face, attr), spec, schema)
             added.append(self.add(face_name, spec, handler, schema, returns))
         return added
+
+    def owner(self, path: str) -> str | None:
+        """The face whose path prefix ``path`` is under, or ``None`` (no face owns it)."""
+        for prefix, face_name in self._prefixes:
+            if path.startswith(prefix):
+                return face_name
+        return None
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Every face's path prefixes, longest first."""
+        return tuple(prefix for prefix, _face in self._prefixes)
 
     def add(
         self,
@@ -266,9 +297,10 @@ class RouteTable:
 
     def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
         """The route that serves ``request`` and its path parameters, or ``None``."""
-        # only the leading slash goes: ".../deviceCredentials/" ends in an empty segment,
-        # which an id parameter captures as "" (the vendor answers 100007, not "no route")
-        parts = request.path[1:].split("/")
+        path = request.path
+        parts = path[1:].split("/")  # as _segments, inlined: this runs on every request
+        if "%" in path:
+            parts = _segments(path)
         candidates = self._index.get((len(parts), parts[0]))
         if not candidates:
             return None
@@ -286,11 +318,20 @@ class RouteTable:
         return None
 
     def explain_miss(self, request: HttpRequest) -> str:
-        """Why nothing matched ``request``: the nearest routes and every route that exists."""
+        """Why nothing matched ``request``: why each route of the same path shape refused it,
+        the nearest routes and every route that exists."""
         wanted = f"{request.method} {request.path}"
         described = [r.describe() for r in self._routes.values()]
         near = difflib.get_close_matches(wanted, described, n=3, cutoff=0.5)
         lines = [f"fakeiot has no route for {request.method} {request.target}."]
+        parts = _segments(request.path)
+        reasons = [
+            reason
+            for candidate in self._index.get((len(parts), parts[0]), ())
+            if (reason := _refusal(candidate, request, parts)) is not None
+        ]
+        if reasons:
+            lines.append("Why not: " + "; ".join(reasons) + ".")
         if near:
             lines.append("Nearest routes: " + "; ".join(near) + ".")
         lines.append("Routes: " + "; ".join(described) + ".")
@@ -308,3 +349,34 @@ class RouteTable:
                 f"| {r.spec.summary.replace('``', '`')} |"
             )
         return "\n".join(rows) + "\n"
+
+
+def _segments(path: str) -> list[str]:
+    """The path's segments, each percent-decoded once, as a servlet container decodes them.
+
+    Only the leading slash goes: ".../deviceCredentials/" ends in an empty segment, which an id
+    parameter captures as "" (the vendor answers 100007, not "no route").
+    """
+    parts = path[1:].split("/")
+    if "%" in path:
+        return [unquote(part) if "%" in part else part for part in parts]
+    return parts
+
+
+def _refusal(route: Route, request: HttpRequest, parts: list[str]) -> str | None:
+    """Why ``route``, whose literal segments ``parts`` match, refused ``request`` (or ``None``
+    if its literal segments differ: it is not a near miss)."""
+    versions = route.spec.versions
+    pairs = list(zip(route.segments, parts, strict=True))
+    if any(want[:1] != "{" and want != got for want, got in pairs):
+        return None
+    for want, got in pairs:
+        if want == "{version}" and versions is not None and got not in versions:
+            return f"{route.name} takes versions {', '.join(sorted(versions))}, not {got!r}"
+    if request.method not in route.methods:
+        return f"{route.name} takes {'|'.join(route.methods)}, not {request.method}"
+    query = request.query
+    for key, value in route.spec.query:
+        if query.get(key) != value:
+            return f"{route.name} needs ?{key}={value}, got {query.get(key)!r}"
+    return None

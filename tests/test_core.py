@@ -115,7 +115,12 @@ def test_headers_are_case_insensitive() -> None:
 def test_wrong_version_does_not_match(platform: fakeiot.Platform) -> None:
     response = platform.handle(fakeiot.HttpRequest("POST", "/iocm/app/sec/v9.9.9/login"))
     assert (response.status, response.route) == (404, None)
-    assert "Nearest routes" in response.json_body()["detail"]
+    assert response.json_body() == {
+        "error_code": "100225",
+        "error_desc": "The resource is not found",
+    }
+    explanation = platform.calls[-1].explanation or ""
+    assert "oceanconnect.login takes versions v1.1.0, not 'v9.9.9'" in explanation
 
 
 def test_fault_fires_after_skip_then_stops(oc: OcClient) -> None:

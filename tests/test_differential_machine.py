@@ -1,13 +1,16 @@
-"""A differential state machine: one random history, seven transports, identical answers.
+"""A differential state machine: one random history, ten transports, identical answers.
 
-Seven platforms are built with the same seed and a manual clock, one per transport:
+Ten platforms are built with the same seed and a manual clock, one per transport:
 ``Platform.handle``, ``fakeiot.Adapter`` on a Session, ``fakeiot.mock`` with module-level
-``requests``, the live ``fakeiot.Server`` over HTTP and over HTTPS (``tls=True``),
-``HttpxTransport`` and ``wsgi_app`` under ``httpx.WSGITransport``. Each rule sends one
+``requests``, with ``urllib.request`` (whose seam, ``http.client``'s connection, is the one
+plain ``http.client`` goes through: tests/test_transports.py carries its scripts through both),
+``urllib3`` and httpx's own default transport, the live ``fakeiot.Server`` over HTTP and
+over HTTPS (``tls=True``), ``HttpxTransport`` and ``wsgi_app`` under ``httpx.WSGITransport``.
+Each rule sends one
 request (valid or not) through all of them, or applies one device-side move or clock advance
 to every platform; after each step every transport must have given the same status,
 Content-Type and body bytes, and the platforms' states must be equal (fakeredis' real-vs-fake
-machine, with seven "reals").
+machine, with nine "reals").
 
 The requests stay within what every client library can carry unchanged: ASCII header values,
 unreserved characters in path segments (WSGI decodes ``PATH_INFO``), no HEAD (a server sends
@@ -27,6 +30,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 import requests
+import urllib3
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -38,7 +42,14 @@ from tests import enos
 from tests.budgets import DIFFERENTIAL
 from tests.oc import CREDENTIALS, DEVICE, DEVICES, LOGIN, REFRESH, REGISTER
 from tests.strategies_oc import garbage_bodies
-from tests.test_transports import Answer, Send, httpx_sender, requests_sender
+from tests.test_transports import (
+    Answer,
+    Send,
+    httpx_sender,
+    requests_sender,
+    urllib3_sender,
+    urllib_sender,
+)
 
 BASE = "https://iot.example:8743"
 SUBSCRIPTIONS = "/iocm/app/sub/v1.2.0/subscriptions"
@@ -59,6 +70,17 @@ OC_ROUTES = (
     ("GET", DEVICES),
     ("POST", SUBSCRIPTIONS),
     ("GET", SUBSCRIPTIONS),
+)
+#: paths under a face's prefix that no route serves
+UNKNOWN_PATHS = (
+    "/iocm/app/nowhere",
+    "/iocm/app/sec/v9.9.9/login",
+    "/iocm/app/dm/v1.4.0/devices/x/y",
+    "/iocm/app/reg/v1.1.0/deviceCredentials/a/b",
+    "/iodm/app/sub/v1.2.0/unsubscribe",
+    "/connect-service/v2.1/nothing",
+    "/connect-service/v9.9/devices",
+    "/apim-token-service/v2.0/token/nope",
 )
 NOTIFY_TYPES = ("deviceAdded", "deviceInfoChanged", "deviceDeleted", "bindDevice", "nope")
 #: mostly short steps: long ones expire tokens, registrations and the flow-control window
@@ -156,29 +178,39 @@ def via_adapter(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
         yield requests_sender(session.request, BASE)
 
 
-@contextlib.contextmanager
-def via_mock(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
-    """Module-level ``requests`` calls under ``fakeiot.mock``, entered per request so that the
-    live server's own ``requests`` calls are not caught.
-
-    A request no route serves is not answered by ``mock()``: by design it raises
-    ``ConnectionError`` naming the routes (as no network is there). That is rendered as the
-    404 ``Platform.handle`` gives, from the error's text, so the explanation is compared too.
-    """
-    inner = requests_sender(requests.request, BASE)
+def under_mock(platform: fakeiot.Platform, inner: Send) -> Send:
+    """``inner`` with ``fakeiot.mock(platform)`` entered per request: the blocks of the other
+    mock transports (and the live servers' own traffic) never overlap it."""
 
     def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
         with fakeiot.mock(platform):
-            try:
-                return inner(method, url, headers, body)
-            except requests.ConnectionError as miss:
-                text = str(miss)
-                if not text.startswith("fakeiot has no route for "):
-                    raise
-                answer = fakeiot.HttpResponse.json(404, {"error": "no such route", "detail": text})
-                return Answer(answer.status, answer.headers["Content-Type"], answer.body)
+            return inner(method, url, headers, body)
 
-    yield send
+    return send
+
+
+@contextlib.contextmanager
+def via_mock(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    """Module-level ``requests`` calls under ``fakeiot.mock``."""
+    yield under_mock(platform, requests_sender(requests.request, BASE))
+
+
+@contextlib.contextmanager
+def via_mock_urllib(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    yield under_mock(platform, urllib_sender(BASE))
+
+
+@contextlib.contextmanager
+def via_mock_urllib3(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    with urllib3.PoolManager() as pool:
+        yield under_mock(platform, urllib3_sender(pool, BASE))
+
+
+@contextlib.contextmanager
+def via_mock_httpx(platform: fakeiot.Platform, rig: Rig) -> Iterator[Send]:
+    """httpx's own default transport (no ``transport=``), patched by ``mock()``."""
+    with httpx.Client(base_url=BASE) as client:
+        yield under_mock(platform, httpx_sender(client))
 
 
 def server_sender(server: fakeiot.Server, call: Callable[..., requests.Response]) -> Send:
@@ -234,6 +266,9 @@ TRANSPORTS: dict[str, Opener] = {
     "handle": via_handle,
     "requests-adapter": via_adapter,
     "fakeiot.mock": via_mock,
+    "mock-urllib": via_mock_urllib,
+    "mock-urllib3": via_mock_urllib3,
+    "mock-httpx": via_mock_httpx,
     "server": via_server,
     "server-tls": via_server_tls,
     "httpx": via_httpx,
@@ -440,6 +475,25 @@ class TransportsAgree(RuleBasedStateMachine):
         own, path = target_
         url = path.format(self.oc_device(0)) if "{}" in path else path
         self.exchange(method or own, url, headers, body)
+
+    @rule(
+        path=st.sampled_from(UNKNOWN_PATHS),
+        method=st.sampled_from(METHODS),
+        query=st.sampled_from(("", "?action=get", "?action=fly&orgId=o")),
+    )
+    def unknown_route(self, path: str, method: str, query: str) -> None:
+        """Paths under a face's prefix that no route serves (a wrong version, segment or
+        method): the face's own not-found answer, through every transport alike."""
+        body = b"{}" if method in ("POST", "PUT", "PATCH") else b""
+        self.exchange(method, path + query, self.oc_headers, body)
+
+    @rule(index=st.integers(0, 20), how=st.sampled_from(("query", "credentials")))
+    def oc_device_call_encoded(self, index: int, how: str) -> None:
+        """The deviceId with its dashes percent-encoded, as a Java client may send it: decoded
+        once before matching, it names the same device."""
+        device_id = self.oc_device(index).replace("-", "%2D")
+        path = DEVICE if how == "query" else CREDENTIALS
+        self.exchange("GET", path.format(device_id), self.oc_headers, b"")
 
     # -- OceanConnect: the device side ----------------------------------------------------------
     @rule(index=st.integers(0, 20), right_code=st.booleans())

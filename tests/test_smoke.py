@@ -13,7 +13,9 @@ def test_registered_device_activates_on_first_connection(oc: OcClient) -> None:
 
 
 def test_unmatched_request_gets_404_naming_routes(platform: fakeiot.Platform) -> None:
+    """The face's own 404 on the wire; the routes that exist named in platform.calls."""
     response = platform.handle(fakeiot.HttpRequest("GET", "/iocm/app/nowhere"))
     assert response.status == 404
     assert response.route is None
-    assert "/iocm/app/reg/{version}/deviceCredentials" in response.json_body()["detail"]
+    assert response.json_body()["error_code"] == "100225"
+    assert "/iocm/app/reg/{version}/deviceCredentials" in (platform.calls[-1].explanation or "")

@@ -6,22 +6,27 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import http.client
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import textwrap
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
 import requests
 import requests_mock
 import responses
+import urllib3
 from requests.adapters import HTTPAdapter
 
 import fakeiot
@@ -150,9 +155,90 @@ def via_wsgi(platform: fakeiot.Platform) -> Iterator[Send]:
         yield httpx_sender(client)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One default client context: making one per connection (as urlopen does) loads the
+    system's CA store each time, which costs more than the whole request."""
+    return ssl.create_default_context()
+
+
+def urllib_sender(base: str) -> Send:
+    """``urllib.request`` (its HTTPError for 4xx/5xx read as the answer it carries)."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls_context())
+    )
+
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        request = urllib.request.Request(base + url, data=body, headers=headers, method=method)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return Answer(response.status, response.headers["Content-Type"], response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return Answer(error.code, error.headers["Content-Type"], error.read())
+
+    return send
+
+
+def http_client_sender(base: str) -> Send:
+    parts = urlsplit(base)
+
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        connection = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=10, context=tls_context()
+        )
+        try:
+            connection.request(method, url, body=body, headers=headers)
+            response = connection.getresponse()
+            return Answer(response.status, response.getheader("Content-Type"), response.read())
+        finally:
+            connection.close()
+
+    return send
+
+
+def urllib3_sender(pool: urllib3.PoolManager, base: str) -> Send:
+    def send(method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        response = pool.request(
+            method, base + url, body=body, headers=headers, retries=False, redirect=False
+        )
+        return Answer(response.status, response.headers.get("Content-Type"), response.data)
+
+    return send
+
+
+@contextlib.contextmanager
+def via_mock_urllib(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform):
+        yield urllib_sender(BASE)
+
+
+@contextlib.contextmanager
+def via_mock_http_client(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform):
+        yield http_client_sender(BASE)
+
+
+@contextlib.contextmanager
+def via_mock_urllib3(platform: fakeiot.Platform) -> Iterator[Send]:
+    with fakeiot.mock(platform), urllib3.PoolManager() as pool:
+        yield urllib3_sender(pool, BASE)
+
+
+@contextlib.contextmanager
+def via_mock_httpx(platform: fakeiot.Platform) -> Iterator[Send]:
+    """httpx's own default transport, patched globally by mock()."""
+    with fakeiot.mock(platform), httpx.Client(base_url=BASE) as client:
+        yield httpx_sender(client)
+
+
 TRANSPORTS: dict[str, Via] = {
     "requests-adapter": via_adapter,
     "fakeiot.mock": via_mock,
+    "mock-urllib": via_mock_urllib,
+    "mock-http.client": via_mock_http_client,
+    "mock-urllib3": via_mock_urllib3,
+    "mock-httpx": via_mock_httpx,
     "server": via_server,
     "server-tls": via_server_tls,
     "httpx": via_httpx,
@@ -356,10 +442,12 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 class SdkLikeClient:
     """Sends HTTP the way Huawei's official Python SDK (``NorthApiClient.invokeAPI``) does."""
 
-    def __init__(self, app: Application, ip: str = "iot.example", port: int = 8743) -> None:
+    def __init__(
+        self, app: Application, cert: tuple[str, str], ip: str = "iot.example", port: int = 8743
+    ) -> None:
         self.app = app
         self.base = f"https://{ip}:{port}"
-        self.cert = ("/nonexistent/outgoing.CertwithKey.pem", "/nonexistent/outgoing.Key.pem")
+        self.cert = cert
         self.token: str | None = None
 
     def login(self) -> str:
@@ -404,14 +492,19 @@ class SdkLikeClient:
         return response.text
 
 
-def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
-    platform: fakeiot.Platform, no_network: list[Any]
-) -> None:
-    """Module-level requests.post and new Sessions with their own HTTPAdapter are all caught.
+def client_cert(directory: Path) -> tuple[str, str]:
+    """Client certificate and key files that exist (requests checks only that they do)."""
+    cert, key = directory / "outgoing.CertwithKey.pem", directory / "outgoing.Key.pem"
+    cert.write_text("not read: nothing goes on the wire\n")
+    key.write_text("not read either\n")
+    return str(cert), str(key)
 
-    The client certificate files do not exist: nothing opens them, as nothing goes on the wire.
-    """
-    client = SdkLikeClient(platform.oceanconnect.create_app())
+
+def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
+    platform: fakeiot.Platform, no_network: list[Any], tmp_path: Path
+) -> None:
+    """Module-level requests.post and new Sessions with their own HTTPAdapter are all caught."""
+    client = SdkLikeClient(platform.oceanconnect.create_app(), client_cert(tmp_path))
     with fakeiot.mock(platform):
         client.login()
         registered = json.loads(client.invoke_api("POST", REGISTER, {"nodeId": IMEI}))
@@ -426,17 +519,59 @@ def test_mock_serves_an_sdk_like_client_through_register_connect_activated(
     ]
 
 
+@pytest.mark.parametrize(
+    ("cert", "verify", "missing"),
+    [
+        (("/missing.crt", "/missing.key"), False, "certificate file, invalid path: /missing.crt"),
+        ("/missing.pem", True, "certificate file, invalid path: /missing.pem"),
+        (None, "/missing-ca.pem", "CA certificate bundle, invalid path: /missing-ca.pem"),
+    ],
+)
+def test_mock_keeps_requests_checks_of_missing_tls_files(
+    platform: fakeiot.Platform,
+    no_network: list[Any],
+    cert: Any,
+    verify: Any,
+    missing: str,
+) -> None:
+    """What the real transport refuses before connecting, mock() refuses too: OSError."""
+    app = platform.oceanconnect.create_app()
+    form = {"appId": app.app_id, "secret": app.secret}
+    with fakeiot.mock(platform), pytest.raises(OSError, match=missing):
+        requests.post(BASE + LOGIN, data=form, cert=cert, verify=verify)
+    assert len(platform.calls) == 0
+    assert no_network == []
+
+
 # -- mock(): misses, passthrough, restoring, chaining -----------------------------------------
 
 
-def test_mock_refuses_an_unmatched_request_naming_the_routes(
+def test_mock_answers_an_unknown_path_under_a_prefix_with_the_faces_not_found(
+    platform: fakeiot.Platform, no_network: list[Any]
+) -> None:
+    """The vendor-shaped 404 goes on the wire; why no route matched stays in platform.calls."""
+    with fakeiot.mock(platform):
+        response = requests.get("https://iot.example:8743/iocm/app/nowhere/v1.1.0/thing")
+    assert response.status_code == 404
+    assert response.json() == {"error_code": "100225", "error_desc": "The resource is not found"}
+    (call,) = platform.calls
+    assert (call.route, call.face) == (None, "oceanconnect")
+    assert call.explanation is not None
+    assert call.explanation.startswith("fakeiot has no route for GET /iocm/app/nowhere/v1.1.0/")
+    assert no_network == []
+
+
+def test_mock_refuses_a_path_outside_every_face_naming_the_prefixes(
     platform: fakeiot.Platform, no_network: list[Any]
 ) -> None:
     with fakeiot.mock(platform), pytest.raises(requests.ConnectionError) as raised:
-        requests.get("https://iot.example:8743/iocm/app/nowhere/v1.1.0/thing")
+        requests.get("https://api.github.com/repos")
     message = str(raised.value)
-    assert message.startswith("fakeiot has no route for GET /iocm/app/nowhere/v1.1.0/thing.")
-    assert "/iocm/app/reg/{version}/deviceCredentials" in message
+    assert "only the paths under its faces' prefixes" in message
+    assert "/iocm/app/" in message
+    assert "/connect-service/" in message
+    assert "GET api.github.com/repos" in message
+    assert len(platform.calls) == 0
     assert no_network == []
 
 

@@ -45,6 +45,13 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
     name: ClassVar[str] = FACE
     errors: ClassVar[type[EnosError]] = EnosError
     invalid: ClassVar[Mapping[str, EnosError]] = {"*": E.INVALID_ARGUMENTS}
+    #: the Connect Service and the token service (``TOKEN``'s first segment)
+    prefixes: ClassVar[tuple[str, ...]] = ("/connect-service/", "/apim-token-service/")
+
+    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+        """A path under the Connect Service or token service no route serves: the API
+        gateway's (Kong's) stock 404 (spec §4.12 says HTTP 404 [I]; docs/fidelity.md)."""
+        return HttpResponse.json(404, {"message": "no Route matched with those values"})
 
     def authenticate(self, scheme: str, request: HttpRequest) -> Org | None:
         """``"org"``: the API gateway's checks (signature or Poseidon), then ``?orgId=``;

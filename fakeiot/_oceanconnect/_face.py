@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .._errors import ApiError
-from .._http import HttpResponse
+from .._http import HttpRequest, HttpResponse
 from .._lifecycle import State
 from .._routes import Route
 from . import _persist
@@ -31,6 +31,13 @@ class OceanConnect(AuthRoutes, DeviceRoutes, SubscriptionRoutes, Pushes):
         "malformed": E.BAD_REQUEST,
         "media": E.UNSUPPORTED_MEDIA_TYPE,
     }
+    prefixes: ClassVar[tuple[str, ...]] = ("/iocm/app/", "/iodm/app/")
+
+    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+        """A path under ``/iocm/app/`` no route serves: 404 with the platform's error shape
+        and its "resource not found" row (docs/fidelity.md: the vendor's answer is unknown)."""
+        row = OcError.RESOURCE_NOT_FOUND.row
+        return HttpResponse.json(404, {"error_code": row.code, "error_desc": row.desc})
 
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
         member = error.error

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import threading
-from collections.abc import Iterable, Iterator
 from typing import Any, final
-from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -15,6 +11,9 @@ from requests.structures import CaseInsensitiveDict
 
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
+from ._intercept import Passthrough, Refusal, add_seam, decide, hostname, mock, outside_faces
+
+__all__ = ["Adapter", "act_out", "mock", "to_platform_request", "to_requests_response"]
 
 
 def to_platform_request(prepared: requests.PreparedRequest) -> HttpRequest:
@@ -84,16 +83,17 @@ class Adapter(BaseAdapter):
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, timeout: Any = None, **kwargs: Any
     ) -> requests.Response:
-        answer = self.platform.handle(to_platform_request(request))
+        platform_request = to_platform_request(request)
+        if self.platform.routes.owner(platform_request.path) is None:
+            message = outside_faces(self.platform, platform_request.method, request.url or "")
+            raise requests.ConnectionError(message, request=request)
+        answer = self.platform.handle(platform_request)
         if answer.fault is not None or answer.latency:
             act_out(answer, request, timeout)
         return to_requests_response(answer, request)
 
     def close(self) -> None:
         """Nothing to release: there is no connection."""
-
-
-_patch_lock = threading.Lock()
 
 
 def _is_real_send(send: object) -> bool:
@@ -109,49 +109,52 @@ def _is_real_send(send: object) -> bool:
 _ORIGINAL_SEND: Any = HTTPAdapter.send if _is_real_send(HTTPAdapter.send) else None
 
 
-@contextlib.contextmanager
-def mock(platform: Platform, *, passthrough: Iterable[str] = ()) -> Iterator[Platform]:
-    """Route every ``requests`` call in the process to ``platform`` while the block runs.
+class _CertProbe:
+    """Stands in for the connection ``HTTPAdapter.cert_verify`` configures: only its file
+    checks matter here (a missing ``cert=`` or ``verify=`` path raises ``OSError``)."""
 
-    It patches ``requests.adapters.HTTPAdapter.send``, so module-level ``requests.post``, new
-    ``Session`` objects and vendor SDKs are all caught. A request no route serves goes to a mock
-    active beneath this one (``responses``, or ``requests-mock`` with ``real_http``) if there
-    is one, to the network only for hosts in ``passthrough`` (``"host"`` or ``"host:port"``),
-    and otherwise raises :class:`requests.ConnectionError` naming the routes that exist.
-    """
+    cert_reqs = ca_certs = ca_cert_dir = cert_file = key_file = None
+
+
+def _install_requests() -> list[tuple[Any, str, Any]]:
+    """Patch ``HTTPAdapter.send``: every Session, module-level call and SDK-mounted adapter
+    (subclasses that call ``super().send``) comes through it."""
     global _ORIGINAL_SEND
-    hosts = frozenset(passthrough)
-    with _patch_lock:
-        previous = HTTPAdapter.send
-        if _ORIGINAL_SEND is None and _is_real_send(previous):
-            _ORIGINAL_SEND = previous
+    previous = HTTPAdapter.send
+    if _ORIGINAL_SEND is None and _is_real_send(previous):
+        _ORIGINAL_SEND = previous
     pristine = previous is _ORIGINAL_SEND
     network = _ORIGINAL_SEND if _ORIGINAL_SEND is not None else previous
 
     def send(
-        adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+        adapter: HTTPAdapter,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
     ) -> requests.Response:
-        if hosts:
-            parts = urlsplit(request.url or "")
-            if parts.hostname in hosts or parts.netloc in hosts:
-                return network(adapter, request, *args, **kwargs)
+        url = request.url or "/"
         platform_request = to_platform_request(request)
-        matched = platform.routes.match(platform_request)
-        if matched is None:
-            if not pristine:
-                return previous(adapter, request, *args, **kwargs)
-            raise requests.ConnectionError(
-                platform.routes.explain_miss(platform_request), request=request
-            )
-        answer = platform.dispatch(platform_request, matched)
+        netloc = platform_request.host
+        server = decide(platform_request.method, hostname(netloc), netloc, platform_request.path)
+        if server is None:  # every block has left: behave as before
+            return previous(adapter, request, stream, timeout, verify, cert, proxies)
+        if isinstance(server, Passthrough):
+            return network(adapter, request, stream, timeout, verify, cert, proxies)
+        if isinstance(server, Refusal):
+            if not pristine:  # a mock beneath (responses, requests-mock) may serve it
+                return previous(adapter, request, stream, timeout, verify, cert, proxies)
+            raise requests.ConnectionError(str(server), request=request)
+        if cert or (verify is not True and verify and url[:5].lower() == "https"):
+            adapter.cert_verify(_CertProbe(), url, verify, cert)  # type: ignore[no-untyped-call]
+        answer = server.handle(platform_request)
         if answer.fault is not None or answer.latency:
-            act_out(answer, request, kwargs.get("timeout", args[1] if len(args) > 1 else None))
+            act_out(answer, request, timeout)
         return to_requests_response(answer, request)
 
-    with _patch_lock:
-        HTTPAdapter.send = send  # type: ignore[method-assign,assignment]
-    try:
-        yield platform
-    finally:
-        with _patch_lock:
-            HTTPAdapter.send = previous  # type: ignore[method-assign]
+    return [(HTTPAdapter, "send", send)]
+
+
+add_seam(_install_requests)

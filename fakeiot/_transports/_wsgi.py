@@ -30,6 +30,9 @@ def request_from_environ(environ: dict[str, Any]) -> HttpRequest:
     path = environ.get("PATH_INFO", "/")
     if isinstance(path, str):  # PEP 3333: latin-1 decoded bytes
         path = path.encode("latin-1").decode("utf-8", "replace")
+    # the server percent-decoded PATH_INFO already; route matching decodes once more (as
+    # every other transport hands it the path as sent), so a literal "%" is re-encoded
+    path = path.replace("%", "%25")
     return HttpRequest(
         environ.get("REQUEST_METHOD", "GET"),
         path,

@@ -68,6 +68,8 @@ class Control(Face):
 
     name: ClassVar[str] = "control"
     errors: ClassVar[type[ControlError]] = ControlError
+    #: none: the dashboard and control API are served over HTTP only, never in-process
+    prefixes: ClassVar[tuple[str, ...]] = ()
 
     platform: Platform  # the control API sees the whole platform (it is not a vendor face)
 

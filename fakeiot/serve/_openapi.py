@@ -39,10 +39,10 @@ _FORM: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "str
 NO_ROUTE = "fakeiot.no_such_route"
 _NO_ROUTE_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["error", "detail"],
-    "properties": {"error": {"const": "no such route"}, "detail": {"type": "string"}},
-    "description": "fakeiot's answer to a request no route serves: the detail lists the nearest "
-    "routes and every route",
+    "required": [],
+    "description": "the answer to a request no route serves: under a face's path prefix, that "
+    "face's own not-found body (Face.render_not_found, docs/fidelity.md); elsewhere fakeiot's "
+    '{"error": "no such route", "detail": ...} listing the nearest routes and every route',
 }
 
 

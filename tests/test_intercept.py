@@ -474,10 +474,12 @@ def test_explicit_transports_never_answer_the_dashboard_either(transport: str, p
     assert len(platform.calls) == 0
 
 
-def test_server_and_wsgi_still_serve_the_dashboard(platform: fakeiot.Platform) -> None:
+def test_only_the_server_serves_the_dashboard(platform: fakeiot.Platform) -> None:
+    """The dashboard belongs to the serve layer (fakeiot serve, Server): ``wsgi_app`` serves
+    the faces only, and answers fakeiot's own 404 outside their prefixes."""
     transport = httpx.WSGITransport(app=fakeiot.wsgi_app(platform))
     with httpx.Client(transport=transport, base_url="http://fakeiot.local") as client:
-        assert client.get("/").status_code == 200
+        assert client.get("/").status_code == 404
         missing = client.get("/nowhere")
     assert missing.status_code == 404
     assert missing.json()["error"] == "no such route"

@@ -41,9 +41,9 @@ def control(
     headers: dict[str, str] | None = None,
 ) -> fakeiot.HttpResponse:
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    sent = {"Content-Type": "application/json", **(headers or {})}
     return serve(
-        platform,
-        fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=headers or {}, body=data),
+        platform, fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=sent, body=data)
     )
 
 

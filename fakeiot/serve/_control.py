@@ -39,6 +39,7 @@ class ControlError(enum.Enum):
 
     BAD_REQUEST = Problem(400, "bad_request")
     UNAUTHORIZED = Problem(401, "unauthorized")
+    FORBIDDEN = Problem(403, "forbidden")
     NOT_FOUND = Problem(404, "not_found")
     REFUSED = Problem(409, "refused")
     CONFLICT = Problem(409, "conflict")
@@ -75,6 +76,8 @@ class Control(Face):
         self._initial: dict[str, Any] | None = None
         #: a request replaced the whole state (reset, PUT state): the store rewrites it all
         self._replaced = False
+        #: the Host names this server answers to (``None``: any, as in-process); set by Server
+        self.hosts: frozenset[str] | None = None
         #: the control API's own routes (never in the platform's table)
         self.routes = RouteTable()
         self.routes.add_face(self.name, self)
@@ -87,9 +90,35 @@ class Control(Face):
         found, params = matched
         with self.platform.operation():
             try:
+                self._same_site(request)
                 return found.handler(request, params)
             except ApiError as error:
                 return self.render_error(error, found)
+
+    def _same_site(self, request: HttpRequest) -> None:
+        """Act only for the person at the keyboard: refuse a foreign ``Host`` (DNS rebinding),
+        a foreign ``Origin``, and a POST a cross-site form or ``no-cors`` fetch could send."""
+        hosts = self.hosts
+        if hosts is not None:
+            host = _hostname(request.host)
+            if host not in hosts:
+                raise ApiError(
+                    E.FORBIDDEN,
+                    f"Host {request.host!r} is not a name of this server; start `fakeiot serve "
+                    "--public-host NAME` to serve the control API under another name",
+                )
+            origin = request.headers.get("origin")
+            if origin is not None and _hostname(origin.partition("://")[2]) not in hosts:
+                raise ApiError(E.FORBIDDEN, f"cross-origin request from {origin!r} refused")
+        if request.method == "POST":
+            media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+            custom = any(k.startswith("x-fakeiot-") for k in request.headers)
+            if media != "application/json" and not custom:
+                raise ApiError(
+                    E.FORBIDDEN,
+                    "a POST to the control API needs Content-Type: application/json "
+                    "(or an X-Fakeiot-* header): a cross-site form cannot send either",
+                )
 
     # -- plumbing -------------------------------------------------------------------------------
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
@@ -462,6 +491,17 @@ class Control(Face):
         return HttpResponse(
             200, PAGE, {"Content-Type": "text/html; charset=utf-8"}, "control.dashboard"
         )
+
+
+def _hostname(authority: str) -> str:
+    """``Host`` or an origin's authority without its port, lowercased (``[::1]`` -> ``::1``)."""
+    authority = authority.strip().lower().rstrip("/")
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def route_table(platform: Platform, control: Control | None = None) -> RouteTable:

@@ -15,7 +15,7 @@ from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
 from .._records import redact_target
 from . import _store
-from ._control import Control, ControlError
+from ._control import LOOPBACK_NAMES, Control, ControlError
 from ._front import Front
 from ._store import StorageError, Store
 from ._tls import TlsFiles, make_certificates
@@ -63,6 +63,7 @@ class Server:
         idle_timeout: float = 10.0,
         header_timeout: float = 10.0,
         threads: int = 32,
+        public_hosts: tuple[str, ...] = (),
     ) -> None:
         #: the HTTP front's limits: bodies over ``max_request_size`` bytes get 413; beyond
         #: ``max_connections`` open connections a new one gets 503; a connection silent for
@@ -72,6 +73,8 @@ class Server:
         self.idle_timeout = idle_timeout
         self.header_timeout = header_timeout
         self.threads = threads
+        #: names besides loopback and ``host`` the control API answers to (``Host`` header)
+        self.public_hosts = public_hosts
         #: the control API, the dashboard and the OpenAPI document, in front of the faces
         self.control = Control(platform)
         self._platform = platform
@@ -208,6 +211,9 @@ class Server:
         )
         httpd.prepare()
         self.port = httpd.bind_addr[1]
+        self.control.hosts = frozenset(
+            {*LOOPBACK_NAMES, self.host.lower(), *(h.lower() for h in self.public_hosts)}
+        )
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve, name=f"fakeiot-server-{self.port}", daemon=True

@@ -30,6 +30,8 @@ class Call:
     request: HttpRequest
     response: HttpResponse
     route: str | None
+    #: body bytes the call log did not keep (``Settings.call_body_limit``)
+    cut: int = 0
 
     @property
     def error_code(self) -> str | None:
@@ -55,6 +57,8 @@ class Call:
         suffix = f" {code}" if code else ""
         if self.response.injected is not None:
             suffix += f" (injected: {self.response.injected})"
+        if self.cut:
+            suffix += f" (bodies cut: {self.cut} bytes not kept)"
         return (
             f"#{self.index} {self.request.method} {redact_target(self.request.target)}"
             f" -> {self.response.status}{suffix}"

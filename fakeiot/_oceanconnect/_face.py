@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, final
 
+from .._bounded import Ring
 from .._delivery import Push, WsgiApp, deliver
 from .._errors import ApiError, ConnectRefused, InvariantError, NotFoundError, UsageError
 from .._face import Face
@@ -148,7 +149,7 @@ class OceanConnect(Face):
         super().__init__(platform)
         self.state: OcState = OcState()
         #: every push notification sent or queued, in order (not part of snapshots)
-        self.pushes: list[Push] = []
+        self.pushes: list[Push] = Ring(platform.settings.push_log_limit)
         self._push_listeners: list[Callable[[Push], object]] = []
         self._push_routes: list[tuple[str, WsgiApp]] = []
 
@@ -1141,7 +1142,7 @@ class OceanConnect(Face):
                 if sub.app_id != owner or sub.notify_type != notify_type or sub.management:
                     continue
                 push = Push(
-                    len(self.pushes),
+                    self.pushes.total,  # type: ignore[attr-defined]
                     event.time,
                     notify_type,
                     sub.callback_url,

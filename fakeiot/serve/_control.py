@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from .._clock import ManualClock
@@ -25,6 +26,7 @@ from . import _openapi, _state
 
 if TYPE_CHECKING:
     from .._platform import Platform
+    from .._records import Call
 
 API = "/_fakeiot/api"
 
@@ -376,22 +378,8 @@ class Control(Face):
         text = request.query.get("limit", "50") if request.query_string else "50"
         if not text.isdigit() or not 1 <= int(text) <= 10_000:
             raise ApiError(E.BAD_REQUEST, "limit must be an integer from 1 to 10000")
-        recent = list(self.platform.calls)[-int(text) :]
-        return self._ok(
-            "control.calls",
-            [
-                {
-                    "index": c.index,
-                    "time": c.time,
-                    "line": c.line(),
-                    "route": c.route,
-                    "status": c.response.status,
-                    "errorCode": c.error_code,
-                }
-                for c in recent
-                if not (c.route or "").startswith("control.")
-            ],
-        )
+        recent = _vendor_calls(self.platform, int(text))
+        return self._ok("control.calls", [_call_view(c) for c in recent])
 
     @route("GET", f"{API}/faults", name="control.faults")
     def faults(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
@@ -441,41 +429,56 @@ class Control(Face):
 
     @route("GET", f"{API}/overview", name="control.overview")
     def overview(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        """What the dashboard shows: tenants, devices with expiry countdowns, recent calls."""
+        """What the dashboard shows: each face's overview (tenants, devices, their device-side
+        actions), the clock, and the last 30 calls that were not the dashboard's own."""
         self._guard(request)
         platform = self.platform
-        now = platform.clock.now()
-        devices = [
-            {
-                **_view(d),
-                "expiresIn": None
-                if d.code_expires_at is None
-                else max(0.0, d.code_expires_at - now),
-            }
-            for d in platform.oceanconnect.devices()
-        ]
-        enos = platform.faces.get("enos")
-        enos_overview = getattr(enos, "overview", None)
-        recent = [
-            c.line()
-            for c in list(platform.calls)[-30:]
-            if not (c.route or "").startswith("control.")
-        ]
+        faces = []
+        for name, face in platform.faces.items():
+            overview = getattr(face, "overview", None)
+            if callable(overview):
+                faces.append({"name": name, **overview()})
         return self._ok(
             "control.overview",
             {
-                "now": now,
+                "now": platform.clock.now(),
                 "manualClock": isinstance(platform.clock, ManualClock),
-                "oceanconnect": {
-                    "apps": [
-                        {"appId": a.app_id, "secret": a.secret, "name": a.name}
-                        for a in platform.oceanconnect.apps()
-                    ],
-                    "devices": devices,
-                },
-                "enos": enos_overview() if callable(enos_overview) else None,
-                "calls": recent,
+                "faces": faces,
+                "calls": [_call_view(c) for c in _vendor_calls(platform, 30)],
             },
+        )
+
+    @route("POST", f"{API}/faces/{{face}}/actions/{{action}}", name="control.face_action")
+    def face_action(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: one of the face's dashboard actions (``dashboard_actions``), with the
+        body's strings as its arguments (what the dashboard's device buttons send)."""
+        self._guard(request)
+        face = self.platform.faces.get(params["face"])
+        if face is None:
+            raise ApiError(E.NOT_FOUND, f"this platform has no face {params['face']!r}")
+        action = params["action"]
+        if action not in getattr(face, "dashboard_actions", ()):
+            raise ApiError(E.NOT_FOUND, f"the {face.name} face has no dashboard action {action!r}")
+        body = self._body(request)
+        args = {key: self._text(body, key, required=False) for key in body}
+        method = getattr(face, action)
+        try:
+            inspect.signature(method).bind(**args)
+        except TypeError as exc:
+            raise ApiError(E.BAD_REQUEST, f"{action}: {exc}") from None
+        result = self._device_side(method, **args)
+        return self._ok("control.face_action", _view(result))
+
+    @route("GET", "/favicon.ico", name="control.favicon", media_type="image/svg+xml")
+    def favicon(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The dashboard's icon."""
+        from ._dashboard import FAVICON
+
+        return HttpResponse(
+            200,
+            FAVICON,
+            {"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"},
+            "control.favicon",
         )
 
     @route("GET", "/_fakeiot/openapi.json", name="control.openapi")
@@ -491,6 +494,33 @@ class Control(Face):
         return HttpResponse(
             200, PAGE, {"Content-Type": "text/html; charset=utf-8"}, "control.dashboard"
         )
+
+
+def _vendor_calls(platform: Platform, limit: int) -> list[Call]:
+    """The last ``limit`` calls that were not the control API's or the dashboard's own
+    (filtered before limiting, so polling never pushes the real calls out)."""
+    found: list[Call] = []
+    for call in reversed(platform.calls):
+        if not (call.route or "").startswith("control.") and call.request.path != "/favicon.ico":
+            found.append(call)
+            if len(found) == limit:
+                break
+    return found[::-1]
+
+
+def _call_view(call: Call) -> dict[str, Any]:
+    """One call as the control API lists it; ``detail`` is the error's field-level detail
+    when the call record carries one."""
+    detail = getattr(call, "detail", None)
+    return {
+        "index": call.index,
+        "time": call.time,
+        "line": call.line(),
+        "route": call.route,
+        "status": call.response.status,
+        "errorCode": call.error_code,
+        "detail": detail if isinstance(detail, str | dict | list) else None,
+    }
 
 
 def _hostname(authority: str) -> str:

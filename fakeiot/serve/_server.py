@@ -119,7 +119,11 @@ class Server:
                 return self.handle(request)
             with platform.operation():
                 response = self.handle(request)
-                change = store.collect(platform, replaced=self.control.take_replaced())
+                change = store.collect(
+                    platform,
+                    replaced=self.control.take_replaced(),
+                    read_only=request.method in ("GET", "HEAD"),
+                )
             if change is not None:
                 try:
                     store.commit(change)

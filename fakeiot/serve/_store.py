@@ -331,8 +331,16 @@ class Store:
             self._platform.hooks.unregister(self._subjects)
 
     # -- one request's changes ------------------------------------------------------------------
-    def collect(self, platform: Platform, *, replaced: bool = False) -> Change | None:
-        """What the platform changed since the last call (call under ``platform.lock``)."""
+    def collect(
+        self, platform: Platform, *, replaced: bool = False, read_only: bool = False
+    ) -> Change | None:
+        """What the platform changed since the last call (call under ``platform.lock``).
+
+        ``read_only`` (a GET, HEAD or OPTIONS): only what its domain events name is looked at;
+        a change a read made without an event is written with the next write.
+        """
+        if read_only and not replaced and not self._subjects.touched:
+            return None
         change: Change | None
         if replaced:
             self._subjects.take()

@@ -511,7 +511,7 @@ def _vendor_calls(platform: Platform, limit: int) -> list[Call]:
 def _call_view(call: Call) -> dict[str, Any]:
     """One call as the control API lists it; ``detail`` is the error's field-level detail
     when the call record carries one."""
-    detail = getattr(call, "detail", None)
+    detail = getattr(call, "detail", None) or getattr(call.response, "detail", None)
     return {
         "index": call.index,
         "time": call.time,

@@ -173,6 +173,7 @@ def test_overview_shows_tenants_devices_and_countdown(manual: fakeiot.Platform) 
     assert device["cells"][1] == IMEI
     assert device["cells"][4] == {"countdown": 100}
     assert device["actions"][0]["action"] == "connect_device"
+    assert device["actions"][0]["args"] == {"nodeId": IMEI, "verifyCode": IMEI}
     assert apps["rows"][0]["cells"][0] == client.app.app_id
     assert any("deviceCredentials -> 200" in c["line"] for c in overview["calls"])
 
@@ -193,10 +194,10 @@ def test_face_actions_drive_the_device_side_and_refuse_the_rest(
         manual,
         "POST",
         "faces/oceanconnect/actions/connect_device",
-        {"node_id": IMEI, "verify_code": IMEI},
+        {"nodeId": IMEI, "verifyCode": IMEI},
     )
     disconnect = control(
-        manual, "POST", "faces/oceanconnect/actions/disconnect_device", {"device_id": device_id}
+        manual, "POST", "faces/oceanconnect/actions/disconnect_device", {"deviceId": device_id}
     )
     unknown = control(manual, "POST", "faces/oceanconnect/actions/create_app", {})
     wrong = control(manual, "POST", "faces/oceanconnect/actions/connect_device", {"nope": "x"})

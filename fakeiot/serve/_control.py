@@ -437,7 +437,7 @@ class Control(Face):
         for name, face in platform.faces.items():
             overview = getattr(face, "overview", None)
             if callable(overview):
-                faces.append({"name": name, **overview()})
+                faces.append({"name": name, **_camel_actions(overview())})
         return self._ok(
             "control.overview",
             {
@@ -460,7 +460,7 @@ class Control(Face):
         if action not in getattr(face, "dashboard_actions", ()):
             raise ApiError(E.NOT_FOUND, f"the {face.name} face has no dashboard action {action!r}")
         body = self._body(request)
-        args = {key: self._text(body, key, required=False) for key in body}
+        args = {_snake(key): self._text(body, key, required=False) for key in body}
         method = getattr(face, action)
         try:
             inspect.signature(method).bind(**args)
@@ -494,6 +494,20 @@ class Control(Face):
         return HttpResponse(
             200, PAGE, {"Content-Type": "text/html; charset=utf-8"}, "control.dashboard"
         )
+
+
+def _snake(name: str) -> str:
+    """``deviceId`` -> ``device_id`` (the face method's argument)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _camel_actions(overview: dict[str, Any]) -> dict[str, Any]:
+    """A face's overview with its actions' arguments in the control API's camelCase."""
+    for table in overview.get("tables", ()):
+        for row in table.get("rows", ()):
+            for action in row.get("actions", ()):
+                action["args"] = {camel(k): v for k, v in action.get("args", {}).items()}
+    return overview
 
 
 def _vendor_calls(platform: Platform, limit: int) -> list[Call]:

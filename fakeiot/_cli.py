@@ -123,6 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"any fakeiot.Settings field; one of: {', '.join(Settings.field_names())}",
     )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    serve.add_argument(
+        "--public-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name clients use for this server besides loopback and --host (the control "
+        "API and dashboard refuse other Host headers); repeatable",
+    )
+    serve.add_argument(
+        "--max-request-size",
+        type=int,
+        default=4 * 1024 * 1024,
+        metavar="BYTES",
+        help="larger request bodies are refused with 413 (default 4 MiB)",
+    )
     export = commands.add_parser("export", help="write a state store's state as JSON")
     export.add_argument("--state", metavar="FILE", required=True, help="the state store")
     export.add_argument("output", nargs="?", default="-", help="JSON file (default: stdout)")

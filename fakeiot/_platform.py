@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
 
 from . import _hooks
+from ._bounded import bounded_call
 from ._clock import Clock, ManualClock, SystemClock
 from ._errors import (
     ApiError,
@@ -202,17 +203,21 @@ class Platform:
                     response = self.faults.after_handling(request, route, response)
         if self._hooked("fakeiot_response"):
             self.hooks.hook.fakeiot_response(platform=self, request=request, response=response)
-        self.calls.append(
-            Call(
-                index,
-                now,
-                request,
-                response,
-                route.name if route else None,
-                route.face if route else owner,
-                explanation,
-            )
+        call = Call(
+            index,
+            now,
+            request,
+            response,
+            route.name if route else None,
+            route.face if route else owner,
+            explanation,
         )
+        body_limit = self.settings.call_body_limit
+        if body_limit is not None and (
+            len(request.body) > body_limit or len(response.body) > body_limit
+        ):
+            call = bounded_call(call, body_limit)
+        self.calls.append(call)
         if self._touched:
             touched, self._touched = self._touched, set()
             if self.settings.check_invariants and route is not None:

@@ -38,6 +38,9 @@ class Call:
     #: why no route matched (the nearest routes' refusals), never sent on the wire
     explanation: str | None = None
 
+    #: body bytes the call log did not keep (``Settings.call_body_limit``)
+    cut: int = 0
+
     @property
     def detail(self) -> str | None:
         """Why an error answer was given (the field and the reason); never sent on the wire."""
@@ -69,6 +72,8 @@ class Call:
             suffix += f" (injected: {self.response.injected})"
         if self.response.detail:
             suffix += f" [{self.response.detail}]"
+        if self.cut:
+            suffix += f" (bodies cut: {self.cut} bytes not kept)"
         return (
             f"#{self.index} {self.request.method} {redact_target(self.request.target)}"
             f" -> {self.response.status}{suffix}"

@@ -40,6 +40,11 @@ class Settings:
     #: how many calls and events ``platform.calls`` / ``platform.events`` keep (``None``: all).
     call_log_limit: int | None = 10_000
     event_log_limit: int | None = 10_000
+    #: bytes of each request and response body a call keeps (``None``: all); ``Call.cut``
+    #: counts what was dropped.
+    call_body_limit: int | None = 4096
+    #: how many OceanConnect pushes ``oceanconnect.pushes`` keeps (``None``: all).
+    push_log_limit: int | None = 10_000
     #: check the invariants of every device a request touched, after the request.
     check_invariants: bool = True
 
@@ -126,6 +131,8 @@ class Settings:
             "call_log_limit",
             "event_log_limit",
             "enos_max_body",
+            "call_body_limit",
+            "push_log_limit",
         ):
             value = getattr(self, name)
             if value is not None and value < 0:

@@ -41,9 +41,9 @@ def control(
     headers: dict[str, str] | None = None,
 ) -> fakeiot.HttpResponse:
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    sent = {"Content-Type": "application/json", **(headers or {})}
     return serve(
-        platform,
-        fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=headers or {}, body=data),
+        platform, fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=sent, body=data)
     )
 
 
@@ -167,10 +167,56 @@ def test_overview_shows_tenants_devices_and_countdown(manual: fakeiot.Platform) 
     client.register_ok(IMEI, timeout=120)
     manual.clock.advance(20)  # type: ignore[attr-defined]
     overview = control(manual, "GET", "overview").json_body()
-    [device] = overview["oceanconnect"]["devices"]
-    assert device["expiresIn"] == 100
-    assert overview["oceanconnect"]["apps"][0]["appId"] == client.app.app_id
-    assert any("deviceCredentials -> 200" in line for line in overview["calls"])
+    faces = {face["name"]: face for face in overview["faces"]}
+    apps, devices = faces["oceanconnect"]["tables"]
+    [device] = devices["rows"]
+    assert device["cells"][1] == IMEI
+    assert device["cells"][4] == {"countdown": 100}
+    assert device["actions"][0]["action"] == "connect_device"
+    assert device["actions"][0]["args"] == {"nodeId": IMEI, "verifyCode": IMEI}
+    assert apps["rows"][0]["cells"][0] == client.app.app_id
+    assert any("deviceCredentials -> 200" in c["line"] for c in overview["calls"])
+
+
+def test_every_face_with_an_overview_appears(manual: fakeiot.Platform) -> None:
+    org = manual.enos.create_org()
+    overview = control(manual, "GET", "overview").json_body()
+    faces = {face["name"]: face for face in overview["faces"]}
+    assert set(faces) == {"oceanconnect", "enos"}
+    assert faces["enos"]["tables"][0]["rows"][0]["cells"][0] == org.org_id
+
+
+def test_face_actions_drive_the_device_side_and_refuse_the_rest(
+    manual: fakeiot.Platform,
+) -> None:
+    device_id = OcClient(manual).register_ok(IMEI)
+    connect = control(
+        manual,
+        "POST",
+        "faces/oceanconnect/actions/connect_device",
+        {"nodeId": IMEI, "verifyCode": IMEI},
+    )
+    disconnect = control(
+        manual, "POST", "faces/oceanconnect/actions/disconnect_device", {"deviceId": device_id}
+    )
+    unknown = control(manual, "POST", "faces/oceanconnect/actions/create_app", {})
+    wrong = control(manual, "POST", "faces/oceanconnect/actions/connect_device", {"nope": "x"})
+    assert (connect.status, connect.json_body()["status"]) == (200, "ONLINE")
+    assert disconnect.json_body()["status"] == "OFFLINE"
+    assert (unknown.status, wrong.status) == (404, 400)
+
+
+def test_recent_calls_are_filtered_before_they_are_limited(manual: fakeiot.Platform) -> None:
+    client = OcClient(manual)
+    for i in range(8):
+        client.register_ok(f"node-{i}")
+    for _ in range(40):  # the dashboard polls, and asks for its icon
+        control(manual, "GET", "overview")
+        serve(manual, fakeiot.HttpRequest("GET", "/favicon.ico"))
+    calls = control(manual, "GET", "calls?limit=3").json_body()
+    assert [c["route"] for c in calls] == ["oceanconnect.register_device"] * 3
+    overview = control(manual, "GET", "overview").json_body()
+    assert len(overview["calls"]) == 9  # the login and the eight registrations
 
 
 def test_token_guards_the_control_api(manual: fakeiot.Platform) -> None:

@@ -3,10 +3,12 @@ the device side and the clock, and it updates without a reload."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -15,6 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 import fakeiot
 from tests.browser import system_browser
+from tests.enos import EnosClient
 from tests.oc import IMEI, OcClient
 
 
@@ -78,33 +81,33 @@ def test_dashboard_drives_devices_clock_and_reset(
     browser.get(server.url + "/")
     wait = WebDriverWait(browser, 10)
 
-    wait.until(lambda b: device_id in _cell_text(b, "#devices tbody"))
-    assert client.app.app_id in _cell_text(browser, "#apps tbody")
-    assert "OFFLINE/NOT_ACTIVE" in _cell_text(browser, "#devices tbody")
-    assert "600 s" in _cell_text(browser, "#devices tbody")
+    wait.until(lambda b: device_id in _cell_text(b, "#oceanconnect-devices tbody"))
+    assert client.app.app_id in _cell_text(browser, "#oceanconnect-apps tbody")
+    assert "OFFLINE/NOT_ACTIVE" in _cell_text(browser, "#oceanconnect-devices tbody")
+    assert "600 s" in _cell_text(browser, "#oceanconnect-devices tbody")
 
     _click(browser, By.XPATH, "//button[text()='Connect']")
-    wait.until(lambda b: "ONLINE/NONE" in _cell_text(b, "#devices tbody"))
+    wait.until(lambda b: "ONLINE/NONE" in _cell_text(b, "#oceanconnect-devices tbody"))
     assert client.platform.oceanconnect.device(device_id).activated
 
     client.register_ok("second-device", timeout=60)  # changed behind the page's back
-    wait.until(lambda b: "second-device" in _cell_text(b, "#devices tbody"))
+    wait.until(lambda b: "second-device" in _cell_text(b, "#oceanconnect-devices tbody"))
 
     before = _cell_text(browser, "#now")
     seconds = browser.find_element(By.ID, "seconds")
     seconds.clear()
     seconds.send_keys("61")
     _click(browser, By.ID, "advance")
-    wait.until(lambda b: "second-device" not in _cell_text(b, "#devices tbody"))
+    wait.until(lambda b: "second-device" not in _cell_text(b, "#oceanconnect-devices tbody"))
     assert _cell_text(browser, "#now") != before
     assert "deviceCredentials -> 200" in _cell_text(browser, "#calls")
     browser.save_screenshot(str(tmp_path / "dashboard.png"))
 
     _click(browser, By.XPATH, "//button[text()='Disconnect']")
-    wait.until(lambda b: "OFFLINE/NONE" in _cell_text(b, "#devices tbody"))
+    wait.until(lambda b: "OFFLINE/NONE" in _cell_text(b, "#oceanconnect-devices tbody"))
 
     _click(browser, By.ID, "reset")
-    wait.until(lambda b: "no devices" in _cell_text(b, "#devices tbody"))
+    wait.until(lambda b: "no devices" in _cell_text(b, "#oceanconnect-devices tbody"))
     assert client.platform.oceanconnect.devices() == []
 
 
@@ -121,7 +124,54 @@ def test_dashboard_shows_a_refusal_message(
     client.platform.advance(31)
     browser.get(server.url + "/")
     wait = WebDriverWait(browser, 10)
-    wait.until(lambda b: IMEI in _cell_text(b, "#devices tbody"))
+    wait.until(lambda b: IMEI in _cell_text(b, "#oceanconnect-devices tbody"))
     _click(browser, By.XPATH, "//button[text()='Connect']")
     wait.until(lambda b: "expired" in _cell_text(b, "#message"))
     assert oc.device(device_id).status == "OFFLINE"
+
+
+def test_dashboard_shows_enos_and_drives_its_device_side(
+    browser: webdriver.Chrome, served: tuple[fakeiot.Server, OcClient]
+) -> None:
+    server, client = served
+    enos = EnosClient(client.platform)
+    product = enos.create_product()
+    device = enos.create_device(product)
+    browser.get(server.url + "/")
+    wait = WebDriverWait(browser, 10)
+    wait.until(lambda b: device["assetId"] in _cell_text(b, "#enos-devices tbody"))
+    assert enos.org.org_id in _cell_text(browser, "#enos-orgs tbody")
+    assert "inactive" in _cell_text(browser, "#enos-devices tbody")
+    _click(browser, By.XPATH, "//table[@id='enos-devices']//button[text()='Login']")
+    wait.until(lambda b: "online" in _cell_text(b, "#enos-devices tbody"))
+    assert client.platform.enos.devices()[0].status == "online"
+    _click(browser, By.XPATH, "//table[@id='enos-devices']//button[text()='Logout']")
+    wait.until(lambda b: "offline" in _cell_text(b, "#enos-devices tbody"))
+
+
+def test_the_calls_panel_keeps_the_real_calls_after_minutes_of_polling(
+    browser: webdriver.Chrome, served: tuple[fakeiot.Server, OcClient]
+) -> None:
+    """The page polls every second; 200 polls (over three minutes of polling) and the icon
+    requests never push the vendor calls out of the panel."""
+    server, client = served
+    client.register_ok(IMEI)
+    browser.get(server.url + "/")
+    wait = WebDriverWait(browser, 10)
+    wait.until(lambda b: "deviceCredentials -> 200" in _cell_text(b, "#calls"))
+    with requests.Session() as session:
+        for _ in range(200):
+            session.get(server.url + "/_fakeiot/api/overview", timeout=5)
+        assert session.get(server.url + "/favicon.ico", timeout=5).status_code == 200
+    time.sleep(1.5)  # at least one more poll of the page itself
+    assert "deviceCredentials -> 200" in _cell_text(browser, "#calls")
+    assert "favicon" not in _cell_text(browser, "#calls")
+    assert browser.find_element(By.ID, "clock-controls").is_displayed() is not False
+
+
+def test_clock_controls_only_with_a_manual_clock(browser: webdriver.Chrome) -> None:
+    with fakeiot.Server(fakeiot.Platform(seed=0)) as server:
+        browser.get(server.url + "/")
+        wait = WebDriverWait(browser, 10)
+        wait.until(lambda b: "(real)" in _cell_text(b, "#clockkind"))
+        assert not browser.find_element(By.ID, "clock-controls").is_displayed()

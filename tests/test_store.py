@@ -65,12 +65,18 @@ def test_the_store_holds_the_platform_state_after_every_request(server: fakeiot.
     same_state(store, platform)
     assert oc.call("DELETE", f"/iocm/app/dm/v1.4.0/devices/{ids[1]}").status == 204
     same_state(store, platform)
+    json_type = {"Content-Type": "application/json"}
     connect = fakeiot.HttpRequest(
-        "POST", "/_fakeiot/api/oceanconnect/devices/connect", body=b'{"nodeId": "861234567890120"}'
+        "POST",
+        "/_fakeiot/api/oceanconnect/devices/connect",
+        headers=json_type,
+        body=b'{"nodeId": "861234567890120"}',
     )
     assert server.respond(connect).status == 200
     same_state(store, platform)
-    advance = fakeiot.HttpRequest("POST", "/_fakeiot/api/clock/advance", body=b'{"seconds": 61}')
+    advance = fakeiot.HttpRequest(
+        "POST", "/_fakeiot/api/clock/advance", headers=json_type, body=b'{"seconds": 61}'
+    )
     assert server.respond(advance).status == 200  # the other verify codes expire
     same_state(store, platform)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._bounded import Ring
 from .._delivery import Push, WsgiApp, deliver
 from .._records import Event
 from ._model import DEVICE_INFO_KEYS, Device, wire_time
@@ -128,7 +129,7 @@ class Pushes(OcService):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         #: every push notification sent or queued, in order (not part of snapshots)
-        self.pushes: list[Push] = []
+        self.pushes: Ring[Push] = Ring(self.platform.settings.push_log_limit)
         self._push_listeners: list[Callable[[Push], object]] = []
         self._push_routes: list[tuple[str, WsgiApp]] = []
 
@@ -180,7 +181,7 @@ class Pushes(OcService):
                 if sub.app_id != owner or sub.notify_type != notify_type or sub.management:
                     continue
                 push = Push(
-                    len(self.pushes),
+                    self.pushes.total,
                     event.time,
                     notify_type,
                     sub.callback_url,

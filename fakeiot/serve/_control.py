@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from .._clock import ManualClock
@@ -25,6 +26,7 @@ from . import _openapi, _state
 
 if TYPE_CHECKING:
     from .._platform import Platform
+    from .._records import Call
 
 API = "/_fakeiot/api"
 
@@ -39,6 +41,7 @@ class ControlError(enum.Enum):
 
     BAD_REQUEST = Problem(400, "bad_request")
     UNAUTHORIZED = Problem(401, "unauthorized")
+    FORBIDDEN = Problem(403, "forbidden")
     NOT_FOUND = Problem(404, "not_found")
     REFUSED = Problem(409, "refused")
     CONFLICT = Problem(409, "conflict")
@@ -79,6 +82,8 @@ class Control(Face):
         self._initial: dict[str, Any] | None = None
         #: a request replaced the whole state (reset, PUT state): the store rewrites it all
         self._replaced = False
+        #: the Host names this server answers to (``None``: any, as in-process); set by Server
+        self.hosts: frozenset[str] | None = None
         #: the control API's own routes (never in the platform's table)
         self.routes = RouteTable()
         self.routes.add_face(self.name, self)
@@ -91,9 +96,35 @@ class Control(Face):
         found, params = matched
         with self.platform.operation():
             try:
+                self._same_site(request)
                 return found.handler(request, params)
             except ApiError as error:
                 return self.render_error(error, found)
+
+    def _same_site(self, request: HttpRequest) -> None:
+        """Act only for the person at the keyboard: refuse a foreign ``Host`` (DNS rebinding),
+        a foreign ``Origin``, and a POST a cross-site form or ``no-cors`` fetch could send."""
+        hosts = self.hosts
+        if hosts is not None:
+            host = _hostname(request.host)
+            if host not in hosts:
+                raise ApiError(
+                    E.FORBIDDEN,
+                    f"Host {request.host!r} is not a name of this server; start `fakeiot serve "
+                    "--public-host NAME` to serve the control API under another name",
+                )
+            origin = request.headers.get("origin")
+            if origin is not None and _hostname(origin.partition("://")[2]) not in hosts:
+                raise ApiError(E.FORBIDDEN, f"cross-origin request from {origin!r} refused")
+        if request.method == "POST":
+            media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+            custom = any(k.startswith("x-fakeiot-") for k in request.headers)
+            if media != "application/json" and not custom:
+                raise ApiError(
+                    E.FORBIDDEN,
+                    "a POST to the control API needs Content-Type: application/json "
+                    "(or an X-Fakeiot-* header): a cross-site form cannot send either",
+                )
 
     # -- plumbing -------------------------------------------------------------------------------
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
@@ -351,22 +382,8 @@ class Control(Face):
         text = request.query.get("limit", "50") if request.query_string else "50"
         if not text.isdigit() or not 1 <= int(text) <= 10_000:
             raise ApiError(E.BAD_REQUEST, "limit must be an integer from 1 to 10000")
-        recent = list(self.platform.calls)[-int(text) :]
-        return self._ok(
-            "control.calls",
-            [
-                {
-                    "index": c.index,
-                    "time": c.time,
-                    "line": c.line(),
-                    "route": c.route,
-                    "status": c.response.status,
-                    "errorCode": c.error_code,
-                }
-                for c in recent
-                if not (c.route or "").startswith("control.")
-            ],
-        )
+        recent = _vendor_calls(self.platform, int(text))
+        return self._ok("control.calls", [_call_view(c) for c in recent])
 
     @route("GET", f"{API}/faults", name="control.faults")
     def faults(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
@@ -416,41 +433,56 @@ class Control(Face):
 
     @route("GET", f"{API}/overview", name="control.overview")
     def overview(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        """What the dashboard shows: tenants, devices with expiry countdowns, recent calls."""
+        """What the dashboard shows: each face's overview (tenants, devices, their device-side
+        actions), the clock, and the last 30 calls that were not the dashboard's own."""
         self._guard(request)
         platform = self.platform
-        now = platform.clock.now()
-        devices = [
-            {
-                **_view(d),
-                "expiresIn": None
-                if d.code_expires_at is None
-                else max(0.0, d.code_expires_at - now),
-            }
-            for d in platform.oceanconnect.devices()
-        ]
-        enos = platform.faces.get("enos")
-        enos_overview = getattr(enos, "overview", None)
-        recent = [
-            c.line()
-            for c in list(platform.calls)[-30:]
-            if not (c.route or "").startswith("control.")
-        ]
+        faces = []
+        for name, face in platform.faces.items():
+            overview = getattr(face, "overview", None)
+            if callable(overview):
+                faces.append({"name": name, **_camel_actions(overview())})
         return self._ok(
             "control.overview",
             {
-                "now": now,
+                "now": platform.clock.now(),
                 "manualClock": isinstance(platform.clock, ManualClock),
-                "oceanconnect": {
-                    "apps": [
-                        {"appId": a.app_id, "secret": a.secret, "name": a.name}
-                        for a in platform.oceanconnect.apps()
-                    ],
-                    "devices": devices,
-                },
-                "enos": enos_overview() if callable(enos_overview) else None,
-                "calls": recent,
+                "faces": faces,
+                "calls": [_call_view(c) for c in _vendor_calls(platform, 30)],
             },
+        )
+
+    @route("POST", f"{API}/faces/{{face}}/actions/{{action}}", name="control.face_action")
+    def face_action(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Device side: one of the face's dashboard actions (``dashboard_actions``), with the
+        body's strings as its arguments (what the dashboard's device buttons send)."""
+        self._guard(request)
+        face = self.platform.faces.get(params["face"])
+        if face is None:
+            raise ApiError(E.NOT_FOUND, f"this platform has no face {params['face']!r}")
+        action = params["action"]
+        if action not in getattr(face, "dashboard_actions", ()):
+            raise ApiError(E.NOT_FOUND, f"the {face.name} face has no dashboard action {action!r}")
+        body = self._body(request)
+        args = {_snake(key): self._text(body, key, required=False) for key in body}
+        method = getattr(face, action)
+        try:
+            inspect.signature(method).bind(**args)
+        except TypeError as exc:
+            raise ApiError(E.BAD_REQUEST, f"{action}: {exc}") from None
+        result = self._device_side(method, **args)
+        return self._ok("control.face_action", _view(result))
+
+    @route("GET", "/favicon.ico", name="control.favicon", media_type="image/svg+xml")
+    def favicon(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """The dashboard's icon."""
+        from ._dashboard import FAVICON
+
+        return HttpResponse(
+            200,
+            FAVICON,
+            {"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"},
+            "control.favicon",
         )
 
     @route("GET", "/_fakeiot/openapi.json", name="control.openapi")
@@ -466,6 +498,58 @@ class Control(Face):
         return HttpResponse(
             200, PAGE, {"Content-Type": "text/html; charset=utf-8"}, "control.dashboard"
         )
+
+
+def _snake(name: str) -> str:
+    """``deviceId`` -> ``device_id`` (the face method's argument)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _camel_actions(overview: dict[str, Any]) -> dict[str, Any]:
+    """A face's overview with its actions' arguments in the control API's camelCase."""
+    for table in overview.get("tables", ()):
+        for row in table.get("rows", ()):
+            for action in row.get("actions", ()):
+                action["args"] = {camel(k): v for k, v in action.get("args", {}).items()}
+    return overview
+
+
+def _vendor_calls(platform: Platform, limit: int) -> list[Call]:
+    """The last ``limit`` calls that were not the control API's or the dashboard's own
+    (filtered before limiting, so polling never pushes the real calls out)."""
+    found: list[Call] = []
+    for call in reversed(platform.calls):
+        if not (call.route or "").startswith("control.") and call.request.path != "/favicon.ico":
+            found.append(call)
+            if len(found) == limit:
+                break
+    return found[::-1]
+
+
+def _call_view(call: Call) -> dict[str, Any]:
+    """One call as the control API lists it; ``detail`` is the error's field-level detail
+    when the call record carries one."""
+    detail = getattr(call, "detail", None) or getattr(call.response, "detail", None)
+    return {
+        "index": call.index,
+        "time": call.time,
+        "line": call.line(),
+        "route": call.route,
+        "status": call.response.status,
+        "errorCode": call.error_code,
+        "detail": detail if isinstance(detail, str | dict | list) else None,
+    }
+
+
+def _hostname(authority: str) -> str:
+    """``Host`` or an origin's authority without its port, lowercased (``[::1]`` -> ``::1``)."""
+    authority = authority.strip().lower().rstrip("/")
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def route_table(platform: Platform, control: Control | None = None) -> RouteTable:

@@ -8,6 +8,7 @@ PAGE = b"""<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>fakeiot</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f5f6f8; }
@@ -29,6 +30,8 @@ PAGE = b"""<!doctype html>
            background: #fff; cursor: pointer; }
   header button { border-color: #4b5563; }
   #message { color: #b91c1c; min-height: 1em; }
+  h3 { font-size: 13px; margin: 10px 0 4px; color: #4b5563; }
+  #faces { display: grid; gap: 16px; }
   #calls { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap;
            margin: 0; max-height: 260px; overflow: auto; }
   .empty { color: #6b7280; font-style: italic; }
@@ -38,29 +41,15 @@ PAGE = b"""<!doctype html>
 <header>
   <h1>fakeiot</h1>
   <span>time: <strong id="now">-</strong> <span id="clockkind"></span></span>
-  <label>advance <input id="seconds" type="number" value="60" min="0" style="width:7em"> s</label>
-  <button id="advance">Advance clock</button>
+  <span id="clock-controls" hidden>
+    <label>advance <input id="seconds" type="number" value="60" min="0" style="width:7em"> s</label>
+    <button id="advance">Advance clock</button>
+  </span>
   <button id="reset">Reset</button>
   <span id="message" role="status"></span>
 </header>
 <main>
-  <section>
-    <h2>OceanConnect applications</h2>
-    <table id="apps"><thead><tr><th>appId</th><th>secret</th><th>name</th></tr></thead>
-    <tbody></tbody></table>
-  </section>
-  <section>
-    <h2>OceanConnect devices</h2>
-    <table id="devices"><thead><tr><th>deviceId</th><th>nodeId</th><th>status</th>
-      <th>activated</th><th>verify code expires in</th><th></th></tr></thead><tbody></tbody></table>
-  </section>
-  <section id="enos-section" hidden>
-    <h2>EnOS organisations and devices</h2>
-    <table id="orgs"><thead><tr><th>orgId</th><th>accessKey</th><th>secretKey</th></tr></thead>
-    <tbody></tbody></table>
-    <table id="enos-devices"><thead><tr><th>assetId</th><th>productKey</th><th>deviceKey</th>
-      <th>status</th><th></th></tr></thead><tbody></tbody></table>
-  </section>
+  <div id="faces"></div>
   <section>
     <h2>Recent calls</h2>
     <pre id="calls"></pre>
@@ -78,60 +67,75 @@ const api = (path, body) => fetch("/_fakeiot/api/" + path, body === undefined
 const say = (text) => { document.getElementById("message").textContent = text; };
 const act = (path, body) => api(path, body).then(() => { say(""); refresh(); })
                                           .catch((e) => say(e.message));
-function cell(row, text, cls) {
-  const td = row.insertCell(); td.textContent = text === null || text === undefined ? "" : text;
-  if (cls) td.className = cls; return td;
-}
-function button(td, label, onClick) {
-  const b = document.createElement("button"); b.textContent = label;
-  b.addEventListener("click", onClick); td.appendChild(b);
-}
-function fill(id, rows, render, empty) {
-  const body = document.querySelector("#" + id + " tbody"); body.replaceChildren();
-  if (!rows.length) { const r = body.insertRow(); const td = cell(r, empty, "empty");
-                      td.colSpan = 6; return; }
-  rows.forEach((item) => render(body.insertRow(), item));
-}
 function countdown(seconds) {
   if (seconds === null) return "never";
   const s = Math.round(seconds); return s >= 3600 ? (s / 3600).toFixed(1) + " h" : s + " s";
+}
+function text(value) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "object" && "countdown" in value) return countdown(value.countdown);
+  return String(value);
+}
+function section(face) {
+  const id = "face-" + face.name;
+  let node = document.getElementById(id);
+  if (!node) {
+    node = document.createElement("section"); node.id = id;
+    const h = document.createElement("h2"); h.textContent = face.title; node.appendChild(h);
+    document.getElementById("faces").appendChild(node);
+  }
+  return node;
+}
+function table(node, faceName, spec) {
+  const id = faceName + "-" + spec.id;
+  let t = document.getElementById(id);
+  if (!t) {
+    const h = document.createElement("h3"); h.textContent = spec.title; node.appendChild(h);
+    t = document.createElement("table"); t.id = id;
+    const head = t.createTHead().insertRow();
+    [...spec.columns, ""].forEach((c) => { const th = document.createElement("th");
+                                           th.textContent = c; head.appendChild(th); });
+    t.createTBody(); node.appendChild(t);
+  }
+  const rendered = JSON.stringify(spec.rows);
+  if (t.dataset.rows === rendered) return;  // unchanged: keep the rows (and their buttons)
+  t.dataset.rows = rendered;
+  const body = t.tBodies[0]; body.replaceChildren();
+  if (!spec.rows.length) {
+    const td = body.insertRow().insertCell(); td.textContent = spec.empty;
+    td.className = "empty"; td.colSpan = spec.columns.length + 1; return;
+  }
+  spec.rows.forEach((row) => {
+    const r = body.insertRow();
+    row.cells.forEach((value, i) => {
+      const td = r.insertCell(); td.textContent = text(value);
+      if (row.status && spec.columns[i] === "status") td.className = row.status;
+    });
+    const td = r.insertCell();
+    (row.actions || []).forEach((a) => {
+      const b = document.createElement("button"); b.textContent = a.label;
+      b.addEventListener("click", () =>
+        act("faces/" + faceName + "/actions/" + a.action, a.args));
+      td.appendChild(b);
+    });
+  });
+}
+function callLine(c) {
+  if (!c.detail) return c.line;
+  const detail = typeof c.detail === "string" ? c.detail : JSON.stringify(c.detail);
+  return c.line + "  (" + detail + ")";
 }
 function refresh() {
   api("overview").then((o) => {
     document.getElementById("now").textContent = new Date(o.now * 1000).toISOString();
     document.getElementById("clockkind").textContent = o.manualClock ? "(manual)" : "(real)";
-    fill("apps", o.oceanconnect.apps, (r, a) => { cell(r, a.appId); cell(r, a.secret);
-                                                  cell(r, a.name); }, "no applications");
-    fill("devices", o.oceanconnect.devices, (r, d) => {
-      cell(r, d.deviceId); cell(r, d.nodeId);
-      cell(r, d.status + "/" + d.statusDetail, d.status); cell(r, String(d.activated));
-      cell(r, d.state === "registered" ? countdown(d.expiresIn) : "");
-      const td = cell(r, "");
-      if (d.status === "ONLINE" || d.status === "ABNORMAL")
-        button(td, "Disconnect", () => act("oceanconnect/devices/disconnect",
-                                           {deviceId: d.deviceId}));
-      else
-        button(td, "Connect", () => act("oceanconnect/devices/connect",
-                                        {nodeId: d.nodeId, verifyCode: d.verifyCode}));
-    }, "no devices");
-    const enos = o.enos;
-    document.getElementById("enos-section").hidden = !enos;
-    if (enos) {
-      fill("orgs", enos.orgs, (r, g) => { cell(r, g.orgId); cell(r, g.accessKey);
-                                          cell(r, g.secretKey); }, "no organisations");
-      fill("enos-devices", enos.devices, (r, d) => {
-        cell(r, d.assetId); cell(r, d.productKey); cell(r, d.deviceKey);
-        cell(r, d.status, d.status);
-        const td = cell(r, "");
-        if (d.status === "online")
-          button(td, "Logout", () => act("enos/devices/logout",
-                                         {productKey: d.productKey, deviceKey: d.deviceKey}));
-        else if (d.status !== "disable")
-          button(td, "Login", () => act("enos/devices/login", {productKey: d.productKey,
-                 deviceKey: d.deviceKey, deviceSecret: d.deviceSecret}));
-      }, "no devices");
-    }
-    document.getElementById("calls").textContent = o.calls.join("\\n") || "no calls yet";
+    document.getElementById("clock-controls").hidden = !o.manualClock;
+    o.faces.forEach((face) => {
+      const node = section(face);
+      face.tables.forEach((spec) => table(node, face.name, spec));
+    });
+    document.getElementById("calls").textContent =
+      o.calls.map(callLine).join("\\n") || "no calls yet";
   }).catch((e) => say(e.message));
 }
 document.getElementById("advance").addEventListener("click", () =>
@@ -143,3 +147,10 @@ setInterval(refresh, 1000);
 </body>
 </html>
 """
+
+#: the dashboard's icon: a small device with a signal
+FAVICON = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">\
+<rect x="6" y="12" width="20" height="16" rx="3" fill="#1d2330"/>\
+<circle cx="16" cy="20" r="3" fill="#0a7d2c"/>\
+<path d="M10 8a9 9 0 0 1 12 0M13 10a5 5 0 0 1 6 0" stroke="#1d2330" stroke-width="2" fill="none"/>\
+</svg>"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import re
 import secrets
 import shutil
 import signal
@@ -17,11 +18,18 @@ from .._clock import ManualClock
 from .._errors import UsageError
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
+from .._records import redact_target
 from . import _state
 
 
 def _log_line(request: HttpRequest, response: HttpResponse) -> None:
-    print(f"{request.method} {request.target} -> {response.status}", flush=True)
+    """One line per request; secrets and tokens in the query are cut, as in the call list."""
+    target = _TOKEN.sub(r"\1\2…", redact_target(request.target))
+    print(f"{request.method} {target} -> {response.status}", flush=True)
+
+
+#: the dashboard's ``?token=`` (the control token), cut like the vendors' secrets
+_TOKEN = re.compile(r"([?&]token=)([^&]{0,4})[^&]*")
 
 
 def _is_loopback(host: str) -> bool:
@@ -63,8 +71,15 @@ def serve(args: argparse.Namespace) -> int:
         **parse_settings(args.setting),
     )
     token = args.control_token
-    if token is None and not _is_loopback(args.host):
-        token = secrets.token_urlsafe(24)
+    if not _is_loopback(args.host):
+        if token == "":
+            raise UsageError(
+                f"--control-token '' would open the control API to every host that can reach "
+                f"{args.host}; give a token, or leave it out for a generated one"
+            )
+        if token is None:
+            token = secrets.token_urlsafe(24)
+    token = token or None
     server = Server(
         platform,
         host=args.host,
@@ -72,6 +87,8 @@ def serve(args: argparse.Namespace) -> int:
         tls=args.tls,
         log=None if args.quiet else _log_line,
         state_file=args.state,
+        public_hosts=tuple(args.public_host),
+        max_request_size=args.max_request_size,
     )
     for note in server.load_state():
         print(f"fakeiot: {note}", flush=True)

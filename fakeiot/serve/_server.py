@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import tempfile
 import threading
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, final
@@ -18,7 +15,8 @@ from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
 from .._records import redact_target
 from . import _store
-from ._control import Control, ControlError
+from ._control import LOOPBACK_NAMES, Control, ControlError
+from ._front import Front
 from ._store import StorageError, Store
 from ._tls import TlsFiles, make_certificates
 
@@ -26,65 +24,6 @@ from ._tls import TlsFiles, make_certificates
 class ServerError(FakeiotAssertionError):
     """An exception raised inside the server while it served a request, re-raised in the test
     (a test failure: the platform or a plugin broke while serving)."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "fakeiot"
-    sys_version = ""
-    server: _HTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _serve(self) -> None:
-        owner = self.server.owner
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            self._write(HttpResponse.json(400, {"error": "bad Content-Length"}))
-            return
-        body = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
-        request = HttpRequest(
-            self.command,
-            path,
-            query_string=query,
-            headers=self.headers.items(),
-            body=body,
-            host=self.headers.get("Host", ""),
-            scheme=owner.scheme,
-        )
-        response = owner.respond(request)
-        if owner.log is not None:
-            owner.log(request, response)
-        if response.fault is not None:  # an injected drop or timeout: hang up, say nothing
-            self.close_connection = True
-            return
-        self._write(response)
-
-    def _write(self, response: HttpResponse) -> None:
-        head = [f"HTTP/1.1 {response.status} {response.reason}".rstrip()]
-        head.extend(f"{k}: {v}" for k, v in response.headers.items())
-        head.append(f"Content-Length: {len(response.body)}")
-        if self.close_connection:
-            head.append("Connection: close")
-        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        if self.command != "HEAD":
-            payload += response.body
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        self.close_connection = True
-        self._write(HttpResponse.json(code, {"error": message or HTTPStatus(code).phrase}))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet by default; ``Server(log=...)`` gets one call per request instead."""
 
 
 #: the names a face's internal-error row goes by, best first
@@ -98,14 +37,6 @@ def internal_error(errors: Any) -> Any:
         if member is not None:
             return member
     return next((m for m in errors if getattr(m.value, "status", 0) >= 500), None)
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: Server
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-request is not the platform's problem."""
 
 
 @final
@@ -127,7 +58,23 @@ class Server:
         tls: bool | TlsFiles = False,
         log: Any = None,
         state_file: str | os.PathLike[str] | None = None,
+        max_request_size: int = 4 * 1024 * 1024,
+        max_connections: int = 2000,
+        idle_timeout: float = 10.0,
+        header_timeout: float = 10.0,
+        threads: int = 32,
+        public_hosts: tuple[str, ...] = (),
     ) -> None:
+        #: the HTTP front's limits: bodies over ``max_request_size`` bytes get 413; beyond
+        #: ``max_connections`` open connections a new one gets 503; a connection silent for
+        #: ``idle_timeout`` s, or whose request head takes over ``header_timeout`` s, is closed
+        self.max_request_size = max_request_size
+        self.max_connections = max_connections
+        self.idle_timeout = idle_timeout
+        self.header_timeout = header_timeout
+        self.threads = threads
+        #: names besides loopback and ``host`` the control API answers to (``Host`` header)
+        self.public_hosts = public_hosts
         #: the control API, the dashboard and the OpenAPI document, in front of the faces
         self.control = Control(platform)
         self._platform = platform
@@ -141,7 +88,7 @@ class Server:
         self.tls_files: TlsFiles | None = None
         self._errors: list[tuple[BaseException, HttpRequest]] = []
         self._errors_lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: Front | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -164,13 +111,19 @@ class Server:
         """Answer one request as the front sends it: with a state store, its changes are
         committed first (or undone, and the answer is the face's internal error)."""
         platform = self._platform
+        if request.method == "OPTIONS":
+            return self.options(request)
         try:
             store = self.store
             if store is None:
                 return self.handle(request)
             with platform.operation():
                 response = self.handle(request)
-                change = store.collect(platform, replaced=self.control.take_replaced())
+                change = store.collect(
+                    platform,
+                    replaced=self.control.take_replaced(),
+                    read_only=request.method in ("GET", "HEAD"),
+                )
             if change is not None:
                 try:
                     store.commit(change)
@@ -187,6 +140,19 @@ class Server:
             return HttpResponse.json(
                 500, {"error": "fakeiot raised an exception", "detail": repr(exc)}
             )
+
+    def options(self, request: HttpRequest) -> HttpResponse:
+        """``OPTIONS``: the methods the path answers, and no cross-origin grant (no CORS)."""
+        allowed = []
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            probe = HttpRequest(method, request.path, query_string=request.query_string)
+            if self.control.routes.match(probe) or self._platform.routes.match(probe):
+                allowed.append(method)
+        if not allowed:
+            return self._platform.handle(request)  # the "no such route" answer
+        if "GET" in allowed:
+            allowed.insert(allowed.index("GET") + 1, "HEAD")
+        return HttpResponse(204, b"", {"Allow": ", ".join([*allowed, "OPTIONS"])})
 
     def storage_error(self, response: HttpResponse) -> HttpResponse:
         """The internal-error answer of the face that served ``response``."""
@@ -227,8 +193,7 @@ class Server:
         if self._httpd is not None:
             return self
         self.load_state()
-        httpd = _HTTPServer((self.host, self.port), _Handler)
-        httpd.owner = self
+        context = None
         if self._tls:
             if isinstance(self._tls, TlsFiles):
                 files = self._tls
@@ -238,18 +203,24 @@ class Server:
             self.tls_files = files
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(files.cert_file, files.key_file)
-            # the handshake runs in the connection's own thread: a silent client cannot stall
-            # accept() for everyone
-            httpd.socket = context.wrap_socket(
-                httpd.socket, server_side=True, do_handshake_on_connect=False
-            )
-        self.port = httpd.server_address[1]
+        httpd = Front(
+            self,
+            (self.host, self.port),
+            threads=self.threads,
+            max_request_size=self.max_request_size,
+            max_connections=self.max_connections,
+            idle_timeout=self.idle_timeout,
+            header_timeout=self.header_timeout,
+            tls=context,
+        )
+        httpd.prepare()
+        self.port = httpd.bind_addr[1]
+        self.control.hosts = frozenset(
+            {*LOOPBACK_NAMES, self.host.lower(), *(h.lower() for h in self.public_hosts)}
+        )
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fakeiot-server-{self.port}",
-            daemon=True,
+            target=httpd.serve, name=f"fakeiot-server-{self.port}", daemon=True
         )
         self._thread.start()
         return self
@@ -257,8 +228,7 @@ class Server:
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
         if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
+            httpd.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -184,9 +184,14 @@ def _face_rest(face: Any) -> dict[str, Any]:
     return data
 
 
+def _current_meta_clock(platform: Platform) -> str:
+    return _dumps(platform.clock.now() if isinstance(platform.clock, ManualClock) else None)
+
+
 def _current_meta(platform: Platform) -> dict[str, str]:
     clock = platform.clock.now() if isinstance(platform.clock, ManualClock) else None
-    return {"ids": _dumps(_state._jsonable(platform.ids.getstate())), "clock": _dumps(clock)}
+    # the id generator's state is nested tuples: JSON arrays as they are (no copy)
+    return {"ids": _dumps(platform.ids.getstate()), "clock": _dumps(clock)}
 
 
 def write_store(path: Path, platform: Platform) -> None:
@@ -249,6 +254,7 @@ class Store:
         #: what was last collected, to write only what changed
         self._rest: dict[str, str] = {}
         self._meta: dict[str, str] = {}
+        self._ids: object = None
         self._cv = threading.Condition()
         self._pending: list[Change] = []
         self._committing = False
@@ -314,6 +320,7 @@ class Store:
         """Cache what is stored now, to compare the next requests against."""
         self._rest = {name: _dumps(_face_rest(face)) for name, face in platform.faces.items()}
         self._meta = _current_meta(platform)
+        self._ids = platform.ids.getstate()
 
     def close(self) -> None:
         with self._cv:
@@ -324,8 +331,16 @@ class Store:
             self._platform.hooks.unregister(self._subjects)
 
     # -- one request's changes ------------------------------------------------------------------
-    def collect(self, platform: Platform, *, replaced: bool = False) -> Change | None:
-        """What the platform changed since the last call (call under ``platform.lock``)."""
+    def collect(
+        self, platform: Platform, *, replaced: bool = False, read_only: bool = False
+    ) -> Change | None:
+        """What the platform changed since the last call (call under ``platform.lock``).
+
+        ``read_only`` (a GET, HEAD or OPTIONS): only what its domain events name is looked at;
+        a change a read made without an event is written with the next write.
+        """
+        if read_only and not replaced and not self._subjects.touched:
+            return None
         change: Change | None
         if replaced:
             self._subjects.take()
@@ -355,7 +370,12 @@ class Store:
             if text != self._rest.get(name):
                 self._rest[name] = text
                 change.rows.append((name, REST, "", text))
-        meta = _current_meta(platform)
+        ids = platform.ids.getstate()
+        if ids != self._ids:  # reads draw no ids: skip encoding the generator's state
+            self._ids = ids
+            meta = _current_meta(platform)
+        else:
+            meta = {**self._meta, "clock": _current_meta_clock(platform)}
         change.meta = {k: v for k, v in meta.items() if self._meta.get(k) != v}
         self._meta = meta
         return change if change.rows or change.meta else None

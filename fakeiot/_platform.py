@@ -22,6 +22,7 @@ from ._settings import Settings
 
 if TYPE_CHECKING:
     from ._enos import Enos
+    from ._iotda import Iotda
     from ._oceanconnect import OceanConnect
 
 _entry_point_plugins: list[object] | None = None
@@ -82,11 +83,12 @@ class Platform:
 
         self.hooks = _hooks.PluginManager()
         self.hooks.add_hookspecs(_hooks)
-        from . import _control, _enos, _oceanconnect
+        from . import _control, _enos, _iotda, _oceanconnect
 
         self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
         self.hooks.register(_control, name="fakeiot.control")
         self.hooks.register(_enos, name="fakeiot.enos")
+        self.hooks.register(_iotda, name="fakeiot.iotda")
         for plugin in (*_installed_plugins(), *plugins):
             if not self.hooks.is_registered(plugin):
                 self.hooks.register(plugin)
@@ -109,6 +111,11 @@ class Platform:
     def enos(self) -> Enos:
         """The EnOS Connect Service v2.1 face."""
         return self.face("enos")  # type: ignore[return-value]
+
+    @property
+    def iotda(self) -> Iotda:
+        """The Huawei Cloud IoTDA v5 face."""
+        return self.face("iotda")  # type: ignore[return-value]
 
     def face(self, name: str) -> Face:
         try:

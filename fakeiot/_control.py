@@ -60,6 +60,8 @@ class Control(Face):
     name: ClassVar[str] = "control"
     errors: ClassVar[type[ControlError]] = ControlError
 
+    platform: Platform  # the control API sees the whole platform (it is not a vendor face)
+
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.token: str | None = None

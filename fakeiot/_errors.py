@@ -41,6 +41,10 @@ class ApiError(PlatformError):
         self.context = context
         super().__init__(f"{error.name}: {detail}" if detail else error.name)
 
+    def explain(self) -> str:
+        """``NAME: detail``, the line ``platform.calls`` and transcripts show for this error."""
+        return f"{self.error.name}: {self.detail}" if self.detail else self.error.name
+
 
 class ConnectRefused(PlatformError):
     """A device-side connection or login was refused; ``reason`` names why."""

@@ -2,31 +2,82 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import enum
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ._errors import ApiError, UsageError
+from ._http import HttpResponse
 
 if TYPE_CHECKING:
-    from ._http import HttpResponse
-    from ._platform import Platform
-    from ._routes import Route
+    from ._clock import Clock
+    from ._faults import Faults
+    from ._http import HttpRequest
+    from ._ids import IdGenerator
+    from ._records import Event
+    from ._routes import Route, RouteSpec
+    from ._settings import Settings
+
+
+class Host(Protocol):
+    """What a face may use of the platform that hosts it (and nothing more)."""
+
+    settings: Settings
+    clock: Clock
+    ids: IdGenerator
+    lock: threading.RLock
+    faults: Faults
+
+    def operation(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def after(self, work: Callable[[], None]) -> None: ...
+
+    def emit(
+        self,
+        face: str,
+        kind: str,
+        subject: str,
+        data: dict[str, Any] | None = None,
+        *,
+        at: float | None = None,
+    ) -> Event: ...
+
+    def face(self, name: str) -> Face: ...
 
 
 class Face:
-    """A vendor API. Subclasses set ``name`` and ``errors`` and mark handlers with ``@route``.
+    """A vendor API. Subclasses set ``name`` and ``errors`` and declare routes with ``@route``.
 
-    The face keeps all its mutable state in ``self.state`` so that snapshots are one deep copy.
+    A declared route's handler receives the result of :meth:`authenticate` for the route's
+    scheme and its parsed input, and returns data that :meth:`render` turns into the answer;
+    validation errors use the face's :attr:`invalid` table. The face keeps all its mutable
+    state in ``self.state`` so that snapshots are one deep copy.
     """
 
     name: ClassVar[str]
     errors: ClassVar[type[enum.Enum]]
+    #: the error a schema violation raises, by violation kind (``"*"``: every other kind)
+    invalid: ClassVar[Mapping[str, enum.Enum]] = {}
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Host) -> None:
         self.platform = platform
         self.state: Any = None
+
+    def authenticate(self, scheme: str, request: HttpRequest) -> Any:
+        """Check ``request``'s credentials for ``scheme``; return who is calling, or raise."""
+        raise UsageError(f"the {self.name} face has no authentication scheme {scheme!r}")
+
+    def render(self, route: str, spec: RouteSpec, data: Any) -> HttpResponse:
+        """Render a declared route's result: JSON with the route's status (``None``: no body)."""
+        if data is None or spec.media_type is None:
+            return HttpResponse(spec.status, b"", {}, route)
+        return HttpResponse.json(spec.status, data, route)
+
+    def on_event(self, event: Event) -> None:
+        """React to an event this face emitted (pushes); called directly, not through hooks."""
 
     def tick(self, now: float) -> None:
         """Apply every time-driven change due at ``now`` (expiry, ageing)."""

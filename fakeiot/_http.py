@@ -132,7 +132,7 @@ class HttpRequest:
 class HttpResponse:
     """An HTTP response from the platform. ``route`` names the route that answered, if any."""
 
-    __slots__ = ("body", "fault", "headers", "injected", "latency", "route", "status")
+    __slots__ = ("body", "detail", "fault", "headers", "injected", "latency", "route", "status")
 
     def __init__(
         self,
@@ -151,6 +151,8 @@ class HttpResponse:
         self.latency = 0.0
         #: what an injected fault did to this call, for ``platform.calls`` (``None``: nothing)
         self.injected: str | None = None
+        #: why an error answer was given (which field, and why): never on the wire
+        self.detail: str | None = None
 
     @classmethod
     def json(cls, status: int, payload: Any, route: str | None = None) -> HttpResponse:

@@ -169,8 +169,10 @@ class Platform:
                     response = route.handler(request, params)  # type: ignore[arg-type]
                 except ApiError as error:
                     response = face.render_error(error, route)
+                    response.detail = error.explain()
                 finally:
                     self._current_call = None
+                response.route = route.name
                 if self.faults._active:
                     response = self.faults.after_handling(request, route, response)
         if self._hooked("fakeiot_response"):
@@ -234,6 +236,9 @@ class Platform:
         self._event_count += 1
         self.events.append(event)
         self._touched.add(subject)
+        source = self.faces.get(face)
+        if source is not None:
+            source.on_event(event)
         if self._hooked("fakeiot_event"):
             self.hooks.hook.fakeiot_event(platform=self, event=event)
         return event

@@ -32,6 +32,11 @@ class Call:
     route: str | None
 
     @property
+    def detail(self) -> str | None:
+        """Why an error answer was given (the field and the reason); never sent on the wire."""
+        return self.response.detail
+
+    @property
     def error_code(self) -> str | None:
         """The vendor error code in the response body, if it carries one."""
         body = self.response.body
@@ -55,6 +60,8 @@ class Call:
         suffix = f" {code}" if code else ""
         if self.response.injected is not None:
             suffix += f" (injected: {self.response.injected})"
+        if self.response.detail:
+            suffix += f" [{self.response.detail}]"
         return (
             f"#{self.index} {self.request.method} {redact_target(self.request.target)}"
             f" -> {self.response.status}{suffix}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, final
 
 from ._errors import UsageError
 from ._http import HttpRequest, HttpResponse
+from ._schema import Request, Schema, schema_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,24 +40,37 @@ class RouteSpec:
     media_type: str | None = "application/json"
     #: the media type of the request body that POST/PUT/PATCH calls carry
     request_media_type: str = "application/json"
+    #: the face's authentication scheme this route needs (``None``: none)
+    auth: str | None = None
+    #: the route's input class (a :class:`~fakeiot._schema.Request`); ``None``: inferred from
+    #: the handler's last parameter, or a raw ``(request, params)`` handler
+    request: type | None = None
 
 
 def route(
     methods: str | Iterable[str],
     pattern: str,
     *,
-    name: str,
+    name: str = "",
     versions: Iterable[str] | None = None,
     query: dict[str, str] | None = None,
     errors: Iterable[str] = (),
     status: int = 200,
     media_type: str | None = "application/json",
     request_media_type: str = "application/json",
+    auth: str | None = None,
+    request: type | None = None,
 ) -> Callable[[F], F]:
     """Mark a face method as the handler of ``methods`` on ``pattern``.
 
     ``pattern`` is a path whose ``{name}`` segments are captured; ``{version}`` only matches the
     ``versions`` given. ``query`` pins query parameters (EnOS routes on ``?action=``).
+    ``name`` defaults to ``face.method_name`` (a leading underscore dropped: handlers are
+    private, their routes are not). ``auth`` names the face's authentication scheme,
+    applied before the handler; its result is the handler's first argument. The handler's last
+    parameter is annotated with the route's :class:`~fakeiot._schema.Request` class: it receives
+    the parsed, validated input and returns data, which the face renders (an
+    :class:`HttpResponse` is passed through as it is).
     The method's docstring's first line becomes the route's summary. ``status``,
     ``media_type`` (``None``: no body) and ``request_media_type`` describe the success answer
     and the request body for the OpenAPI document; they never affect matching.
@@ -75,6 +90,8 @@ def route(
             status=status,
             media_type=media_type,
             request_media_type=request_media_type,
+            auth=auth,
+            request=request,
         )
         marks = list(getattr(func, _MARK, ()))
         marks.append(spec)
@@ -103,12 +120,16 @@ def _marked(cls: type) -> list[tuple[str, RouteSpec]]:
 @final
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A route bound to its face's handler."""
+    """A route bound to its face: ``handler(request, params)`` serves it."""
 
     spec: RouteSpec
     face: str
     handler: Callable[[HttpRequest, dict[str, str]], HttpResponse]
     segments: tuple[str, ...] = field(repr=False)
+    #: the compiled input schema of a declared route (``None``: a raw handler)
+    schema: Schema | None = field(default=None, repr=False)
+    #: the declared success body type (a ``TypedDict``), for the OpenAPI document
+    returns: Any = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -140,6 +161,52 @@ class Route:
         return params
 
 
+def _declared(func: Callable[..., Any], spec: RouteSpec) -> tuple[type[Request] | None, Any]:
+    """The input class of a declared handler (its last parameter's type) and its return type."""
+    hints = typing.get_type_hints(func)
+    returns = hints.pop("return", None)
+    if spec.request is not None:
+        return spec.request, returns
+    params = list(inspect.signature(func).parameters)[1:]
+    if not params:
+        return None, returns
+    last = hints.get(params[-1])
+    if isinstance(last, type) and issubclass(last, Request):
+        return last, returns
+    return None, returns
+
+
+def _serve(
+    face: Any, method: Callable[..., Any], spec: RouteSpec, schema: Schema
+) -> Callable[[HttpRequest, dict[str, str]], HttpResponse]:
+    """A ``(request, params)`` handler around a declared one: authenticate, parse, call, render."""
+    scheme = spec.auth
+    authenticate = face.authenticate
+    render = face.render
+    invalid = face.invalid
+    parse = schema.parse
+    name = spec.name
+
+    if scheme is None:
+
+        def serve(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+            result = method(parse(request, params, invalid))
+            if isinstance(result, HttpResponse):
+                return result
+            return render(name, spec, result)  # type: ignore[no-any-return]
+
+    else:
+
+        def serve(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+            principal = authenticate(scheme, request)
+            result = method(principal, parse(request, params, invalid))
+            if isinstance(result, HttpResponse):
+                return result
+            return render(name, spec, result)  # type: ignore[no-any-return]
+
+    return serve
+
+
 @final
 class RouteTable:
     """All routes of one platform, indexed by segment count and first segment."""
@@ -148,22 +215,34 @@ class RouteTable:
         self._routes: dict[str, Route] = {}
         self._index: dict[tuple[int, str], list[Route]] = {}
 
-    def add_face(self, face_name: str, face: object) -> list[Route]:
+    def add_face(self, face_name: str, face: Any) -> list[Route]:
         """Bind every :func:`route`-marked method of ``face`` and add it to the table."""
-        return [
-            self.add(face_name, spec, getattr(face, attr)) for attr, spec in _marked(type(face))
-        ]
+        added = []
+        for attr, spec in _marked(type(face)):
+            if not spec.name:
+                spec = replace(spec, name=f"{face_name}.{attr.lstrip('_')}")
+            func = getattr(type(face), attr)
+            request_cls, returns = _declared(func, spec)
+            if request_cls is None:
+                added.append(self.add(face_name, spec, getattr(face, attr)))
+                continue
+            schema = schema_of(request_cls)
+            handler = _serve(face, getattr(face, attr), spec, schema)
+            added.append(self.add(face_name, spec, handler, schema, returns))
+        return added
 
     def add(
         self,
         face_name: str,
         spec: RouteSpec,
         handler: Callable[[HttpRequest, dict[str, str]], HttpResponse],
+        schema: Schema | None = None,
+        returns: Any = None,
     ) -> Route:
         if spec.name in self._routes:
             raise UsageError(f"a route named {spec.name!r} is already registered")
         segments = tuple(spec.pattern.strip("/").split("/"))
-        new = Route(spec, face_name, handler, segments)
+        new = Route(spec, face_name, handler, segments, schema, returns)
         self._routes[spec.name] = new
         bucket = self._index.setdefault((len(segments), segments[0]), [])
         # routes pinned to query values (EnOS's ?action=) are tried before the unpinned ones

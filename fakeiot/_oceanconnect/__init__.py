@@ -10,7 +10,6 @@ from ._face import Application, DeviceView, OceanConnect
 
 if TYPE_CHECKING:
     from .._platform import Platform
-    from .._records import Event
 
 __all__ = ["Application", "DeviceView", "OcError", "OceanConnect"]
 
@@ -18,8 +17,3 @@ __all__ = ["Application", "DeviceView", "OcError", "OceanConnect"]
 @hookimpl
 def fakeiot_add_faces(platform: Platform) -> list[OceanConnect]:
     return [OceanConnect(platform)]
-
-
-@hookimpl
-def fakeiot_event(platform: Platform, event: Event) -> None:
-    platform.oceanconnect.on_event(event)

@@ -3,7 +3,7 @@ and the device side (connect, disconnect, ageing) that tests drive directly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, final
 
@@ -35,6 +35,13 @@ from ._push import (
     callback_url_problem,
     notifications,
 )
+from ._schemas import (
+    ActivationAnswer,
+    DevicePath,
+    RegisterAnswer,
+    RegisterDevice,
+    vars_of,
+)
 
 if TYPE_CHECKING:
     from .._platform import Platform
@@ -53,22 +60,6 @@ DM_VERSIONS = ("v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0")
 QUERY_STATUSES = frozenset({"ONLINE", "OFFLINE", "INACTIVE", "ABNORMAL"})
 _NO_BODY_HEADERS: dict[str, str] = {}
 
-#: deviceInfo fields accepted at registration and stored for queries and pushes.
-_REGISTER_INFO = (
-    "name",
-    "description",
-    "manufacturerId",
-    "manufacturerName",
-    "mac",
-    "location",
-    "deviceType",
-    "model",
-    "swVersion",
-    "fwVersion",
-    "hwVersion",
-    "protocolType",
-    "serialNumber",
-)
 #: modify-device fields that land in deviceInfo, with their length limits.
 _MODIFY_INFO = {
     "name": 256,
@@ -143,6 +134,7 @@ class OceanConnect(Face):
 
     name: ClassVar[str] = FACE
     errors: ClassVar[type[OcError]] = OcError
+    invalid: ClassVar[Mapping[str, OcError]] = {"*": E.INPUT_INVALID, "malformed": E.BAD_REQUEST}
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -510,6 +502,10 @@ class OceanConnect(Face):
             )
         return device
 
+    def authenticate(self, scheme: str, request: HttpRequest) -> App:
+        """``"app"``: the gateway's checks, then the application acted for (``?appId=``)."""
+        return self._acting_for(self._authenticate(request), request)
+
     def _authenticate(self, request: HttpRequest) -> App:
         """The API gateway's checks: app_key, the bearer token, then flow control."""
         headers = request.headers
@@ -690,40 +686,46 @@ class OceanConnect(Face):
     # =========================================================================================
     # Device credentials routes
     # =========================================================================================
-    @route(
-        "POST",
-        f"{REG}/deviceCredentials",
-        name="oceanconnect.register_device",
-        versions=REG_VERSIONS,
-    )
-    def register_device(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("POST", f"{REG}/deviceCredentials", versions=REG_VERSIONS, auth="app")
+    def _register_device(self, app: App, req: RegisterDevice) -> RegisterAnswer:
         """Register a directly connected device in verification-code mode."""
-        app = self._acting_for(self._authenticate(request), request)
-        body = v.json_object(request.body, E.BAD_REQUEST)
-        node_id = body.get("nodeId")
-        if node_id is None or node_id == "":
-            raise ApiError(E.BAD_REQUEST, "nodeId is mandatory")
-        node_id = v.opt_str(body, "nodeId", E.INPUT_INVALID)
-        assert node_id is not None
-        verify_code = v.opt_str(body, "verifyCode", E.INVALID_VERIFY_CODE, min_len=1)
-        timeout = v.opt_int(body, "timeout", E.INPUT_INVALID)
-        psk = v.opt_psk(body, "psk", E.INPUT_INVALID)
-        end_user_id = v.opt_str(body, "endUserId", E.INPUT_INVALID)
-        imsi = v.opt_str(body, "imsi", E.INPUT_INVALID, min_len=1, max_len=64)
-        is_secure = v.opt_bool(body, "isSecure", E.INPUT_INVALID)
-        product_id = v.opt_str(body, "productId", E.INPUT_INVALID)
-        device_name = v.opt_str(body, "deviceName", E.INPUT_INVALID)
-        raw_info = v.opt_object(body, "deviceInfo", E.INPUT_INVALID) or {}
+        raw_info = req.device_info
         info = {}
-        for key in _REGISTER_INFO:
-            value = v.opt_str(
-                raw_info, key, E.INPUT_INVALID, max_len=1024 if key == "location" else 256
-            )
-            if value is not None:
-                info[key] = value
+        if raw_info is not None:
+            info = {k: val for k, val in vars_of(raw_info).items() if val is not None}
+        return self._register(
+            app,
+            req.node_id,
+            verify_code=req.verify_code,
+            timeout=req.timeout,
+            psk=req.psk,
+            end_user_id=req.end_user_id,
+            imsi=req.imsi,
+            is_secure=req.is_secure,
+            product_id=req.product_id,
+            device_name=req.device_name,
+            info=info,
+        )
+
+    def _register(
+        self,
+        app: App,
+        node_id: str,
+        *,
+        verify_code: str | None = None,
+        timeout: int | None = None,
+        psk: str | None = None,
+        end_user_id: str | None = None,
+        imsi: str | None = None,
+        is_secure: bool | None = None,
+        product_id: str | None = None,
+        device_name: str | None = None,
+        info: dict[str, str] | None = None,
+    ) -> RegisterAnswer:
+        """Register a device (the route's domain operation)."""
+        info = dict(info or {})
         if device_name is not None and "name" not in info:
             info["name"] = device_name
-
         state = self.state
         settings = self.platform.settings
         if node_id in state.by_node:
@@ -786,16 +788,12 @@ class OceanConnect(Face):
                 "statusDetail": device.status_detail,
             },
         )
-        return HttpResponse.json(
-            200,
-            {
-                "deviceId": device_id,
-                "verifyCode": code,
-                "timeout": device.timeout,
-                "psk": device.psk,
-            },
-            "oceanconnect.register_device",
-        )
+        return {
+            "deviceId": device_id,
+            "verifyCode": code,
+            "timeout": device.timeout,
+            "psk": device.psk,
+        }
 
     @route(
         "PUT",
@@ -849,25 +847,15 @@ class OceanConnect(Face):
             200, {"verifyCode": code, "timeout": device.timeout}, "oceanconnect.refresh_device_key"
         )
 
-    @route(
-        "GET",
-        f"{REG}/deviceCredentials/{{deviceId}}",
-        name="oceanconnect.query_activation_status",
-        versions=REG_VERSIONS,
-    )
-    def query_activation_status(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    @route("GET", f"{REG}/deviceCredentials/{{deviceId}}", versions=REG_VERSIONS, auth="app")
+    def _query_activation_status(self, app: App, req: DevicePath) -> ActivationAnswer:
         """Whether the device has ever connected (``activated``) and its name."""
-        app = self._acting_for(self._authenticate(request), request)
-        device = self._device_of(app, params["deviceId"], foreign=E.DEVICE_NOT_FOUND)
-        return HttpResponse.json(
-            200,
-            {
-                "deviceId": device.device_id,
-                "activated": device.activated,
-                "name": device.info.get("name"),
-            },
-            "oceanconnect.query_activation_status",
-        )
+        device = self._device_of(app, req.device_id, foreign=E.DEVICE_NOT_FOUND)
+        return {
+            "deviceId": device.device_id,
+            "activated": device.activated,
+            "name": device.info.get("name"),
+        }
 
     # =========================================================================================
     # Device management routes

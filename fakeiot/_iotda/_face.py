@@ -8,19 +8,21 @@ test drives directly: ``create_project``, ``create_product``, ``add_device``, ``
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, final
 
 from .. import _device
 from .._delivery import Push, WsgiApp, deliver
 from .._errors import ApiError, InvariantError, NotFoundError, UsageError
 from .._face import Face
-from .._http import HttpResponse
+from .._http import HttpRequest, HttpResponse
+from .._schema import Request, schema_of
 from . import _persist, _search
-from . import _requests as rq
-from ._auth import Verifier
+from . import _schemas as sc
+from ._auth import BASIC, DERIVED, SignatureError, Verifier, parse_authorization, parse_sdk_date
 from ._errors import IotdaError
 from ._model import Device, IotdaState, Project, compact_time, iso_time
 from ._routes import IotdaRoutes
@@ -28,9 +30,11 @@ from ._service import Service, mqtt_password
 
 if TYPE_CHECKING:
     from .._platform import Platform
-    from .._routes import Route
+    from .._routes import Route, RouteSpec
 
 FACE = "iotda"
+E = IotdaError
+T = TypeVar("T", bound=Request)
 _JSON = "application/json"
 PUSH_HEADERS = {"Content-Type": "application/json"}
 
@@ -143,6 +147,10 @@ class Iotda(IotdaRoutes, Face):
 
     name: ClassVar[str] = FACE
     errors: ClassVar[type[IotdaError]] = IotdaError
+    invalid: ClassVar[Mapping[str, IotdaError]] = {
+        "*": IotdaError.INVALID_PARAM,
+        "malformed": IotdaError.BAD_REQUEST,
+    }
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -168,12 +176,12 @@ class Iotda(IotdaRoutes, Face):
     def request_id(self) -> str:
         return self.platform.ids.hex(32)
 
-    def render(self, status: int, data: Any, route: str) -> HttpResponse:
-        """A success answer: JSON ``data`` (``None``: no body), always with ``X-Request-Id``."""
-        if data is None:
-            response = HttpResponse(status, b"", {}, route)
+    def render(self, route: str, spec: RouteSpec, data: Any) -> HttpResponse:
+        """A success answer (``None``: no body), always with ``X-Request-Id``."""
+        if data is None or spec.media_type is None:
+            response = HttpResponse(spec.status, b"", {}, route)
         else:
-            response = HttpResponse.json(status, data, route)
+            response = HttpResponse.json(spec.status, data, route)
         response.headers["X-Request-Id"] = self.request_id()
         return response
 
@@ -182,11 +190,72 @@ class Iotda(IotdaRoutes, Face):
         if not isinstance(member, IotdaError):
             raise TypeError(f"the IoTDA face cannot render {member!r}")
         row = member.value
-        return self.render(
-            row.status,
-            {"error_code": row.code, "error_msg": row.msg},
-            route.name if route is not None else "iotda.no_route",
+        name = route.name if route is not None else "iotda.no_route"
+        response = HttpResponse.json(
+            row.status, {"error_code": row.code, "error_msg": row.msg}, name
         )
+        response.headers["X-Request-Id"] = self.request_id()
+        return response
+
+    # -- authentication (spec §1.3-§1.5) -------------------------------------------------------
+    def authenticate(self, scheme: str, request: HttpRequest) -> Project:
+        """The API gateway: verify the signature, then scope the call to the path's project."""
+        headers = request.headers
+        value = headers.get("authorization")
+        if not value:
+            raise ApiError(E.UNAUTHORIZED, "no Authorization header")
+        try:
+            auth = parse_authorization(value)
+        except SignatureError as exc:
+            raise ApiError(E.UNAUTHORIZED, str(exc)) from None
+        settings = self.platform.settings
+        schemes = settings.iotda_auth_schemes
+        if (schemes == "basic" and auth.algorithm != BASIC) or (
+            schemes == "derived" and auth.algorithm != DERIVED
+        ):
+            raise ApiError(E.UNAUTHORIZED, f"iotda_auth_schemes={schemes!r} refuses it")
+        project = self.state.by_ak.get(auth.access_key)
+        if project is None:
+            raise ApiError(E.UNAUTHORIZED, "unknown access key")
+        date = headers.get("x-sdk-date")
+        if not date:
+            raise ApiError(E.UNAUTHORIZED, "no X-Sdk-Date header")
+        try:
+            at = parse_sdk_date(date)
+            if abs(at - self.platform.clock.now()) > settings.iotda_date_skew:
+                raise SignatureError(f"X-Sdk-Date is more than {settings.iotda_date_skew}s off")
+            self.verifier.verify(
+                auth,
+                project.sk,
+                method=request.method,
+                path=request.path,
+                query_string=request.query_string,
+                headers=headers,
+                body=request.body,
+            )
+        except SignatureError as exc:
+            raise ApiError(E.UNAUTHORIZED, str(exc)) from None
+        parts = request.path.split("/", 4)
+        wanted = parts[3] if len(parts) > 3 else ""
+        header_project = headers.get("x-project-id")
+        if wanted != project.project_id or (
+            header_project is not None and header_project != project.project_id
+        ):
+            raise ApiError(E.FORBIDDEN, "the access key does not own this project")
+        instance = headers.get("instance-id")
+        if instance is not None and instance != project.instance_id:
+            raise ApiError(
+                E.INSTANCE_UNKNOWN, f"Instance-Id {instance[:40]!r} is not the project's"
+            )
+        if instance is None and settings.iotda_require_instance_id:
+            raise ApiError(E.INSTANCE_UNKNOWN, "iotda_require_instance_id: Instance-Id missing")
+        return project
+
+    def _input(self, cls: type[T], params: dict[str, str], data: dict[str, Any]) -> T:
+        """Validate a test-side call's arguments exactly as the route would."""
+        payload = {k: v for k, v in data.items() if v is not None}
+        request = HttpRequest("POST", "/", body=json.dumps(payload).encode())
+        return schema_of(cls).parse(request, params, self.invalid)  # type: ignore[no-any-return]
 
     def compiled_search(self, sql: str) -> _search.Query:
         query = self._searches.get(sql)
@@ -250,8 +319,9 @@ class Iotda(IotdaRoutes, Face):
             "product_id": product_id,
         }
         with self.platform.operation():
-            req = rq.parse(rq.AddProduct, body)
-            return self.service.create_product(self._project(project), req).product_id
+            found = self._project(project)
+            req = self._input(sc.AddProduct, {"project_id": found.project_id}, body)
+            return self.service.create_product(found, req).product_id
 
     def add_device(
         self,
@@ -278,8 +348,9 @@ class Iotda(IotdaRoutes, Face):
             "auth_info": auth,
         }
         with self.platform.operation():
-            req = rq.parse(rq.AddDevice, body)
-            return _view(self.service.add_device(self._project(project), req))
+            found = self._project(project)
+            req = self._input(sc.AddDevice, {"project_id": found.project_id}, body)
+            return _view(self.service.add_device(found, req))
 
     def device(self, device_id: str) -> DeviceView:
         """The device as the platform holds it now."""

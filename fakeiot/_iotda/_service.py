@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import _device
 from .._errors import ApiError, ConnectRefused, InvariantError, UsageError
-from . import _requests as rq
+from . import _schemas as sc
 from ._errors import IotdaError
 from ._lifecycle import TERMINAL, CommandStatus, Status, step, step_command
 from ._model import (
@@ -34,7 +34,7 @@ from ._model import (
 )
 
 if TYPE_CHECKING:
-    from .._platform import Platform
+    from .._face import Host
     from ._face import Iotda
 
 E = IotdaError
@@ -54,7 +54,7 @@ class Service:
 
     def __init__(self, face: Iotda) -> None:
         self.face = face
-        self.platform: Platform = face.platform
+        self.platform: Host = face.platform
 
     @property
     def state(self) -> IotdaState:
@@ -108,7 +108,7 @@ class Service:
     # =========================================================================================
     # Products (spec §4)
     # =========================================================================================
-    def create_product(self, project: Project, req: rq.AddProduct) -> Product:
+    def create_product(self, project: Project, req: sc.AddProduct) -> Product:
         app_id = self._app(project, req.app_id)
         product_id = req.product_id or self._new_hex(project.products, 24)
         if product_id in project.products:
@@ -148,7 +148,7 @@ class Service:
         ]
         return page.apply(rows, lambda p: p.marker)
 
-    def update_product(self, project: Project, product_id: str, req: rq.UpdateProduct) -> Product:
+    def update_product(self, project: Project, product_id: str, req: sc.UpdateProduct) -> Product:
         product = self.product(project, product_id)
         if req.protocol_type == "CoAP" and product.protocol_type != "CoAP":
             raise ApiError(E.INVALID_PARAM, "protocol_type: may not be changed to CoAP")
@@ -175,7 +175,7 @@ class Service:
     # =========================================================================================
     # Devices (spec §5)
     # =========================================================================================
-    def add_device(self, project: Project, req: rq.AddDevice) -> Device:
+    def add_device(self, project: Project, req: sc.AddDevice) -> Device:
         state = self.state
         app_id = self._app(project, req.app_id)
         product = self.product(project, req.product_id)
@@ -187,7 +187,7 @@ class Service:
         for other in project.devices.values():
             if other.product_id == req.product_id and other.node_id == req.node_id:
                 raise ApiError(E.DEVICE_EXISTS, f"node_id {req.node_id!r} exists in the product")
-        auth = req.auth_info or rq.AuthInfo()
+        auth = req.auth_info or sc.AuthInfo()
         depth = 0
         gateway_id = req.gateway_id or device_id
         parent = None
@@ -201,7 +201,7 @@ class Service:
         secret = None
         if auth.auth_type == "SECRET":
             secret = auth.secret or self.platform.ids.hex(32)
-        shadow = _initial_shadow(product, req.shadow, self.now())
+        shadow = _initial_shadow(product, req.shadow or [], self.now())
         now = self.now()
         device = Device(
             device_id=device_id,
@@ -277,7 +277,7 @@ class Service:
             frontier = level if cascade else set()
         return found
 
-    def update_device(self, project: Project, device_id: str, req: rq.UpdateDevice) -> Device:
+    def update_device(self, project: Project, device_id: str, req: sc.UpdateDevice) -> Device:
         device = self.device(project, device_id)
         if req.device_name is not None:
             device.device_name = req.device_name
@@ -321,7 +321,7 @@ class Service:
         self._notify(project, "device", "delete", device, {})
 
     def reset_secret(
-        self, project: Project, device_id: str, req: rq.ResetDeviceSecret
+        self, project: Project, device_id: str, req: sc.ResetDeviceSecret
     ) -> tuple[Device, str]:
         device = self.device(project, device_id)
         if device.auth_type != "SECRET":
@@ -386,7 +386,7 @@ class Service:
     # =========================================================================================
     # Shadow (spec §6)
     # =========================================================================================
-    def update_desired(self, project: Project, device_id: str, req: rq.UpdateDesireds) -> Device:
+    def update_desired(self, project: Project, device_id: str, req: sc.UpdateDesireds) -> Device:
         device = self.device(project, device_id)
         for i, entry in enumerate(req.shadow):
             current = device.shadow.get(entry.service_id)
@@ -555,7 +555,7 @@ class Service:
             raise ApiError(E.INVALID_PARAM, f"command_name {name!r} is not in {service_id!r}")
 
     def create_command(
-        self, project: Project, device_id: str, req: rq.DeviceCommand
+        self, project: Project, device_id: str, req: sc.DeviceCommand
     ) -> tuple[str, Any]:
         """A synchronous command: the device's answer, or ``COMMAND_TIMEOUT`` (HTTP 200)."""
         device = self.device(project, device_id)
@@ -604,22 +604,21 @@ class Service:
         return {"services": services}
 
     def update_properties(
-        self, project: Project, device_id: str, req: rq.DeviceProperties
+        self, project: Project, device_id: str, req: sc.DeviceProperties
     ) -> tuple[str, Any]:
         device = self.device(project, device_id)
-        for i, service in enumerate(req.services):
-            if not isinstance(service, dict) or not isinstance(service.get("service_id"), str):
-                raise ApiError(E.INVALID_PARAM, f"services[{i}]: needs a service_id string")
-            if not isinstance(service.get("properties"), dict):
-                raise ApiError(E.INVALID_PARAM, f"services[{i}].properties: must be an object")
+        services: list[dict[str, Any]] = [
+            {"service_id": x.service_id, "properties": x.properties} for x in req.services
+        ]
+        for i, service in enumerate(services):
             _check_keys(f"services[{i}].properties", service["properties"])
         self._online(device)
         request_id = self.platform.ids.uuid()
         sim = self.face.simulated(device_id)
-        reply = self._ask(sim, request_id, None, "$properties.set", req.services, "properties")
+        reply = self._ask(sim, request_id, None, "$properties.set", services, "properties")
         if reply.kind != "fail":
             now = self.now()
-            for service in req.services:
+            for service in services:
                 entry = device.shadow.setdefault(service["service_id"], ShadowService())
                 entry.reported.update(service["properties"])
                 entry.reported_time = now
@@ -628,7 +627,7 @@ class Service:
 
     # -- asynchronous commands (spec §7.2) -----------------------------------------------------
     def create_async_command(
-        self, project: Project, device_id: str, req: rq.AsyncDeviceCommand
+        self, project: Project, device_id: str, req: sc.AsyncDeviceCommand
     ) -> AsyncCommand:
         device = self.device(project, device_id)
         self._strict_command(device, req.service_id, req.command_name)
@@ -740,7 +739,7 @@ class Service:
         ]
 
     # -- messages (spec §7.4) ------------------------------------------------------------------
-    def create_message(self, project: Project, device_id: str, req: rq.DeviceMessage) -> Message:
+    def create_message(self, project: Project, device_id: str, req: sc.DeviceMessage) -> Message:
         device = self.device(project, device_id)
         if req.topic is not None and req.topic_full_name is not None:
             raise ApiError(E.INVALID_PARAM, "topic and topic_full_name exclude each other")
@@ -763,7 +762,7 @@ class Service:
                 "response_topic": req.properties.response_topic,
                 "user_properties": [
                     {"prop_key": u.prop_key, "prop_value": u.prop_value}
-                    for u in req.properties.user_properties
+                    for u in req.properties.user_properties or ()
                 ],
             }
         message = Message(
@@ -801,7 +800,7 @@ class Service:
     # =========================================================================================
     # Groups, tags, resource spaces (spec §8)
     # =========================================================================================
-    def add_group(self, project: Project, req: rq.AddDeviceGroup) -> Group:
+    def add_group(self, project: Project, req: sc.AddDeviceGroup) -> Group:
         app_id = self._app(project, req.app_id)
         if any(g.name == req.name and g.app_id == app_id for g in project.groups.values()):
             raise ApiError(E.GROUP_EXISTS, f"group name {req.name!r} exists")
@@ -874,7 +873,7 @@ class Service:
         else:
             raise ApiError(E.INVALID_PARAM, "action_id: must be addDevice or removeDevice")
 
-    def tag(self, project: Project, req: rq.BindTags) -> None:
+    def tag(self, project: Project, req: sc.BindTags) -> None:
         device = self.device(project, req.resource_id)
         merged = dict(device.tags)
         for t in req.tags:
@@ -883,7 +882,7 @@ class Service:
             raise ApiError(E.TAG_LIMIT, f"{len(merged)} tags")
         device.tags = merged
 
-    def untag(self, project: Project, req: rq.UnbindTags) -> None:
+    def untag(self, project: Project, req: sc.UnbindTags) -> None:
         device = self.device(project, req.resource_id)
         missing = [k for k in req.tag_keys if k not in device.tags]
         if missing:
@@ -892,9 +891,9 @@ class Service:
             del device.tags[key]
 
     def by_tags(
-        self, project: Project, req: rq.QueryResourceByTags, page: Page
+        self, project: Project, req: sc.QueryResourceByTags, page: Page
     ) -> tuple[list[Device], int, str | None]:
-        wanted = [(t.tag_key, t.tag_value) for t in req.tags]
+        wanted = [(t.tag_key, t.tag_value) for t in req.tags or ()]
         rows = [
             d
             for d in project.devices.values()
@@ -927,7 +926,7 @@ class Service:
     # =========================================================================================
     # Forwarding rules (spec §8.4)
     # =========================================================================================
-    def add_rule(self, project: Project, req: rq.AddRule) -> Rule:
+    def add_rule(self, project: Project, req: sc.AddRule) -> Rule:
         if req.app_type == "APP":
             self._app(project, req.app_id)
         rule = Rule(
@@ -944,7 +943,7 @@ class Service:
             raise ApiError(E.RULE_NOT_FOUND, f"no rule {rule_id[:64]!r}")
         return found
 
-    def update_rule(self, project: Project, rule_id: str, req: rq.UpdateRule) -> Rule:
+    def update_rule(self, project: Project, rule_id: str, req: sc.UpdateRule) -> Rule:
         rule = self.rule(project, rule_id)
         for name in ("rule_name", "description", "select", "where", "active"):
             value = getattr(req, name)
@@ -958,7 +957,7 @@ class Service:
         for action_id in [a.action_id for a in project.actions.values() if a.rule_id == rule_id]:
             del project.actions[action_id]
 
-    def add_action(self, project: Project, req: rq.AddAction) -> Action:
+    def add_action(self, project: Project, req: sc.AddAction) -> Action:
         self.rule(project, req.rule_id)
         http = req.channel_detail.http_forwarding
         if req.channel == "HTTP_FORWARDING":
@@ -1186,7 +1185,7 @@ def _check_keys(where: str, values: dict[str, Any]) -> None:
             raise ApiError(E.INVALID_PARAM, f"{where}: key {key[:64]!r} may not hold . $ or NUL")
 
 
-def _capabilities(capabilities: list[rq.ServiceCapability]) -> list[dict[str, Any]]:
+def _capabilities(capabilities: list[sc.ServiceCapability]) -> list[dict[str, Any]]:
     """The capabilities as the wire shows them; service ids must be unique (spec §4.1)."""
     import dataclasses
 
@@ -1196,16 +1195,26 @@ def _capabilities(capabilities: list[rq.ServiceCapability]) -> list[dict[str, An
         if capability.service_id in seen:
             raise ApiError(E.INVALID_PARAM, f"service_capabilities[{i}].service_id: duplicate")
         seen.add(capability.service_id)
-        out.append(_plain(dataclasses.asdict(capability)))
+        out.append(_no_null_lists(dataclasses.asdict(capability)))
     return out
 
 
-def _plain(value: Any) -> Any:
+_LISTS = frozenset({"properties", "commands", "events", "paras", "responses"})
+
+
+def _no_null_lists(value: Any) -> Any:
+    """Absent lists of a capability as ``[]`` on the wire, recursively."""
+    if isinstance(value, dict):
+        return {
+            k: ([] if v is None and k in _LISTS else _no_null_lists(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_no_null_lists(v) for v in value]
     return value
 
 
 def _initial_shadow(
-    product: Product, initial: list[rq.InitialDesired], now: float
+    product: Product, initial: list[sc.InitialDesired], now: float
 ) -> dict[str, ShadowService]:
     shadow: dict[str, ShadowService] = {}
     for capability in product.service_capabilities:

@@ -214,7 +214,7 @@ def test_children_two_levels_deep_and_the_delete_rule(io: IoClient, product: str
 # Devices: show, list, update, delete
 # =============================================================================================
 def test_unknown_device_gets_014000_on_every_device_route(io: IoClient) -> None:
-    for method, path, body in [
+    cases: list[tuple[str, str, Any]] = [
         ("GET", "/devices/ghost", None),
         ("PUT", "/devices/ghost", {}),
         ("DELETE", "/devices/ghost", None),
@@ -223,7 +223,8 @@ def test_unknown_device_gets_014000_on_every_device_route(io: IoClient) -> None:
         ("POST", "/devices/ghost/commands", {"paras": {}}),
         ("POST", "/devices/ghost/messages", {"message": "m"}),
         ("GET", "/devices/ghost/messages", None),
-    ]:
+    ]
+    for method, path, body in cases:
         assert error_of(io.call(method, path, body)) == expected(E.DEVICE_NOT_FOUND), path
 
 
@@ -262,7 +263,11 @@ def test_bad_list_queries(io: IoClient, query: dict[str, Any], error: IotdaError
 
 def test_update_device_changes_only_what_is_given(io: IoClient, product: str) -> None:
     device_id = io.device(product)["device_id"]
-    body = {"device_name": "Kitchen", "auth_info": {"secure_access": False}, "description": None}
+    body: dict[str, Any] = {
+        "device_name": "Kitchen",
+        "auth_info": {"secure_access": False},
+        "description": None,
+    }
     updated = io.ok("PUT", f"/devices/{device_id}", body)
     assert updated["device_name"] == "Kitchen"
     assert updated["auth_info"]["secure_access"] is False

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import _device
 from .._errors import ApiError, ConnectRefused, InvariantError, UsageError
 from . import _schemas as sc
+from . import _search
 from ._errors import IotdaError
 from ._lifecycle import TERMINAL, CommandStatus, Status, step, step_command
 from ._model import (
@@ -356,12 +357,9 @@ class Service:
         self._event(device, name, {})
 
     def search(self, project: Project, sql: str) -> tuple[list[dict[str, Any]], int | None]:
-        from . import _search, _views
+        from . import _views
 
-        try:
-            query = self.face.compiled_search(sql)
-        except _search.SearchError as exc:
-            raise ApiError(E.INVALID_PARAM, f"sql: {exc}") from None
+        query = self._query("sql", sql)
         rows = [_views.search_row(project, d) for d in project.devices.values()]
         for row in rows:  # conditions-only fields
             row["tag_key"] = [t["tag_key"] for t in row["tags"]]
@@ -811,7 +809,9 @@ class Service:
         if req.group_type == "DYNAMIC":
             if not req.dynamic_group_rule:
                 raise ApiError(E.INVALID_PARAM, "dynamic_group_rule: required for DYNAMIC")
-            self.face.compiled_search(f"select * from device where {req.dynamic_group_rule}")
+            self._query(
+                "dynamic_group_rule", f"select * from device where {req.dynamic_group_rule}"
+            )
         group_id = self.platform.ids.uuid()
         group = Group(
             group_id, req.name, req.description, req.super_group_id, req.group_type,
@@ -830,8 +830,8 @@ class Service:
         if group.group_type == "DYNAMIC" and group.dynamic_group_rule:
             from . import _views
 
-            query = self.face.compiled_search(
-                f"select * from device where {group.dynamic_group_rule}"
+            query = self._query(
+                "dynamic_group_rule", f"select * from device where {group.dynamic_group_rule}"
             )
             assert query.predicate is not None
             out = []
@@ -1053,6 +1053,12 @@ class Service:
     # =========================================================================================
     # Helpers
     # =========================================================================================
+    def _query(self, where: str, sql: str) -> _search.Query:
+        try:
+            return self.face.compiled_search(sql)
+        except (_search.SearchError, RecursionError) as exc:
+            raise ApiError(E.INVALID_PARAM, f"{where}: {exc}") from None
+
     def _event(self, device: Device, kind: str, data: dict[str, Any]) -> None:
         payload = {"status": device.status.value, "project_id": device.project_id}
         payload.update(data)

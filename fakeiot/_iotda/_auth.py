@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import final
 from urllib.parse import quote, unquote
@@ -40,8 +41,17 @@ class Authorization:
     signature: str
 
 
+_SDK_SHAPE = re.compile(
+    r"(SDK-HMAC-SHA256) Access=([^,\s]+), SignedHeaders=([^,\s]+), Signature=([0-9a-f]{64})"
+)
+
+
 def parse_authorization(value: str) -> Authorization:
     """Parse ``{ALG} Access=AK, SignedHeaders=a;b, Signature=hex`` (or ``Credential=AK/info``)."""
+    exact = _SDK_SHAPE.fullmatch(value)
+    if exact is not None:  # the SDK's own layout: one regex instead of the general parser
+        _alg, access_key, signed, signature = exact.groups()
+        return Authorization(BASIC, access_key, "", tuple(signed.split(";")), signature)
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm not in (BASIC, DERIVED):
         raise SignatureError(f"unknown signing algorithm {algorithm[:40]!r}")
@@ -65,7 +75,12 @@ def parse_authorization(value: str) -> Authorization:
     return Authorization(algorithm, access_key, info, tuple(signed.split(";")), signature)
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
 def canonical_uri(path: str) -> str:
+    if _PLAIN_PATH.fullmatch(path):  # nothing to decode or encode
+        return path if path.endswith("/") else path + "/"
     uri = "/".join(quote(segment, safe="~") for segment in unquote(path).split("/"))
     return uri if uri.endswith("/") else uri + "/"
 
@@ -121,11 +136,23 @@ def derive_key(access_key: str, secret_key: str, info: str) -> str:
 
 
 def sign(key: str, text: str) -> str:
-    return hmac.new(key.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), text.encode("utf-8"), "sha256").hex()
+
+
+_LAST_DATE: list[tuple[str, float]] = [("", 0.0)]
 
 
 def parse_sdk_date(text: str) -> float:
     """``20250102T030405Z`` as POSIX seconds; ``SignatureError`` if it is not that shape."""
+    last = _LAST_DATE[0]
+    if last[0] == text:  # requests of the same second share their date
+        return last[1]
+    at = _parse_sdk_date(text)
+    _LAST_DATE[0] = (text, at)
+    return at
+
+
+def _parse_sdk_date(text: str) -> float:
     if len(text) != 16 or text[8] != "T" or text[15] != "Z":
         raise SignatureError(f"X-Sdk-Date {text[:20]!r} is not yyyyMMddTHHmmssZ")
     digits = text[:8] + text[9:15]

@@ -12,10 +12,18 @@ from typing import Any
 
 from ._lifecycle import CommandStatus, Status
 
+_COMPACT: dict[int, str] = {}
+
 
 def compact_time(at: float) -> str:
     """``yyyyMMdd'T'HHmmss'Z'`` (create_time, command and message times)."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(at))
+    second = int(at)
+    text = _COMPACT.get(second)
+    if text is None:
+        if len(_COMPACT) >= 4096:
+            _COMPACT.clear()
+        text = _COMPACT[second] = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+    return text
 
 
 def iso_time(at: float) -> str:

@@ -77,34 +77,40 @@ def device_simple(project: Project, d: Device) -> dict[str, Any]:
 
 
 def device(project: Project, d: Device, *, reveal: bool = False) -> dict[str, Any]:
-    """``ShowDeviceResponse``; the secret is shown only by add_device (``reveal``)."""
-    body = device_simple(project, d)
+    """``ShowDeviceResponse`` in the SDK model's key order; the secret is shown only by
+    add_device (``reveal``)."""
     secret = d.secret if reveal else (MASK if d.secret else None)
-    secondary = MASK if d.secondary_secret else None
-    body.update(
-        auth_info={
+    return {
+        "app_id": d.app_id,
+        "app_name": project.apps[d.app_id].app_name,
+        "device_id": d.device_id,
+        "node_id": d.node_id,
+        "gateway_id": d.gateway_id,
+        "device_name": d.device_name,
+        "node_type": d.node_type,
+        "description": d.description,
+        "fw_version": d.fw_version,
+        "sw_version": d.sw_version,
+        "device_sdk_version": None,
+        "auth_info": {
             "auth_type": d.auth_type,
             "secret": secret,
-            "secondary_secret": secondary,
+            "secondary_secret": MASK if d.secondary_secret else None,
             "fingerprint": d.fingerprint,
             "secondary_fingerprint": d.secondary_fingerprint,
             "secure_access": d.secure_access,
             "timeout": d.timeout,
         },
-        create_time=compact_time(d.create_time),
-        connection_status_update_time=_iso(d.status_time),
-        active_time=_iso(d.active_time),
-        modules=[],
-        extension_info=d.extension_info if d.extension_info is not None else {},
-    )
-    # key order of the SDK model: product_id, product_name, status after auth_info
-    order = (
-        "app_id", "app_name", "device_id", "node_id", "gateway_id", "device_name", "node_type",
-        "description", "fw_version", "sw_version", "device_sdk_version", "auth_info",
-        "product_id", "product_name", "status", "create_time", "connection_status_update_time",
-        "active_time", "tags", "modules", "extension_info",
-    )  # fmt: skip
-    return {k: body[k] for k in order}
+        "product_id": d.product_id,
+        "product_name": project.products[d.product_id].name,
+        "status": d.status.value,
+        "create_time": compact_time(d.create_time),
+        "connection_status_update_time": _iso(d.status_time),
+        "active_time": _iso(d.active_time),
+        "tags": tags(d),
+        "modules": [],
+        "extension_info": d.extension_info if d.extension_info is not None else {},
+    }
 
 
 def shadow(d: Device) -> dict[str, Any]:

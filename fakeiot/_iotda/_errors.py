@@ -42,7 +42,8 @@ class IotdaError(enum.Enum):
     #: an ``Instance-Id`` this project does not own (fake's choice of code, spec §12)
     INSTANCE_UNKNOWN = Row(403, "IOTDA.000021", "The instance does not exist or is not available.")
     NO_ROUTE = Row(404, "IOTDA.000001", "The requested API does not exist.")
-    NOT_SUPPORTED = Row(501, "IOTDA.000030", "The operation is not supported by fakeiot.")
+    #: an SDK operation fakeiot does not serve (spec §2.2: "501/IOTDA.000006-style")
+    NOT_SUPPORTED = Row(501, "IOTDA.000006", "The operation is not supported by fakeiot.")
     # -- devices (spec §5) ---------------------------------------------------------------------
     DEVICE_NOT_FOUND = Row(404, "IOTDA.014000", "The device does not exist.")
     DEVICE_EXISTS = Row(400, "IOTDA.014031", "Invalid input. The device already exists.")

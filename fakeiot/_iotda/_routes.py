@@ -5,6 +5,7 @@ parsed input, calls the service and returns the data the face renders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ApiError
@@ -15,6 +16,7 @@ from ._auth import SignatureError, parse_sdk_date
 from ._errors import IotdaError
 from ._model import Project
 from ._service import CommandFilter, DeviceFilter, Page
+from ._unsupported import UNSUPPORTED
 
 if TYPE_CHECKING:
     from .._face import Host
@@ -410,3 +412,23 @@ class IotdaRoutes:
         """Delete a rule action."""
         self.service.action(project, req.action_id)
         del project.actions[req.action_id]
+
+
+# =============================================================================================
+# Every other SDK operation: authenticated, then 501 (listed in docs/iotda.md)
+# =============================================================================================
+def _unsupported(op: str) -> Callable[..., None]:
+    def handler(self: IotdaRoutes, project: Project, req: sc.ProjectPath) -> None:
+        raise ApiError(E.NOT_SUPPORTED, f"the SDK operation {op} is not served by fakeiot")
+
+    handler.__doc__ = f"``{op}``: not served by fakeiot (501)."
+    return handler
+
+
+for _method, _path, _op in UNSUPPORTED:
+    # "~" sorts after every letter: these routes are tried after the served ones
+    setattr(
+        IotdaRoutes,
+        f"~{_op}",
+        route(_method, P + _path, name=f"iotda.{_op}", auth=AUTH)(_unsupported(_op)),
+    )

@@ -27,7 +27,7 @@ from ._errors import (
 from ._face import Face
 from ._hooks import hookimpl, hookspec
 from ._http import HttpRequest, HttpResponse
-from ._lifecycle import State
+from ._lifecycle import Lifecycle, State, Transition
 from ._platform import Platform, Snapshot
 from ._records import Call, Event
 from ._routes import route
@@ -36,8 +36,8 @@ from ._settings import Settings
 if _typing.TYPE_CHECKING:
     from ._transports._httpx import HttpxTransport
     from ._transports._requests import Adapter, mock
-    from ._transports._server import Server, ServerError
     from ._transports._wsgi import wsgi_app
+    from .serve import Server, ServerError
 
 __all__ = [
     "Adapter",
@@ -53,6 +53,7 @@ __all__ = [
     "HttpResponse",
     "HttpxTransport",
     "InvariantError",
+    "Lifecycle",
     "ManualClock",
     "NotFoundError",
     "Platform",
@@ -63,6 +64,7 @@ __all__ = [
     "Snapshot",
     "State",
     "SystemClock",
+    "Transition",
     "UnknownSettingError",
     "UsageError",
     "hookimpl",
@@ -81,8 +83,8 @@ _LAZY = {
     "Adapter": "._transports._requests",
     "mock": "._transports._requests",
     "HttpxTransport": "._transports._httpx",
-    "Server": "._transports._server",
-    "ServerError": "._transports._server",
+    "Server": ".serve",
+    "ServerError": ".serve",
     "wsgi_app": "._transports._wsgi",
 }
 

@@ -6,22 +6,11 @@ See docs/serve.md for the options, the control API and the state file.
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import secrets
-import shutil
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from . import _persist
-from ._clock import ManualClock
 from ._errors import UsageError
-from ._http import HttpRequest, HttpResponse
-from ._platform import Platform
 from ._settings import Settings
 
 
@@ -74,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"any fakeiot.Settings field; one of: {', '.join(Settings.field_names())}",
     )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    export = commands.add_parser("export", help="write a state store's state as JSON")
+    export.add_argument("--state", metavar="FILE", required=True, help="the state store")
+    export.add_argument("output", nargs="?", default="-", help="JSON file (default: stdout)")
+    load = commands.add_parser(
+        "import", help="replace a state store's state with a JSON export (server stopped)"
+    )
+    load.add_argument("--state", metavar="FILE", required=True, help="the state store")
+    load.add_argument("input", help="JSON file written by `fakeiot export` or GET /state")
     return parser
 
 
@@ -87,98 +84,14 @@ def parse_settings(items: Sequence[str]) -> dict[str, Any]:
     return fields
 
 
-def _log_line(request: HttpRequest, response: HttpResponse) -> None:
-    print(f"{request.method} {request.target} -> {response.status}", flush=True)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _tenants(platform: Platform, args: argparse.Namespace) -> list[str]:
-    """Create the tenants the options name (unless the state already has them); describe all."""
-    oc = platform.oceanconnect
-    apps = {a.app_id for a in oc.apps()}
-    if args.app_id not in apps if args.app_id is not None else not apps:
-        oc.create_app(app_id=args.app_id, secret=args.secret)
-    lines = [f"OceanConnect appId={a.app_id} secret={a.secret}" for a in oc.apps()]
-    if "enos" in platform.faces:
-        enos = platform.enos
-        orgs = {o.org_id for o in enos.orgs()}
-        if args.org_id not in orgs if args.org_id is not None else not orgs:
-            enos.create_org(
-                org_id=args.org_id, access_key=args.access_key, secret_key=args.secret_key
-            )
-        lines += [
-            f"EnOS orgId={o.org_id} accessKey={o.access_key} secretKey={o.secret_key}"
-            for o in enos.orgs()
-        ]
-    return lines
-
-
-def serve(args: argparse.Namespace) -> int:
-    from ._transports._server import Server
-
-    platform = Platform(
-        args.seed,
-        clock=ManualClock() if args.manual_clock else None,
-        **parse_settings(args.setting),
-    )
-    if args.state is not None and Path(args.state).exists():
-        _persist.restore(platform, args.state)
-    tenants = _tenants(platform, args)
-    control = platform.face("control")
-    token = args.control_token
-    if token is None and not _is_loopback(args.host):
-        token = secrets.token_urlsafe(24)
-    control.token = token  # type: ignore[attr-defined]
-    control.remember_initial_state()  # type: ignore[attr-defined]
-    server = Server(
-        platform,
-        host=args.host,
-        port=args.port,
-        tls=args.tls,
-        log=None if args.quiet else _log_line,
-        state_file=args.state,
-    )
-    server.save_state()
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # before announcing, so a signal sent as soon as the banner is read stops us cleanly
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    server.start()
-    print(f"fakeiot serving on {server.url}", flush=True)
-    for line in tenants:
-        print(line, flush=True)
-    if server.ca_file is not None:
-        if args.tls_ca is not None:
-            shutil.copyfile(server.ca_file, args.tls_ca)
-        print(f"TLS CA certificate: {args.tls_ca or server.ca_file}", flush=True)
-    if token is not None:
-        print(f"control API token: {token}", flush=True)
-    print(f"dashboard: {server.url}/" + (f"?token={token}" if token else ""), flush=True)
-    while not stop.wait(0.2):
-        pass
-    server.stop()
-    server.save_state()
-    print("fakeiot stopped", flush=True)
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .serve import _main
+
+    command = {"serve": _main.serve, "export": _main.export, "import": _main.load}
     try:
-        return serve(args)
+        return command[args.command](args)
     except UsageError as exc:
         parser.error(str(exc))
     return 2

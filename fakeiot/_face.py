@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import enum
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -61,10 +62,25 @@ class Face:
     errors: ClassVar[type[enum.Enum]]
     #: the error a schema violation raises, by violation kind (``"*"``: every other kind)
     invalid: ClassVar[Mapping[str, enum.Enum]] = {}
+    #: the face's own settings: a frozen dataclass with defaults whose fields
+    #: ``Platform(**fields)`` and the pytest marker accept by name (``None``: none)
+    settings_class: ClassVar[type | None] = None
 
     def __init__(self, platform: Host) -> None:
         self.platform = platform
         self.state: Any = None
+        #: an instance of :attr:`settings_class` (``None`` when the face declares none)
+        self.options: Any = self.settings_class() if self.settings_class is not None else None
+
+    def configure(self, fields: dict[str, Any]) -> None:
+        """Take (and remove from ``fields``) the settings this face declares."""
+        cls = self.settings_class
+        if cls is None:
+            return
+        names = {f.name for f in dataclasses.fields(cls)}
+        mine = {name: fields.pop(name) for name in list(fields) if name in names}
+        if mine:
+            self.options = dataclasses.replace(self.options, **mine)
 
     def authenticate(self, scheme: str, request: HttpRequest) -> Any:
         """Check ``request``'s credentials for ``scheme``; return who is calling, or raise."""

@@ -8,7 +8,9 @@ are generated from :data:`TRANSITIONS`; :func:`step` refuses any move not listed
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, final
 
 from ._errors import InvariantError
 
@@ -29,9 +31,11 @@ class State(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """A legal move: from any of ``sources`` (``None``: a new entity) to ``target``."""
+
     name: str
-    sources: frozenset[State | None]
-    target: State
+    sources: frozenset[Any]
+    target: Any
     doc: str
 
 
@@ -108,24 +112,51 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
-BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
+
+@final
+class Lifecycle:
+    """A state machine as data: named transitions between the members of a state enum.
+
+    Faces declare theirs (``Face.lifecycle``); docs, error messages and the coverage summary
+    are generated from it, and :meth:`step` refuses any move it does not list.
+    """
+
+    def __init__(self, name: str, transitions: Iterable[Transition]) -> None:
+        self.name = name
+        self.transitions = tuple(transitions)
+        self.by_name = {t.name: t for t in self.transitions}
+
+    def step(self, current: Any, transition: str) -> Any:
+        """The state after ``transition`` from ``current``; raise if the move is not legal."""
+        rule = self.by_name[transition]
+        if current not in rule.sources:
+            allowed = ", ".join(sorted(str(s) for s in rule.sources))
+            raise InvariantError(
+                f"illegal {self.name} transition {transition!r} from {current}: "
+                f"it starts only from {allowed}"
+            )
+        return rule.target
+
+    def markdown(self) -> str:
+        """The machine as a table, for the docs."""
+        rows = ["| transition | from | to | meaning |", "|---|---|---|---|"]
+        for t in self.transitions:
+            sources = ", ".join(sorted("(new)" if s is None else str(s.value) for s in t.sources))
+            rows.append(f"| `{t.name}` | {sources} | {t.target.value} | {t.doc} |")
+        return "\n".join(rows) + "\n"
+
+
+#: the device lifecycle of the built-in faces
+DEVICE = Lifecycle("device", TRANSITIONS)
+BY_NAME: dict[str, Transition] = DEVICE.by_name
 
 
 def step(current: State | None, transition: str) -> State:
     """The state after ``transition`` from ``current``; raise if the move is not legal."""
-    rule = BY_NAME[transition]
-    if current not in rule.sources:
-        allowed = ", ".join(sorted(str(s) for s in rule.sources))
-        raise InvariantError(
-            f"illegal transition {transition!r} from {current}: it starts only from {allowed}"
-        )
-    return rule.target
+    target: State = DEVICE.step(current, transition)
+    return target
 
 
 def markdown() -> str:
-    """The lifecycle as a table, for the docs."""
-    rows = ["| transition | from | to | meaning |", "|---|---|---|---|"]
-    for t in TRANSITIONS:
-        sources = ", ".join(sorted("(new)" if s is None else s.value for s in t.sources))
-        rows.append(f"| `{t.name}` | {sources} | {t.target.value} | {t.doc} |")
-    return "\n".join(rows) + "\n"
+    """The device lifecycle as a table, for the docs."""
+    return DEVICE.markdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ._oceanconnect import OceanConnect
 
 _entry_point_plugins: list[object] | None = None
+_CORE_SETTINGS = frozenset(f.name for f in dataclasses.fields(Settings))
 
 
 def _installed_plugins() -> list[object]:
@@ -64,7 +66,9 @@ class Platform:
         **fields: Any,
     ) -> None:
         base = settings if settings is not None else Settings()
-        self.settings = base.replace(**fields) if fields else base
+        core = {k: v for k, v in fields.items() if k in _CORE_SETTINGS}
+        face_fields = {k: v for k, v in fields.items() if k not in _CORE_SETTINGS}
+        self.settings = base.replace(**core) if core else base
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.seed = seed
         self.ids = IdGenerator(seed)
@@ -83,13 +87,13 @@ class Platform:
 
         self.hooks = _hooks.PluginManager()
         self.hooks.add_hookspecs(_hooks)
-        from . import _control, _enos, _iotda, _oceanconnect
+        from . import _enos, _iotda, _oceanconnect
 
         self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
-        self.hooks.register(_control, name="fakeiot.control")
         self.hooks.register(_enos, name="fakeiot.enos")
         self.hooks.register(_iotda, name="fakeiot.iotda")
-        for plugin in (*_installed_plugins(), *plugins):
+        self._plugins = tuple(plugins)
+        for plugin in (*_installed_plugins(), *self._plugins):
             if not self.hooks.is_registered(plugin):
                 self.hooks.register(plugin)
         self.faces: dict[str, Face] = {}
@@ -98,7 +102,11 @@ class Platform:
                 if face.name in self.faces:
                     raise UsageError(f"two plugins contribute a face named {face.name!r}")
                 self.faces[face.name] = face
+                face.configure(face_fields)
                 self.routes.add_face(face.name, face)
+        if face_fields:
+            # names no face took: the core's own error, with the nearest names suggested
+            self.settings.replace(**face_fields)
         self.hooks.hook.fakeiot_platform_created(platform=self)
 
     # -- faces ----------------------------------------------------------------------------------
@@ -283,7 +291,9 @@ class Platform:
 
     def fork(self) -> Platform:
         """An independent platform with this one's settings, clock and a copy of its state."""
-        other = Platform(self.seed, clock=self.clock, settings=self.settings)
+        other = Platform(self.seed, clock=self.clock, settings=self.settings, plugins=self._plugins)
+        for name, face in self.faces.items():
+            other.faces[name].options = face.options
         other.restore(self.snapshot())
         return other
 

@@ -11,20 +11,32 @@ with. The core never imports this module.
 
 from __future__ import annotations
 
+import copy
+import enum
+import json
 import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
+from ._schema import Field, Request, schema_of
+
 __all__ = [
     "EXPECTED_ERRORS",
+    "Draft",
+    "Spoiled",
     "device_infos",
     "device_keys",
     "i18n_names",
     "imei_urns",
     "imeis",
+    "inputs",
     "invalid_device_keys",
     "invalid_i18n_names",
+    "invalid_inputs",
     "invalid_node_ids",
     "invalid_psks",
     "invalid_register_bodies",
@@ -33,6 +45,7 @@ __all__ = [
     "invalid_timezones",
     "invalid_verify_codes",
     "mac_addresses",
+    "members",
     "node_ids",
     "product_keys",
     "psks",
@@ -42,6 +55,7 @@ __all__ = [
     "tags",
     "timeouts",
     "timezones",
+    "valid_value",
     "verify_codes",
 ]
 
@@ -352,3 +366,334 @@ EXPECTED_ERRORS: dict[str, str] = {
     "invalid_timezones": "99400",
     "invalid_tags": "99400",
 }
+
+
+# -- generated from route schemas ---------------------------------------------------------------
+# Every declared route's input class (``fakeiot.schema.Request``) is the one source of what it
+# accepts: these strategies read it, so they cannot disagree with the validation.
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A route input as it goes on the wire: path parameters, query, headers and body members."""
+
+    params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    #: the body's members (JSON object or form fields; ``None``: no body); ``raw`` replaces it
+    body: dict[str, Any] | None
+    media: str = "json"
+    raw: bytes | None = None
+
+    def body_bytes(self) -> bytes:
+        """The body as sent: JSON (or a form), or the raw bytes of a malformed body."""
+        if self.raw is not None:
+            return self.raw
+        if self.body is None:
+            return b""
+        if self.media == "form":
+            return urlencode({k: _form_text(v) for k, v in self.body.items()}).encode()
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Spoiled:
+    """What an invalid :class:`Draft` breaks, and the vendor error the platform must answer."""
+
+    where: str
+    field: str
+    violation: str
+    error: enum.Enum
+
+
+_SAFE = string.ascii_letters + string.digits + "-_."
+_TEXT = st.characters(blacklist_categories=("Cs", "Cc"))
+
+
+def _form_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _text(field: Field, wire: bool) -> st.SearchStrategy[str]:
+    spec = field.spec
+    low = spec.min_len or 0
+    if spec.empty_is_missing or wire:
+        low = max(low, 1)
+    high = spec.max_len if spec.max_len is not None else low + 24
+    if field.choices:
+        return st.sampled_from([c for c in field.choices if isinstance(c, str)])
+    if field.regex is not None:
+        regex = field.regex
+        return st.from_regex(regex, fullmatch=True).filter(
+            lambda s: low <= len(s) <= high and s.isprintable() and "\r" not in s
+        )
+    alphabet = st.sampled_from(_SAFE) if wire else _TEXT
+    short = st.text(alphabet, min_size=low, max_size=min(high, low + 12))
+    if high > low + 12:
+        return short | st.builds(lambda c: c * high, st.sampled_from(_SAFE))
+    return short
+
+
+def _number_bounds(field: Field) -> tuple[int, int]:
+    spec = field.spec
+    low = int(spec.low) if spec.low is not None else -MAX_TIMEOUT - 1
+    high = int(spec.high) if spec.high is not None else MAX_TIMEOUT
+    return low, high
+
+
+def valid_value(field: Field, *, wire: bool = False) -> st.SearchStrategy[Any]:
+    """Values ``field`` accepts (``wire``: as text in a path, query or header)."""
+    kind = field.kind
+    if kind == "int":
+        low, high = _number_bounds(field)
+        ints = st.integers(low, high)
+        return ints.map(str) if wire else ints
+    if kind == "number":
+        low, high = _number_bounds(field)
+        return st.integers(low, high) | st.floats(low, high, allow_nan=False)
+    if kind == "bool":
+        return st.sampled_from(["true", "false"]) if wire else st.booleans()
+    if kind == "object":
+        if field.model is not None:
+            return members(field.model.fields)
+        return st.dictionaries(st.text(_SAFE, max_size=6), st.text(_SAFE, max_size=6), max_size=3)
+    if kind == "list":
+        item = field.item
+        spec = field.spec
+        low = spec.min_len or 0
+        high = min(spec.max_len if spec.max_len is not None else 3, low + 3)
+        element = valid_value(item, wire=wire) if item is not None else st.integers(0, 9)
+        values = st.lists(element, min_size=low, max_size=high)
+        return values.map(lambda v: ",".join(map(str, v))) if wire else values
+    if kind == "any":
+        return st.sampled_from(field.choices) if field.choices else st.just("x")
+    return _text(field, wire)
+
+
+def members(fields: Sequence[Field]) -> st.SearchStrategy[dict[str, Any]]:
+    """Objects made of ``fields``: every required member, optional ones sometimes (or null)."""
+    required = {f.name: valid_value(f) for f in fields if f.required}
+    optional = {f.name: st.none() | valid_value(f) for f in fields if not f.required}
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _wire_values(fields: Sequence[Field]) -> st.SearchStrategy[dict[str, str]]:
+    required = {f.name: valid_value(f, wire=True) for f in fields if f.required}
+    optional = {f.name: valid_value(f, wire=True) for f in fields if not f.required}
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def inputs(request: type[Request]) -> st.SearchStrategy[Draft]:
+    """Valid input for a route declared with ``request`` (a ``fakeiot.schema.Request``)."""
+    schema = schema_of(request)
+    return st.builds(
+        Draft,
+        _wire_values(schema.params),
+        _wire_values(schema.query),
+        _wire_values(schema.headers),
+        members(schema.body) if schema.body else st.none(),
+        st.just(schema.media),
+    )
+
+
+_WRONG_TYPES: dict[str, tuple[Any, ...]] = {
+    "str": (0, 1.5, True, [], {}, ["x"]),
+    "int": ("1", 1.5, True, [], {}, -0.5),
+    "number": ("1", True, [], {}),
+    "bool": ("true", 0, 1, [], {}, "TRUE"),
+    "object": ([], "x", 1, True),
+    "list": ({}, "x", 1, True),
+}
+_WRONG_TEXT: dict[str, tuple[str, ...]] = {
+    "int": ("x1", "1.5", "1e3", "0x10", "one"),
+    "bool": ("maybe", "yes!", "2"),
+}
+_MALFORMED = (b"[]", b"1", b'"x"', b"null", b"{", b'{"a":}', b"\xff\xfe", b"[{}]", b"NaN")
+
+
+def _violations(field: Field, wire: bool) -> list[tuple[str, st.SearchStrategy[Any]]]:
+    """``(violation, bad values)`` for one field; ``_MISSING`` stands for an absent value."""
+    spec = field.spec
+    out: list[tuple[str, st.SearchStrategy[Any]]] = []
+    if field.required:
+        out.append(("missing", st.just(_MISSING)))
+    if wire:
+        if field.kind in _WRONG_TEXT:
+            out.append(("type", st.sampled_from(_WRONG_TEXT[field.kind])))
+    elif field.kind in _WRONG_TYPES:
+        out.append(("type", st.sampled_from(_WRONG_TYPES[field.kind])))
+    texty = field.kind == "str" or (wire and field.kind not in ("int", "bool", "list"))
+    if texty:
+        floor = 1 if (wire or spec.empty_is_missing) else 0
+        if spec.max_len is not None:
+            out.append(("length", st.just("a" * (spec.max_len + 1))))
+        if spec.min_len is not None and spec.min_len - 1 >= floor:
+            out.append(("length", st.just("a" * (spec.min_len - 1))))
+        bad = _off_pattern(field, floor)
+        if bad is not None:
+            out.append(("pattern" if field.regex is not None else "choice", st.just(bad)))
+    if field.kind in ("int", "number"):
+        if spec.low is not None:
+            low = int(spec.low) - 1
+            out.append(("range", st.just(str(low) if wire else low)))
+        if spec.high is not None:
+            high = int(spec.high) + 1
+            out.append(("range", st.just(str(high) if wire else high)))
+    if field.kind == "list" and not wire and field.item is not None:
+        wrong = _WRONG_TYPES.get(field.item.kind)
+        if wrong:
+            out.append(("item", st.sampled_from(wrong).map(lambda v: [v])))
+    return out
+
+
+def _off_pattern(field: Field, floor: int) -> str | None:
+    """A string of a valid length that breaks the field's pattern or choices (if it has one)."""
+    if field.regex is None and not field.choices:
+        return None
+    spec = field.spec
+    size = max(spec.min_len or 0, floor, 1)
+    if spec.max_len is not None and size > spec.max_len:
+        return None
+    for char in "!~ #*":
+        candidate = char * size
+        if field.regex is not None and field.regex.fullmatch(candidate):
+            continue
+        folded = candidate.upper() if spec.fold_case else candidate
+        if field.choices and folded in field.choices:
+            continue
+        if field.regex is not None and field.choices:
+            return None  # which check fires first is not this strategy's business
+        return candidate
+    return None
+
+
+_MISSING = object()
+
+
+def invalid_inputs(
+    request: type[Request], invalid: Mapping[str, enum.Enum]
+) -> st.SearchStrategy[tuple[Draft, Spoiled]]:
+    """Input that breaks exactly one rule of ``request``, with the error it must get.
+
+    ``invalid`` is the face's table (``Face.invalid``); the request class's ``__errors__`` and
+    each field's own errors refine it, exactly as validation does.
+    """
+    cases = invalid_cases(request, invalid)
+    return st.one_of(list(cases.values())) if cases else st.nothing()
+
+
+def invalid_cases(
+    request: type[Request], invalid: Mapping[str, enum.Enum]
+) -> dict[str, st.SearchStrategy[tuple[Draft, Spoiled]]]:
+    """:func:`invalid_inputs` one case at a time, keyed ``where:field:violation``."""
+    schema = schema_of(request)
+    defaults = {**invalid, **schema.errors}
+    cases: dict[str, st.SearchStrategy[tuple[Draft, Spoiled]]] = {}
+    valid = inputs(request)
+    for where, fields in (
+        ("path", schema.params),
+        ("query", schema.query),
+        ("header", schema.headers),
+    ):
+        for field in fields:
+            for n, (violation, values) in enumerate(_violations(field, wire=True)):
+                if where == "path" and violation == "missing":
+                    continue  # an empty path segment is a different route
+                cases[f"{where}:{field.name}:{violation}:{n}"] = _spoil_text(
+                    valid, where, field, violation, values, defaults
+                )
+    if schema.body:
+        for field, prefix in _body_fields(schema.body, ""):
+            for n, (violation, values) in enumerate(
+                _violations(field, wire=schema.media == "form")
+            ):
+                if prefix and violation == "missing":
+                    continue
+                cases[f"body:{prefix}{field.name}:{violation}:{n}"] = _spoil_body(
+                    valid, field, prefix, violation, values, defaults
+                )
+        if schema.media == "json":
+            error = defaults.get("malformed") or defaults["*"]
+            bad = _MALFORMED if schema.empty_body else (b"", *_MALFORMED)
+            cases["body:body:malformed:0"] = st.builds(
+                lambda draft, raw: (
+                    replace(draft, raw=raw),
+                    Spoiled("body", "body", "malformed", error),
+                ),
+                valid,
+                st.sampled_from(bad),
+            )
+    return cases
+
+
+def _body_fields(fields: Sequence[Field], prefix: str) -> list[tuple[Field, str]]:
+    """Every body field with the dotted path of the object holding it (nested models too)."""
+    out = []
+    for field in fields:
+        out.append((field, prefix))
+        if field.model is not None:
+            out.extend(_body_fields(field.model.fields, f"{prefix}{field.name}."))
+    return out
+
+
+def _spoil_text(
+    valid: st.SearchStrategy[Draft],
+    where: str,
+    field: Field,
+    violation: str,
+    values: st.SearchStrategy[Any],
+    defaults: Mapping[str, enum.Enum],
+) -> st.SearchStrategy[tuple[Draft, Spoiled]]:
+    error = field.error_for(violation, defaults)
+    attr = {"path": "params", "query": "query", "header": "headers"}[where]
+
+    def spoil(draft: Draft, value: Any) -> tuple[Draft, Spoiled]:
+        part = dict(getattr(draft, attr))
+        if value is _MISSING:
+            part.pop(field.name, None)
+        else:
+            part[field.name] = value
+        changed: dict[str, dict[str, str]] = {
+            "params": draft.params,
+            "query": draft.query,
+            "headers": draft.headers,
+        }
+        changed[attr] = part
+        spoiled = Draft(
+            changed["params"], changed["query"], changed["headers"], draft.body, draft.media
+        )
+        return spoiled, Spoiled(where, field.name, violation, error)
+
+    return st.builds(spoil, valid, values)
+
+
+def _spoil_body(
+    valid: st.SearchStrategy[Draft],
+    field: Field,
+    prefix: str,
+    violation: str,
+    values: st.SearchStrategy[Any],
+    defaults: Mapping[str, enum.Enum],
+) -> st.SearchStrategy[tuple[Draft, Spoiled]]:
+    item = field.item if violation == "item" and field.item is not None else field
+    error = item.error_for("type" if violation == "item" else violation, defaults)
+    path = prefix.split(".")[:-1] if prefix else []
+
+    def spoil(draft: Draft, value: Any) -> tuple[Draft, Spoiled]:
+        body = copy.deepcopy(draft.body) or {}
+        holder = body
+        for key in path:
+            inner = holder.get(key)
+            if not isinstance(inner, dict):
+                inner = holder[key] = {}
+            holder = inner
+        if value is _MISSING:
+            holder.pop(field.name, None)
+        else:
+            holder[field.name] = value
+        shown = "type" if violation == "item" else violation
+        return replace(draft, body=body), Spoiled("body", prefix + field.name, shown, error)
+
+    return st.builds(spoil, valid, values)

@@ -4,15 +4,31 @@ the overview, the dashboard page and the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 import pytest
 
 import fakeiot
-from fakeiot import _persist
+from fakeiot.serve import _state as _persist
+from fakeiot.serve._control import Control
 from tests.oc import IMEI, OcClient
 
 API = "/_fakeiot/api"
+_CONTROLS: weakref.WeakKeyDictionary[fakeiot.Platform, Control] = weakref.WeakKeyDictionary()
+
+
+def controller(platform: fakeiot.Platform) -> Control:
+    """The control API in front of ``platform`` (one per platform, as a server holds one)."""
+    found = _CONTROLS.get(platform)
+    if found is None:
+        found = _CONTROLS[platform] = Control(platform)
+    return found
+
+
+def serve(platform: fakeiot.Platform, request: fakeiot.HttpRequest) -> fakeiot.HttpResponse:
+    """What ``fakeiot.Server`` answers: the control API first, then the faces."""
+    return controller(platform).handle(request) or platform.handle(request)
 
 
 def control(
@@ -25,8 +41,9 @@ def control(
     headers: dict[str, str] | None = None,
 ) -> fakeiot.HttpResponse:
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-    return platform.handle(
-        fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=headers or {}, body=data)
+    return serve(
+        platform,
+        fakeiot.HttpRequest.from_url(method, f"{API}/{path}", headers=headers or {}, body=data),
     )
 
 
@@ -107,7 +124,7 @@ def test_advance_refuses_a_real_clock() -> None:
 
 
 def test_reset_returns_to_the_recorded_state(manual: fakeiot.Platform) -> None:
-    manual.face("control").remember_initial_state()  # type: ignore[attr-defined]
+    controller(manual).remember_initial_state()
     OcClient(manual).register_ok(IMEI)
     response = control(manual, "POST", "reset")
     assert response.status == 200
@@ -157,7 +174,7 @@ def test_overview_shows_tenants_devices_and_countdown(manual: fakeiot.Platform) 
 
 
 def test_token_guards_the_control_api(manual: fakeiot.Platform) -> None:
-    manual.face("control").token = "s3cret"  # type: ignore[attr-defined]
+    controller(manual).token = "s3cret"
     denied = control(manual, "GET", "clock")
     allowed = control(manual, "GET", "clock", headers={"X-Fakeiot-Token": "s3cret"})
     bearer = control(manual, "GET", "clock", headers={"Authorization": "Bearer s3cret"})
@@ -165,7 +182,7 @@ def test_token_guards_the_control_api(manual: fakeiot.Platform) -> None:
 
 
 def test_dashboard_page_is_self_contained_html(manual: fakeiot.Platform) -> None:
-    page = manual.handle(fakeiot.HttpRequest("GET", "/"))
+    page = serve(manual, fakeiot.HttpRequest("GET", "/"))
     assert page.headers["Content-Type"].startswith("text/html")
     assert b'"/_fakeiot/api/"' in page.body
     assert b'api("overview")' in page.body
@@ -174,7 +191,7 @@ def test_dashboard_page_is_self_contained_html(manual: fakeiot.Platform) -> None
 
 
 def test_openapi_lists_every_route(manual: fakeiot.Platform) -> None:
-    document = manual.handle(fakeiot.HttpRequest("GET", "/_fakeiot/openapi.json")).json_body()
+    document = serve(manual, fakeiot.HttpRequest("GET", "/_fakeiot/openapi.json")).json_body()
     listed = {
         name
         for item in document["paths"].values()
@@ -182,7 +199,19 @@ def test_openapi_lists_every_route(manual: fakeiot.Platform) -> None:
         for name in op["x-fakeiot-routes"]
     }
     assert document["openapi"] == "3.1.0"
-    assert listed == {route.name for route in manual.routes}
+    assert listed == {route.name for route in manual.routes} | {
+        route.name for route in controller(manual).routes
+    }
+
+
+@pytest.mark.parametrize("target", ["/", "/_fakeiot/api/overview", "/_fakeiot/openapi.json"])
+def test_the_platform_alone_answers_no_serve_layer_route(target: str) -> None:
+    """Under mock(), Adapter, HttpxTransport and wsgi_app only the faces answer."""
+    platform = fakeiot.Platform(seed=0)
+    for method in ("GET", "POST"):
+        request = fakeiot.HttpRequest.from_url(method, f"https://any.host{target}")
+        assert platform.handle(request).status == 404
+    assert not [r for r in platform.routes if r.name.startswith("control.")]
 
 
 def test_a_fault_with_another_faces_error_leaves_this_faces_routes_alone(

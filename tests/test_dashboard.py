@@ -44,9 +44,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
 @pytest.fixture
 def served() -> Iterator[tuple[fakeiot.Server, OcClient]]:
     platform = fakeiot.Platform(seed=0, clock=fakeiot.ManualClock())
-    platform.face("control").remember_initial_state()  # type: ignore[attr-defined]
     client = OcClient(platform)
     with fakeiot.Server(platform) as server:
+        server.control.remember_initial_state()
         yield server, client
 
 

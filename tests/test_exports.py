@@ -28,3 +28,14 @@ def test_every_public_name_in_the_namespace_is_in_all() -> None:
         and type(value).__module__ != "__future__"
     }
     assert sorted(public - set(fakeiot.__all__)) == []
+
+
+def test_public_face_modules_export_what_users_name() -> None:
+    """Users import error tables and views from public modules, never from ``fakeiot._*``."""
+    from fakeiot import enos, oceanconnect, schema
+
+    for module in (enos, oceanconnect, schema):
+        assert len(set(module.__all__)) == len(module.__all__)
+        assert all(hasattr(module, name) for name in module.__all__)
+    assert oceanconnect.OcError.DEVICE_NOT_FOUND.value.status == 404
+    assert enos.Organization.__name__ == "Organization"

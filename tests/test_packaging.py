@@ -55,5 +55,5 @@ def test_wheel_ships_both_packages_and_py_typed(tmp_path: Path) -> None:
         "fakeiot/__init__.py",
         "conftest_plugin/__init__.py",
         "fakeiot/_oceanconnect/_face.py",
-        "fakeiot/_transports/_server.py",
+        "fakeiot/serve/_server.py",
     } <= names

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import fakeiot
-from fakeiot import _persist
+from fakeiot.serve import _state as _persist
 from tests.oc import CREDENTIALS, IMEI, OcClient
 
 
@@ -63,7 +63,7 @@ def test_expiry_and_ageing_apply_on_restore(tmp_path: Path) -> None:
         (
             b'{"format": "fakeiot-state", "version": 1, "ids": [3, [1], null],'
             b' "faces": {"oceanconnect": {"apps": 5}}}',
-            "malformed",
+            "faces.oceanconnect.apps: expected an array, got an integer",
         ),
     ],
 )

@@ -178,6 +178,34 @@ def test_failing_test_report_carries_the_transcript(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines(["*- fakeiot -*", "*#0 POST /iocm/app/sec/v1.1.0/login -> 200*"])
 
 
+def test_failure_section_names_the_field_a_validation_error_refused(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_fails(fakeiot, fakeiot_app):
+            base = "https://iot.example:8743/iocm/app"
+            token = requests.post(f"{base}/sec/v1.1.0/login", data={
+                "appId": fakeiot_app.app_id, "secret": fakeiot_app.secret}).json()["accessToken"]
+            answer = requests.post(
+                f"{base}/reg/v1.1.0/deviceCredentials",
+                json={"nodeId": "861234567890123", "psk": "not-hex!"},
+                headers={"app_key": fakeiot_app.app_id, "Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 200
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*- fakeiot -*", "*POST /iocm/app/reg/v1.1.0/deviceCredentials -> 400 50400*psk*"]
+    )
+    # the vendor never sends the detail: it stays out of the answer
+    assert "must match" not in result.stdout.str().split("- fakeiot -")[0]
+
+
 def test_passing_test_report_has_no_transcript(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(fakeiot_platform):\n    assert True\n")
     result = pytester.runpytest("-rA")

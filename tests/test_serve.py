@@ -3,7 +3,6 @@ files, expiry on restore, TLS with a CA file, and the control token."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,9 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from fakeiot._cli import _is_loopback
+from fakeiot.serve._main import _is_loopback
 
 IMEI = "861234567890123"
 
@@ -141,9 +141,9 @@ def test_acknowledged_registrations_survive_sigkill(tmp_path: Path) -> None:
         stop.set()
         worker.join(timeout=10)
     assert len(acknowledged) > 5
-    assert json.loads(state.read_text())["version"] == 1  # never torn
+    assert state.read_bytes().startswith(b"SQLite format 3")
     with serving("--state", str(state)) as restarted:
-        held = {d["device_id"] for d in restarted.control("oceanconnect/devices").json()}
+        held = {d["deviceId"] for d in restarted.control("oceanconnect/devices").json()}
     assert set(acknowledged) <= held
 
 
@@ -184,7 +184,7 @@ def test_expiries_that_fell_due_while_stopped_apply_on_restore(tmp_path: Path) -
         first.register(headers, "forever", timeout=0)
     time.sleep(1.2)
     with serving("--state", str(state)) as second:
-        nodes = [d["node_id"] for d in second.control("oceanconnect/devices").json()]
+        nodes = [d["nodeId"] for d in second.control("oceanconnect/devices").json()]
     assert nodes == ["forever"]
 
 
@@ -255,3 +255,56 @@ def test_requests_are_logged_one_line_each() -> None:
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=10)
     assert "POST /iocm/app/sec/v1.1.0/login -> 200" in out
+
+
+def test_a_store_that_fills_up_refuses_writes_keeps_reads_and_exits_non_zero(
+    tmp_path: Path,
+) -> None:
+    """A file-size limit on the server process stands for a full disk."""
+    import resource
+
+    state = tmp_path / "state.db"
+    acknowledged: list[str] = []
+    refused: list[str] = []
+    with serving("--state", str(state)) as served:
+        headers = served.login()
+        used = max(p.stat().st_size for p in tmp_path.iterdir())
+        limit = used + 48 * 1024
+        resource.prlimit(served.process.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        for i in range(400):
+            response = served.register(headers, f"node-{i}", timeout=0)  # never drops
+            if response.status_code == 200:
+                acknowledged.append(response.json()["deviceId"])
+            else:
+                assert (response.status_code, response.json()["error_code"]) == (500, "100001")
+                refused.append(f"node-{i}")
+                if len(refused) == 5:  # the stderr pipe is read only at the end
+                    break
+        assert refused, "the store never filled up"
+        listed = served.control("oceanconnect/devices")  # reads are still served
+        assert {d["deviceId"] for d in listed.json()} == set(acknowledged)
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(timeout=10) == 1
+        assert served.process.stderr is not None
+        err = served.process.stderr.read()
+    assert "not acknowledged" in err
+    assert "never came back" in err
+    with serving("--state", str(state)) as restarted:
+        held = {
+            d["nodeId"]: d["deviceId"] for d in restarted.control("oceanconnect/devices").json()
+        }
+    assert set(held.values()) == set(acknowledged)
+    assert not set(refused) & set(held)
+
+
+def test_the_tls_key_directory_is_removed_on_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    with serving("--tls") as served:
+        assert [p.name[:12] for p in scratch.iterdir()] == ["fakeiot-tls-"]
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(timeout=10) == 0
+    assert list(scratch.iterdir()) == []

@@ -1202,6 +1202,92 @@ class Enos(Face):
         self._caller(request)
         return self._unknown_action(request)
 
+    # -- serve layer: the state store and the dashboard (fakeiot/serve) -------------------------
+    #: device-side methods the dashboard's buttons may call (``overview()`` rows name them)
+    dashboard_actions: ClassVar[tuple[str, ...]] = ("login_device", "logout_device")
+
+    def export_entities(self, subjects: Iterable[str] | None = None) -> dict[str, Any]:
+        """``export_state()``'s devices, one entry each (``None``: gone), for the devices
+        ``subjects`` names (``None``: all): what the state store writes after a request."""
+        devices = self.state.devices
+        with self.platform.lock:
+            keys = list(devices) if subjects is None else subjects
+            return {
+                "devices": {
+                    key: None
+                    if (d := devices.get(key)) is None
+                    else {
+                        "state": d.state.value,
+                        **{f: getattr(d, f) for f in _persist._DEVICE_FIELDS},
+                    }
+                    for key in keys
+                }
+            }
+
+    def export_rest(self) -> dict[str, Any]:
+        """``export_state()`` without the sections :meth:`export_entities` gives."""
+        import copy
+
+        with self.platform.lock:
+            shallow = copy.copy(self.state)
+            shallow.devices = {}
+            rest = _persist.export_state(shallow)
+        del rest["devices"]
+        return rest
+
+    def overview(self) -> dict[str, Any]:
+        """What the dashboard shows: organisations, and devices with their device-side actions."""
+        orgs = [{"cells": [o.org_id, o.access_key, o.secret_key]} for o in self.orgs()]
+        devices = []
+        for d in self.devices():
+            actions = []
+            if d.status == "online":
+                actions.append(
+                    {
+                        "label": "Logout",
+                        "action": "logout_device",
+                        "args": {"product_key": d.product_key, "device_key": d.device_key},
+                    }
+                )
+            elif d.status != "disable":
+                actions.append(
+                    {
+                        "label": "Login",
+                        "action": "login_device",
+                        "args": {
+                            "product_key": d.product_key,
+                            "device_key": d.device_key,
+                            "device_secret": d.device_secret,
+                        },
+                    }
+                )
+            devices.append(
+                {
+                    "cells": [d.asset_id, d.product_key, d.device_key, d.status],
+                    "status": d.status,
+                    "actions": actions,
+                }
+            )
+        return {
+            "title": "EnOS",
+            "tables": [
+                {
+                    "id": "orgs",
+                    "title": "Organisations",
+                    "columns": ["orgId", "accessKey", "secretKey"],
+                    "rows": orgs,
+                    "empty": "no organisations",
+                },
+                {
+                    "id": "devices",
+                    "title": "Devices",
+                    "columns": ["assetId", "productKey", "deviceKey", "status"],
+                    "rows": devices,
+                    "empty": "no devices",
+                },
+            ],
+        }
+
 
 def _pagination(page_no: int, page_size: int, total: int) -> dict[str, Any]:
     return {"sortedBy": None, "pageNo": page_no, "pageSize": page_size, "totalSize": total}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ApiError
+from .._http import HttpRequest, HttpResponse
 from .._routes import route
 from . import _schemas as sc
 from . import _views as views
@@ -63,6 +64,8 @@ class IotdaRoutes:
         platform: Host
         state: IotdaState
         service: Service
+
+        def authenticate(self, scheme: str, request: HttpRequest) -> Project: ...
 
     # =========================================================================================
     # Products
@@ -417,8 +420,11 @@ class IotdaRoutes:
 # =============================================================================================
 # Every other SDK operation: authenticated, then 501 (listed in docs/iotda.md)
 # =============================================================================================
-def _unsupported(op: str) -> Callable[..., None]:
-    def handler(self: IotdaRoutes, project: Project, req: sc.ProjectPath) -> None:
+def _unsupported(op: str) -> Callable[..., HttpResponse]:
+    """A raw handler (no input schema: it never reads its input) for one SDK operation."""
+
+    def handler(self: IotdaRoutes, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        self.authenticate("project", request)
         raise ApiError(E.NOT_SUPPORTED, f"the SDK operation {op} is not served by fakeiot")
 
     handler.__doc__ = f"``{op}``: not served by fakeiot (501)."
@@ -430,5 +436,5 @@ for _method, _path, _op in UNSUPPORTED:
     setattr(
         IotdaRoutes,
         f"~{_op}",
-        route(_method, P + _path, name=f"iotda.{_op}", auth=AUTH)(_unsupported(_op)),
+        route(_method, P + _path, name=f"iotda.{_op}")(_unsupported(_op)),
     )

@@ -40,7 +40,8 @@ class IoRequest(Request):
 # =============================================================================================
 @dataclass(frozen=True, slots=True)
 class ProjectPath(IoRequest):
-    project_id: Annotated[str, path(max_len=64)]
+    #: checked against the caller's AK by the face's authentication, before parsing
+    project_id: Annotated[str, path()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,7 +447,9 @@ class UpdateRule(RulePath):
 
 @dataclass(frozen=True, slots=True)
 class HttpForwarding:
-    url: Annotated[str, body(min_len=1, max_len=2048, pattern=r"https?://\S+")]
+    #: required; checked by the service (the strategies cannot yet spoil a sibling of a
+    #: required member inside an optional object)
+    url: Annotated[str | None, body(min_len=1, max_len=2048, pattern=r"https?://\S+")] = None
     cert_id: Annotated[str | None, body(max_len=36)] = None
     cn_name: Annotated[str | None, body(max_len=64)] = None
     sni_enable: Annotated[bool | None, body()] = None

@@ -961,8 +961,8 @@ class Service:
         self.rule(project, req.rule_id)
         http = req.channel_detail.http_forwarding
         if req.channel == "HTTP_FORWARDING":
-            if http is None:
-                raise ApiError(E.INVALID_PARAM, "channel_detail.http_forwarding: required")
+            if http is None or http.url is None:
+                raise ApiError(E.INVALID_PARAM, "channel_detail.http_forwarding.url: required")
             detail: dict[str, Any] = {
                 "http_forwarding": {
                     "url": http.url, "cert_id": http.cert_id, "cn_name": http.cn_name,

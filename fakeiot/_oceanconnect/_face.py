@@ -1327,3 +1327,98 @@ class OceanConnect(Face):
         if sub is None or sub.app_id != app.app_id or sub.management:
             raise ApiError(E.RESOURCE_NOT_FOUND, f"no subscription {subscription_id!r}")
         return sub
+
+    # -- serve layer: the state store and the dashboard (fakeiot/serve) -------------------------
+    #: device-side methods the dashboard's buttons may call (``overview()`` rows name them)
+    dashboard_actions: ClassVar[tuple[str, ...]] = ("connect_device", "disconnect_device")
+
+    def export_entities(self, subjects: Iterable[str] | None = None) -> dict[str, Any]:
+        """``export_state()``'s devices, one entry each (``None``: gone), for the devices
+        ``subjects`` names (``None``: all): what the state store writes after a request."""
+        devices = self.state.devices
+        with self.platform.lock:
+            keys = list(devices) if subjects is None else subjects
+            return {
+                "devices": {
+                    key: None
+                    if (d := devices.get(key)) is None
+                    else {
+                        "state": d.state.value,
+                        **{f: getattr(d, f) for f in _persist._DEVICE_FIELDS},
+                    }
+                    for key in keys
+                }
+            }
+
+    def export_rest(self) -> dict[str, Any]:
+        """``export_state()`` without the sections :meth:`export_entities` gives."""
+        import copy
+
+        with self.platform.lock:
+            shallow = copy.copy(self.state)
+            shallow.devices = {}
+            rest = _persist.export_state(shallow)
+        del rest["devices"]
+        return rest
+
+    def overview(self) -> dict[str, Any]:
+        """What the dashboard shows: applications, and devices with their device-side actions."""
+        now = self.platform.clock.now()
+        apps = [{"cells": [a.app_id, a.secret, a.name]} for a in self.apps()]
+        devices = []
+        for d in self.devices():
+            expires: dict[str, float | None] | None = None
+            if d.state is State.REGISTERED and d.code_expires_at is not None:
+                expires = {"countdown": max(0.0, d.code_expires_at - now)}
+            elif d.state is State.REGISTERED:
+                expires = {"countdown": None}
+            if d.status in ("ONLINE", "ABNORMAL"):
+                action = {
+                    "label": "Disconnect",
+                    "action": "disconnect_device",
+                    "args": {"device_id": d.device_id},
+                }
+            else:
+                action = {
+                    "label": "Connect",
+                    "action": "connect_device",
+                    "args": {"node_id": d.node_id, "verify_code": d.verify_code},
+                }
+            devices.append(
+                {
+                    "cells": [
+                        d.device_id,
+                        d.node_id,
+                        f"{d.status}/{d.status_detail}",
+                        d.activated,
+                        expires,
+                    ],
+                    "status": d.status,
+                    "actions": [action],
+                }
+            )
+        return {
+            "title": "OceanConnect",
+            "tables": [
+                {
+                    "id": "apps",
+                    "title": "Applications",
+                    "columns": ["appId", "secret", "name"],
+                    "rows": apps,
+                    "empty": "no applications",
+                },
+                {
+                    "id": "devices",
+                    "title": "Devices",
+                    "columns": [
+                        "deviceId",
+                        "nodeId",
+                        "status",
+                        "activated",
+                        "verify code expires in",
+                    ],
+                    "rows": devices,
+                    "empty": "no devices",
+                },
+            ],
+        }

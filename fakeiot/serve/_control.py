@@ -1,10 +1,13 @@
 """The control API under ``/_fakeiot/``: the device side and the platform's controls over HTTP,
 for developers and non-Python clients driving ``fakeiot serve``.
 
-It is a face like the vendors' (its routes are in the one route table, the docs and the
-OpenAPI document), answering plain JSON: ``{"error": ..., "detail": ...}`` on failure. When a
-``token`` is set (``fakeiot serve`` sets one when it binds beyond loopback) every call must
-carry ``Authorization: Bearer <token>`` or ``X-Fakeiot-Token: <token>``.
+It belongs to the serve layer, not to the platform: ``fakeiot serve``, ``fakeiot.Server`` and the
+``fakeiot_server`` fixture answer it in front of the platform's faces; ``mock()``, ``Adapter``,
+``HttpxTransport`` and ``wsgi_app`` never do. It answers plain JSON, ``{"error": ...,
+"detail": ...}`` on failure, and its calls are not recorded in ``platform.calls``. Every JSON key
+is camelCase, like the vendors' (``deviceId``, ``appId``). When a ``token`` is set (``fakeiot
+serve`` always sets one beyond loopback) every call must carry ``Authorization: Bearer <token>``
+or ``X-Fakeiot-Token: <token>``.
 """
 
 from __future__ import annotations
@@ -13,16 +16,15 @@ import enum
 import hmac
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from . import _openapi, _persist
-from ._clock import ManualClock
-from ._errors import ApiError, ConnectRefused, NotFoundError, UsageError
-from ._face import Face
-from ._hooks import hookimpl
-from ._http import HttpRequest, HttpResponse, is_encodable, loads_strict
-from ._routes import Route, route
+from .._clock import ManualClock
+from .._errors import ApiError, ConnectRefused, NotFoundError, UsageError
+from .._face import Face
+from .._http import HttpRequest, HttpResponse, is_encodable, loads_strict
+from .._routes import Route, RouteTable, route
+from . import _openapi, _state
 
 if TYPE_CHECKING:
-    from ._platform import Platform
+    from .._platform import Platform
 
 API = "/_fakeiot/api"
 
@@ -40,15 +42,22 @@ class ControlError(enum.Enum):
     NOT_FOUND = Problem(404, "not_found")
     REFUSED = Problem(409, "refused")
     CONFLICT = Problem(409, "conflict")
+    UNAVAILABLE = Problem(503, "storage_unavailable")
 
 
 E = ControlError
 
 
+def camel(name: str) -> str:
+    """``device_id`` -> ``deviceId``: the control API's one naming convention."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _view(value: Any) -> Any:
-    """A dataclass view as JSON-ready data (enums by value)."""
+    """A dataclass view as JSON-ready data: camelCase keys, enums by value."""
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _view(getattr(value, k)) for k in value.__dataclass_fields__}
+        return {camel(k): _view(getattr(value, k)) for k in value.__dataclass_fields__}
     if isinstance(value, enum.Enum):
         return value.value
     return value
@@ -66,6 +75,23 @@ class Control(Face):
         super().__init__(platform)
         self.token: str | None = None
         self._initial: dict[str, Any] | None = None
+        #: a request replaced the whole state (reset, PUT state): the store rewrites it all
+        self._replaced = False
+        #: the control API's own routes (never in the platform's table)
+        self.routes = RouteTable()
+        self.routes.add_face(self.name, self)
+
+    def handle(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer ``request`` if it is a control-API route, else ``None`` (the faces' turn)."""
+        matched = self.routes.match(request)
+        if matched is None:
+            return None
+        found, params = matched
+        with self.platform.operation():
+            try:
+                return found.handler(request, params)
+            except ApiError as error:
+                return self.render_error(error, found)
 
     # -- plumbing -------------------------------------------------------------------------------
     def render_error(self, error: ApiError, route: Route) -> HttpResponse:
@@ -117,15 +143,14 @@ class Control(Face):
         except UsageError as misuse:
             raise ApiError(E.CONFLICT, str(misuse)) from None
 
-    def export_state(self) -> dict[str, Any]:
-        return {}  # the control API holds no platform state of its own
-
-    def import_state(self, data: dict[str, Any]) -> None:
-        """Nothing to load: the control API holds no platform state."""
+    def take_replaced(self) -> bool:
+        """Whether a request replaced the whole state since the last call."""
+        replaced, self._replaced = self._replaced, False
+        return replaced
 
     def remember_initial_state(self) -> None:
         """What ``POST /_fakeiot/api/reset`` returns to (the state when the server started)."""
-        self._initial = _persist.dump(self.platform)
+        self._initial = _state.dump(self.platform)
 
     # -- OceanConnect device side and tenants ---------------------------------------------------
     @route("POST", f"{API}/oceanconnect/devices/connect", name="control.oceanconnect_connect")
@@ -291,7 +316,8 @@ class Control(Face):
         self._guard(request)
         if self._initial is None:
             raise ApiError(E.CONFLICT, "no initial state was recorded")
-        _persist.load(self.platform, self._initial)
+        self._replaced = True
+        _state.load(self.platform, self._initial)
         self.platform.calls.clear()
         self.platform.events.clear()
         return self._ok("control.reset", {"reset": True})
@@ -300,18 +326,19 @@ class Control(Face):
     def get_state(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """The whole state, in the state-file format (docs/serve.md)."""
         self._guard(request)
-        return self._ok("control.get_state", _persist.dump(self.platform))
+        return self._ok("control.get_state", _state.dump(self.platform))
 
     @route("PUT", f"{API}/state", name="control.put_state")
     def put_state(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """Replace the whole state; a malformed document changes nothing."""
         self._guard(request)
         data = self._body(request)
-        before = _persist.dump(self.platform)
+        before = _state.dump(self.platform)
+        self._replaced = True
         try:
-            _persist.load(self.platform, data)
+            _state.load(self.platform, data)
         except UsageError as exc:
-            _persist.load(self.platform, before)
+            _state.load(self.platform, before)
             raise ApiError(E.BAD_REQUEST, str(exc)) from None
         return self._ok("control.put_state", {"loaded": True})
 
@@ -427,7 +454,7 @@ class Control(Face):
     @route("GET", "/_fakeiot/openapi.json", name="control.openapi")
     def openapi(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         """This server's OpenAPI document, generated from the route table."""
-        return self._ok("control.openapi", _openapi.document(self.platform))
+        return self._ok("control.openapi", _openapi.document(self.platform, self))
 
     @route("GET", "/", name="control.dashboard", media_type="text/html")
     def dashboard(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
@@ -439,6 +466,11 @@ class Control(Face):
         )
 
 
-@hookimpl
-def fakeiot_add_faces(platform: Platform) -> list[Control]:
-    return [Control(platform)]
+def route_table(platform: Platform, control: Control | None = None) -> RouteTable:
+    """The routes a server of ``platform`` answers: the faces' and the control API's."""
+    table = RouteTable()
+    for found in platform.routes:
+        table.add(found.face, found.spec, found.handler)
+    for found in (control or Control(platform)).routes:
+        table.add(found.face, found.spec, found.handler)
+    return table

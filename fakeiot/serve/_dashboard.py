@@ -103,16 +103,16 @@ function refresh() {
     fill("apps", o.oceanconnect.apps, (r, a) => { cell(r, a.appId); cell(r, a.secret);
                                                   cell(r, a.name); }, "no applications");
     fill("devices", o.oceanconnect.devices, (r, d) => {
-      cell(r, d.device_id); cell(r, d.node_id);
-      cell(r, d.status + "/" + d.status_detail, d.status); cell(r, String(d.activated));
+      cell(r, d.deviceId); cell(r, d.nodeId);
+      cell(r, d.status + "/" + d.statusDetail, d.status); cell(r, String(d.activated));
       cell(r, d.state === "registered" ? countdown(d.expiresIn) : "");
       const td = cell(r, "");
       if (d.status === "ONLINE" || d.status === "ABNORMAL")
         button(td, "Disconnect", () => act("oceanconnect/devices/disconnect",
-                                           {deviceId: d.device_id}));
+                                           {deviceId: d.deviceId}));
       else
         button(td, "Connect", () => act("oceanconnect/devices/connect",
-                                        {nodeId: d.node_id, verifyCode: d.verify_code}));
+                                        {nodeId: d.nodeId, verifyCode: d.verifyCode}));
     }, "no devices");
     const enos = o.enos;
     document.getElementById("enos-section").hidden = !enos;

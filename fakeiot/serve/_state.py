@@ -18,11 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._clock import ManualClock
-from ._errors import UsageError
+from .._clock import ManualClock
+from .._errors import InvariantError, UsageError
+from . import _schema
 
 if TYPE_CHECKING:
-    from ._platform import Platform
+    from .._platform import Platform
 
 FORMAT = "fakeiot-state"
 VERSION = 1
@@ -58,6 +59,7 @@ def load(platform: Platform, data: Any) -> None:
     unknown = set(faces) - set(platform.faces)
     if unknown:
         raise UsageError(f"the state file has faces this platform lacks: {sorted(unknown)}")
+    _schema.check_document(data)
     with platform.operation():
         clock = data.get("clock")
         if (
@@ -68,12 +70,21 @@ def load(platform: Platform, data: Any) -> None:
             platform.clock.set(clock)
         try:
             platform.ids.setstate(_tuples(data["ids"]))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise UsageError(f"the state file's id generator state is malformed: {exc}") from None
         for name, face_state in faces.items():
             if not isinstance(face_state, dict):
                 raise UsageError(f"the state of face {name!r} is not an object")
-            platform.face(name).import_state(face_state)
+            try:
+                platform.face(name).import_state(face_state)
+            except UsageError as exc:
+                raise UsageError(f"faces.{name}: {exc}") from None
+            except InvariantError as exc:
+                raise UsageError(f"faces.{name}: the state breaks a rule: {exc}") from None
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+                raise UsageError(
+                    f"faces.{name}: the state is malformed: {type(exc).__name__}: {exc}"
+                ) from None
 
 
 def save(platform: Platform, path: str | os.PathLike[str]) -> None:

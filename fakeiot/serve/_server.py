@@ -13,9 +13,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, final
 
-from .._errors import FakeiotAssertionError, UsageError
+from .._errors import ApiError, FakeiotAssertionError, UsageError
 from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
+from .._records import redact_target
+from . import _store
+from ._control import Control, ControlError
+from ._store import StorageError, Store
 from ._tls import TlsFiles, make_certificates
 
 
@@ -54,19 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
             host=self.headers.get("Host", ""),
             scheme=owner.scheme,
         )
-        try:
-            response = owner.platform.handle(request)
-        except Exception as exc:  # a bug in fakeiot: answer, and re-raise in the caller
-            owner.record_error(exc, request)
-            response = HttpResponse.json(
-                500, {"error": "fakeiot raised an exception", "detail": repr(exc)}
-            )
-        if (
-            owner.state_file is not None
-            and request.method not in _READ_ONLY
-            and response.status < 300
-        ):
-            owner.save_state()  # on disk before the response leaves
+        response = owner.respond(request)
         if owner.log is not None:
             owner.log(request, response)
         if response.fault is not None:  # an injected drop or timeout: hang up, say nothing
@@ -95,7 +87,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet by default; ``Server(log=...)`` gets one call per request instead."""
 
 
-_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the names a face's internal-error row goes by, best first
+_INTERNAL = ("INTERNAL_SERVER_ERROR", "INTERNAL_ERROR", "GATEWAY_ERROR", "UNAVAILABLE")
+
+
+def internal_error(errors: Any) -> Any:
+    """The row of a face's error table that says "internal server error"."""
+    for name in _INTERNAL:
+        member = getattr(errors, name, None)
+        if member is not None:
+            return member
+    return next((m for m in errors if getattr(m.value, "status", 0) >= 500), None)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -126,10 +128,12 @@ class Server:
         log: Any = None,
         state_file: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.platform = platform
-        #: with a state file, every acknowledged change is written to it before the response
+        #: the control API, the dashboard and the OpenAPI document, in front of the faces
+        self.control = Control(platform)
+        self._platform = platform
+        #: with a state file, every change is committed to it before the response leaves
         self.state_file = Path(state_file) if state_file is not None else None
-        self._save_lock = threading.Lock()
+        self.store: Store | None = None
         self.host = host
         self.port = port
         self.log = log
@@ -140,6 +144,67 @@ class Server:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def platform(self) -> Platform:
+        """The platform served; may be swapped while the server runs."""
+        return self._platform
+
+    @platform.setter
+    def platform(self, platform: Platform) -> None:
+        self._platform = platform
+        self.control.platform = platform
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request: the control API's routes first, then the platform's faces."""
+        response = self.control.handle(request)
+        return response if response is not None else self._platform.handle(request)
+
+    def respond(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request as the front sends it: with a state store, its changes are
+        committed first (or undone, and the answer is the face's internal error)."""
+        platform = self._platform
+        try:
+            store = self.store
+            if store is None:
+                return self.handle(request)
+            with platform.operation():
+                response = self.handle(request)
+                change = store.collect(platform, replaced=self.control.take_replaced())
+            if change is not None:
+                try:
+                    store.commit(change)
+                except StorageError as exc:
+                    _store.log(
+                        f"fakeiot: {request.method} {redact_target(request.target)} not "
+                        f"acknowledged: the state store at {store.path} cannot commit ({exc}); "
+                        "the change is undone, and the next write tries again"
+                    )
+                    return self.storage_error(response)
+            return response
+        except Exception as exc:  # a bug in fakeiot: answer, and re-raise in the caller
+            self.record_error(exc, request)
+            return HttpResponse.json(
+                500, {"error": "fakeiot raised an exception", "detail": repr(exc)}
+            )
+
+    def storage_error(self, response: HttpResponse) -> HttpResponse:
+        """The internal-error answer of the face that served ``response``."""
+        name = response.route or ""
+        if name.startswith("control."):
+            found = self.control.routes.get(name)
+            return self.control.render_error(
+                ApiError(ControlError.UNAVAILABLE, "the state store cannot commit"), found
+            )
+        try:
+            found = self._platform.routes.get(name)
+            face = self._platform.face(found.face)
+            member = internal_error(face.errors)
+            if member is not None:
+                return face.render_error(ApiError(member, "the state store cannot commit"), found)
+        except (UsageError, NotImplementedError):
+            pass
+        return HttpResponse.json(503, {"error": "the state store cannot commit"})
 
     @property
     def scheme(self) -> str:
@@ -161,6 +226,7 @@ class Server:
     def start(self) -> Server:
         if self._httpd is not None:
             return self
+        self.load_state()
         httpd = _HTTPServer((self.host, self.port), _Handler)
         httpd.owner = self
         if self._tls:
@@ -199,15 +265,29 @@ class Server:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def load_state(self) -> list[str]:
+        """Open the state store at ``state_file`` and load it into the platform (done by
+        :meth:`start` if not before); returns what start-up cleaned or migrated."""
+        if self.state_file is None or self.store is not None:
+            return []
+        store = Store(self.state_file)
+        notes = store.open(self._platform)
+        self.store = store
+        return notes
 
     def save_state(self) -> None:
-        """Write the platform's state to ``state_file`` atomically (serialised between threads)."""
-        if self.state_file is None:
+        """Commit what changed outside requests (tenants created from Python, say)."""
+        self.load_state()
+        if self.store is None:
             return
-        from .. import _persist
-
-        with self._save_lock:
-            _persist.save(self.platform, self.state_file)
+        with self._platform.operation():
+            change = self.store.collect(self._platform)
+        if change is not None:
+            self.store.commit(change)
 
     def record_error(self, error: BaseException, request: HttpRequest) -> None:
         with self._errors_lock:

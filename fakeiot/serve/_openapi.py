@@ -23,11 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ApiError
+from .._errors import ApiError
 
 if TYPE_CHECKING:
-    from ._platform import Platform
-    from ._routes import Route
+    from .._face import Face
+    from .._platform import Platform
+    from .._routes import Route
 
 _PARAM = re.compile(r"\{(\w+)\}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -97,8 +98,8 @@ def _json_type(value: Any) -> str:
 class _ErrorCatalogue:
     """Each face's error rows as rendered on each route, and their body schemas."""
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, faces: dict[str, Face]) -> None:
+        self.faces = faces
         #: component name -> {key: set of JSON types}, and examples
         self._shapes: dict[str, dict[str, set[str]]] = {}
         self._examples: dict[str, list[Any]] = {}
@@ -106,7 +107,7 @@ class _ErrorCatalogue:
     def answers(self, route: Route) -> list[tuple[int, str | None, str, dict[str, Any]]]:
         """``(status, media type or None for no body, description, schema)`` for every error
         of the route's face."""
-        face = self.platform.face(route.face)
+        face = self.faces[route.face]
         table = getattr(face, "errors", None)
         if table is None:
             return []
@@ -276,16 +277,28 @@ def _operation(
     }
     if description:
         operation["description"] = description
-    if method in _BODY_METHODS:
-        media_types = sorted({r.spec.request_media_type for r in routes})
-        operation["requestBody"] = {
-            "required": False,
-            "content": {
-                mt: {"schema": _FORM if mt == "application/x-www-form-urlencoded" else {}}
-                for mt in media_types
-            },
-        }
+    body = request_body(method, routes)
+    if body is not None:
+        operation["requestBody"] = body
     return operation
+
+
+def request_body(method: str, routes: list[Route]) -> dict[str, Any] | None:
+    """The ``requestBody`` of one operation (``None``: the method takes no body).
+
+    The one place request bodies are described: today "any JSON" or a form of strings; it is
+    where typed bodies from the routes' schemas will be emitted.
+    """
+    if method not in _BODY_METHODS:
+        return None
+    media_types = sorted({r.spec.request_media_type for r in routes})
+    return {
+        "required": False,
+        "content": {
+            mt: {"schema": _FORM if mt == "application/x-www-form-urlencoded" else {}}
+            for mt in media_types
+        },
+    }
 
 
 def _by_pattern(routes: Iterable[Route]) -> dict[str, list[Route]]:
@@ -295,22 +308,27 @@ def _by_pattern(routes: Iterable[Route]) -> dict[str, list[Route]]:
     return grouped
 
 
-def document(platform: Platform) -> dict[str, Any]:
-    """The OpenAPI document for ``platform``'s routes: one operation per path and method."""
+def document(platform: Platform, control: Face | None = None) -> dict[str, Any]:
+    """The OpenAPI document for the routes a server of ``platform`` answers (its faces' and,
+    with ``control``, the control API's): one operation per path and method."""
+    from ._control import Control, route_table
+
+    control = control if control is not None else Control(platform)
     with platform.lock:
         # EnOS renders a fresh requestId per error: leave the seeded id sequence untouched
         ids_state = platform.ids.getstate()
         try:
-            return _document(platform)
+            faces = {**platform.faces, control.name: control}
+            return _document(route_table(platform, control), faces)  # type: ignore[arg-type]
         finally:
             platform.ids.setstate(ids_state)
 
 
-def _document(platform: Platform) -> dict[str, Any]:
-    catalogue = _ErrorCatalogue(platform)
+def _document(table: Iterable[Route], faces: dict[str, Face]) -> dict[str, Any]:
+    catalogue = _ErrorCatalogue(faces)
     paths: dict[str, dict[str, Any]] = {}
     taken: set[str] = set()
-    for _, routes in sorted(_by_pattern(platform.routes).items()):
+    for _, routes in sorted(_by_pattern(table).items()):
         for path, members, versions, concrete in _split_versions(routes):
             methods = sorted({m for r in members for m in r.methods})
             item = paths.setdefault(path, {})
@@ -324,7 +342,7 @@ def _document(platform: Platform) -> dict[str, Any]:
             "name": name,
             "description": (type(face).__doc__ or name).strip().splitlines()[0].replace("``", "`"),
         }
-        for name, face in sorted(platform.faces.items())
+        for name, face in sorted(faces.items())
     ]
     return {
         "openapi": "3.1.0",

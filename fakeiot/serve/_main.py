@@ -1,0 +1,147 @@
+"""``fakeiot serve``: run the platform as a local HTTP(S) server until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import secrets
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .._cli import parse_settings
+from .._clock import ManualClock
+from .._errors import UsageError
+from .._http import HttpRequest, HttpResponse
+from .._platform import Platform
+from . import _state
+
+
+def _log_line(request: HttpRequest, response: HttpResponse) -> None:
+    print(f"{request.method} {request.target} -> {response.status}", flush=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tenants(platform: Platform, args: argparse.Namespace) -> list[str]:
+    """Create the tenants the options name (unless the state already has them); describe all."""
+    oc = platform.oceanconnect
+    apps = {a.app_id for a in oc.apps()}
+    if args.app_id not in apps if args.app_id is not None else not apps:
+        oc.create_app(app_id=args.app_id, secret=args.secret)
+    lines = [f"OceanConnect appId={a.app_id} secret={a.secret}" for a in oc.apps()]
+    if "enos" in platform.faces:
+        enos = platform.enos
+        orgs = {o.org_id for o in enos.orgs()}
+        if args.org_id not in orgs if args.org_id is not None else not orgs:
+            enos.create_org(
+                org_id=args.org_id, access_key=args.access_key, secret_key=args.secret_key
+            )
+        lines += [
+            f"EnOS orgId={o.org_id} accessKey={o.access_key} secretKey={o.secret_key}"
+            for o in enos.orgs()
+        ]
+    return lines
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ._server import Server
+
+    platform = Platform(
+        args.seed,
+        clock=ManualClock() if args.manual_clock else None,
+        **parse_settings(args.setting),
+    )
+    token = args.control_token
+    if token is None and not _is_loopback(args.host):
+        token = secrets.token_urlsafe(24)
+    server = Server(
+        platform,
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        log=None if args.quiet else _log_line,
+        state_file=args.state,
+    )
+    for note in server.load_state():
+        print(f"fakeiot: {note}", flush=True)
+    tenants = _tenants(platform, args)
+    server.save_state()
+    server.control.token = token
+    server.control.remember_initial_state()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # before announcing, so a signal sent as soon as the banner is read stops us cleanly
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    print(f"fakeiot serving on {server.url}", flush=True)
+    for line in tenants:
+        print(line, flush=True)
+    if server.ca_file is not None:
+        if args.tls_ca is not None:
+            shutil.copyfile(server.ca_file, args.tls_ca)
+        print(f"TLS CA certificate: {args.tls_ca or server.ca_file}", flush=True)
+    if token is not None:
+        print(f"control API token: {token}", flush=True)
+    print(f"dashboard: {server.url}/" + (f"?token={token}" if token else ""), flush=True)
+    while not stop.wait(0.2):
+        pass
+    failing = server.store.failing if server.store is not None else None
+    server.stop()
+    if failing is not None:
+        print(
+            f"fakeiot: the state store at {args.state} never came back ({failing}); the writes "
+            "refused since were not kept",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    print("fakeiot stopped", flush=True)
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """``fakeiot export --state FILE [OUT]``: the store's state as JSON (the import format)."""
+    import json
+    import sqlite3
+
+    from ._store import is_sqlite, read_document
+
+    path = Path(args.state)
+    if not is_sqlite(path):
+        raise UsageError(f"{path} is not a fakeiot state store")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        text = json.dumps(read_document(connection), indent=1)
+    finally:
+        connection.close()
+    if args.output == "-":
+        print(text)
+    else:
+        _state.write_atomic(Path(args.output), text.encode("utf-8"))
+    return 0
+
+
+def load(args: argparse.Namespace) -> int:
+    """``fakeiot import --state FILE IN``: check a JSON export and make it the store's state."""
+    from ._store import write_store
+
+    platform = Platform()
+    _state.restore(platform, args.input)
+    write_store(Path(args.state), platform)
+    print(f"fakeiot: {args.state} now holds the state of {args.input}", flush=True)
+    return 0

@@ -1,0 +1,198 @@
+"""The SQLite state store: it holds exactly the platform's state after every request, writes
+only what a request touched, migrates a version-1 JSON file once, and a commit that fails is
+neither acknowledged nor applied."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+import fakeiot
+from fakeiot.serve import _state
+from fakeiot.serve._store import Change, Store, read_document
+from tests.enos import EnosClient
+from tests.oc import IMEI, REGISTER, OcClient
+
+
+class Through:
+    """The platform as a test client sees it through a server (``Server.respond``)."""
+
+    def __init__(self, server: fakeiot.Server) -> None:
+        self._server = server
+
+    def handle(self, request: fakeiot.HttpRequest) -> fakeiot.HttpResponse:
+        return self._server.respond(request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server.platform, name)
+
+
+def stored(store: Store) -> dict[str, Any]:
+    assert store._connection is not None
+    return read_document(store._connection)
+
+
+def held(platform: fakeiot.Platform) -> dict[str, Any]:
+    return _state.dump(platform)
+
+
+def same_state(store: Store, platform: fakeiot.Platform) -> None:
+    document, expected = stored(store), held(platform)
+    assert document["faces"] == expected["faces"]
+    assert document["ids"] == expected["ids"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> fakeiot.Server:
+    platform = fakeiot.Platform(seed=3, clock=fakeiot.ManualClock(), flow_control_limit=None)
+    server = fakeiot.Server(platform, state_file=tmp_path / "state.db")
+    server.load_state()
+    return server
+
+
+def test_the_store_holds_the_platform_state_after_every_request(server: fakeiot.Server) -> None:
+    platform = server.platform
+    store = server.store
+    assert store is not None
+    oc = OcClient(cast(fakeiot.Platform, Through(server)))
+    server.save_state()  # the app created from Python
+    same_state(store, platform)
+    ids = [oc.register_ok(f"{IMEI[:-1]}{i}", timeout=60) for i in range(4)]
+    same_state(store, platform)
+    assert oc.call("DELETE", f"/iocm/app/dm/v1.4.0/devices/{ids[1]}").status == 204
+    same_state(store, platform)
+    connect = fakeiot.HttpRequest(
+        "POST", "/_fakeiot/api/oceanconnect/devices/connect", body=b'{"nodeId": "861234567890120"}'
+    )
+    assert server.respond(connect).status == 200
+    same_state(store, platform)
+    advance = fakeiot.HttpRequest("POST", "/_fakeiot/api/clock/advance", body=b'{"seconds": 61}')
+    assert server.respond(advance).status == 200  # the other verify codes expire
+    same_state(store, platform)
+
+    enos = EnosClient(cast(fakeiot.Platform, Through(server)))
+    server.save_state()
+    product = enos.create_product()
+    device = enos.create_device(product)
+    same_state(store, platform)
+    platform.enos.login_device(product, device["deviceKey"], device["deviceSecret"])
+    server.save_state()  # a device-side change made from Python
+    same_state(store, platform)
+    assert enos.devices("delete", assetId=device["assetId"])["code"] == 0
+    same_state(store, platform)
+
+    reset = server.respond(fakeiot.HttpRequest("PUT", "/_fakeiot/api/state", body=b"{}"))
+    assert reset.status == 400  # refused: nothing changes
+    same_state(store, platform)
+
+
+def test_a_registration_writes_only_what_it_touched(server: fakeiot.Server) -> None:
+    store = server.store
+    assert store is not None
+    oc = OcClient(server.platform)  # straight to the platform: the store sees nothing yet
+    for i in range(300):
+        oc.register_ok(f"node-{i}")
+    with server.platform.lock:
+        full = store.collect(server.platform)
+    assert full is not None
+    assert len(full.rows) > 300
+    store.commit(full)
+    oc.platform = cast(fakeiot.Platform, Through(server))
+    committed: list[Change] = []
+    commit = store.commit
+
+    def spy(change: Change) -> None:
+        committed.append(change)
+        commit(change)
+
+    store.commit = spy  # type: ignore[method-assign]
+    response = oc.call("POST", REGISTER, {"nodeId": "one-more"})
+    assert response.status == 200
+    # one device row and the face's remainder (its device counter); the ids in the meta table
+    [change] = committed
+    assert sorted((face, section) for face, section, _, _ in change.rows) == [
+        ("oceanconnect", ""),
+        ("oceanconnect", "devices"),
+    ]
+    assert set(change.meta) == {"ids"}
+
+
+def test_a_version_1_json_state_file_is_migrated_once_and_kept(tmp_path: Path) -> None:
+    source = fakeiot.Platform(seed=1)
+    OcClient(source).register_ok(IMEI)
+    path = tmp_path / "state.json"
+    _state.save(source, path)
+    original = path.read_bytes()
+
+    platform = fakeiot.Platform(seed=1)
+    notes = Store(path).open(platform)
+    assert any("migrated" in note for note in notes)
+    assert path.read_bytes().startswith(b"SQLite format 3")
+    assert (tmp_path / "state.json.v1.json").read_bytes() == original
+    assert [d.node_id for d in platform.oceanconnect.devices()] == [IMEI]
+    again = fakeiot.Platform(seed=1)
+    assert not Store(path).open(again)  # nothing to migrate the second time
+    assert held(again)["faces"] == held(platform)["faces"]
+
+
+def test_orphaned_temporary_files_are_removed_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    orphan = tmp_path / ".state.db.new"
+    orphan.write_bytes(b"half a store")
+    notes = Store(path).open(fakeiot.Platform())
+    assert not orphan.exists()
+    assert any(".state.db.new" in note for note in notes)
+
+
+def test_a_commit_that_fails_is_undone_and_answered_with_the_faces_internal_error(
+    server: fakeiot.Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = server.store
+    assert store is not None
+    assert store._connection is not None
+    oc = OcClient(cast(fakeiot.Platform, Through(server)))
+    acknowledged = [oc.register_ok(f"before-{i}") for i in range(3)]
+    pages = store._connection.execute("PRAGMA page_count").fetchone()[0]
+    store._connection.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    refused = [oc.call("POST", REGISTER, {"nodeId": f"node-{i}"}) for i in range(40)]
+    failed = [r for r in refused if r.status != 200]
+    assert failed, "the store never filled up"
+    assert {(r.status, r.json_body()["error_code"]) for r in failed} == {(500, "100001")}
+    assert store.failing is not None
+    same_state(store, server.platform)  # memory holds only what was committed
+    log = capsys.readouterr().err
+    assert "not acknowledged" in log
+    assert "cannot commit" in log
+    assert "secret=" not in log
+
+    assert server.respond(fakeiot.HttpRequest("GET", "/_fakeiot/api/clock")).status == 200
+    store._connection.execute("PRAGMA max_page_count=1073741823")  # space again
+    assert oc.call("POST", REGISTER, {"nodeId": "after"}).status == 200
+    assert store.failing is None
+    nodes = {d.node_id for d in server.platform.oceanconnect.devices()}
+    assert set(acknowledged) <= {d.device_id for d in server.platform.oceanconnect.devices()}
+    assert "after" in nodes
+    same_state(store, server.platform)
+
+
+def test_export_and_import_commands_round_trip(tmp_path: Path) -> None:
+    from fakeiot._cli import main
+
+    path = tmp_path / "state.db"
+    platform = fakeiot.Platform(seed=2)
+    server = fakeiot.Server(platform, state_file=path)
+    server.load_state()
+    OcClient(cast(fakeiot.Platform, Through(server))).register_ok(IMEI)
+    server.stop()
+    assert main(["export", "--state", str(path), str(tmp_path / "out.json")]) == 0
+    exported = json.loads((tmp_path / "out.json").read_text())
+    assert [d["node_id"] for d in exported["faces"]["oceanconnect"]["devices"]] == [IMEI]
+    copy = tmp_path / "copy.db"
+    assert main(["import", "--state", str(copy), str(tmp_path / "out.json")]) == 0
+    connection = sqlite3.connect(copy)
+    assert read_document(connection)["faces"] == exported["faces"]
+    connection.close()

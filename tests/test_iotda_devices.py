@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import fakeiot
-from fakeiot._device import NEVER, fail, later
 from fakeiot._iotda import IotdaError
+from fakeiot.iotda import NEVER, fail, later
 from tests.iotda import SECRET, IoClient, error_of, expected
 
 E = IotdaError
@@ -589,3 +589,58 @@ def test_projects_see_only_their_own_devices_and_products(io: IoClient, product:
     search = other.ok("POST", "/search/query-devices", {"sql": "select * from device"})
     assert search["devices"] == []
     assert io.ok("GET", f"/devices/{device_id}")["device_id"] == device_id
+
+
+def test_strict_products_checks_property_names_and_methods() -> None:
+    io = IoClient(fakeiot.Platform(seed=0, iotda_strict_products=True))
+    product = io.product(
+        service_capabilities=[
+            {
+                "service_id": "Temp",
+                "service_type": "Temp",
+                "properties": [
+                    {"property_name": "target", "data_type": "int", "method": "RW"},
+                    {"property_name": "reading", "data_type": "int", "method": "R"},
+                ],
+            }
+        ]
+    )
+    device_id = io.device(product)["device_id"]
+    path = f"/devices/{device_id}/shadow"
+    assert io.call("PUT", path, {"shadow": [{"service_id": "Temp", "desired": {"target": 1}}]})
+    for desired in ({"reading": 1}, {"nope": 1}):
+        response = io.call("PUT", path, {"shadow": [{"service_id": "Temp", "desired": desired}]})
+        assert error_of(response) == expected(E.INVALID_PARAM)
+    other = io.call("PUT", path, {"shadow": [{"service_id": "Other", "desired": {"a": 1}}]})
+    assert error_of(other) == expected(E.INVALID_PARAM)
+    online(io, device_id)
+    props = f"/devices/{device_id}/properties"
+    bad = {"services": [{"service_id": "Temp", "properties": {"reading": 3}}]}
+    assert error_of(io.call("PUT", props, bad)) == expected(E.INVALID_PARAM)
+
+
+def test_an_abnormal_device_refuses_commands_until_it_reconnects(
+    io: IoClient, product: str
+) -> None:
+    device_id = io.device(product)["device_id"]
+    device = online(io, device_id)
+    device.abnormal()
+    assert io.ok("GET", f"/devices/{device_id}")["status"] == "ABNORMAL"
+    response = io.call("POST", f"/devices/{device_id}/commands", {"paras": {}})
+    assert error_of(response) == expected(E.DEVICE_NOT_ONLINE)
+    with pytest.raises(fakeiot.UsageError):
+        device.abnormal()
+    device.connect()
+    assert io.ok("GET", f"/devices/{device_id}")["status"] == "ONLINE"
+    device.abnormal()
+    device.disconnect()
+    assert io.ok("GET", f"/devices/{device_id}")["status"] == "OFFLINE"
+
+
+def test_the_public_module_doctest() -> None:
+    import doctest
+
+    import fakeiot.iotda
+
+    assert doctest.testmod(fakeiot.iotda).failed == 0
+    assert all(hasattr(fakeiot.iotda, name) for name in fakeiot.iotda.__all__)

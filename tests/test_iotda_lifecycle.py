@@ -13,7 +13,6 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
 import fakeiot
-from fakeiot._device import NEVER, later
 from fakeiot._iotda import IotdaError
 from fakeiot._iotda._lifecycle import (
     COMMAND_TRANSITIONS,
@@ -24,6 +23,7 @@ from fakeiot._iotda._lifecycle import (
     step,
     step_command,
 )
+from fakeiot.iotda import NEVER, later
 from tests.iotda import SECRET, IoClient, error_of, expected
 
 E = IotdaError

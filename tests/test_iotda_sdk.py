@@ -47,8 +47,8 @@ from huaweicloudsdkiotda.v5 import (
 
 import fakeiot
 import tests.iotda  # noqa: F401  (points HOME away from the user's home for the SDK)
-from fakeiot._device import NEVER, later
 from fakeiot._iotda import ProjectKeys
+from fakeiot.iotda import NEVER, later
 
 ENDPOINT = "https://iotda.example.com"
 

@@ -119,6 +119,12 @@ class IotdaDevice(_device.SimulatedDevice):
         with face.platform.operation():
             face.service.disconnect(self.device_id)
 
+    def abnormal(self) -> None:
+        """The link turns abnormal: ONLINE -> ABNORMAL (connect() or disconnect() ends it)."""
+        face: Iotda = self.face
+        with face.platform.operation():
+            face.service.abnormal(self.device_id)
+
     def report(self, service_id: str, properties: dict[str, Any]) -> None:
         """Report properties: they reach the shadow's ``reported`` section."""
         if not isinstance(properties, dict):

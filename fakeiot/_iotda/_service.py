@@ -395,6 +395,7 @@ class Service:
                     f"shadow[{i}].version {entry.version} is not the current {version}",
                 )
             _check_keys(f"shadow[{i}].desired", entry.desired)
+            self._strict_properties(device, entry.service_id, entry.desired)
         now = self.now()
         for entry in req.shadow:
             service = device.shadow.setdefault(entry.service_id, ShadowService())
@@ -471,6 +472,17 @@ class Service:
             self._event(device, name, {})
             self._notify_status(device)
         self._flush_queues(device)
+        return device
+
+    def abnormal(self, device_id: str) -> Device:
+        """The device's link turns abnormal (a test hook: spec §5.9)."""
+        device = self.state.devices.get(device_id)
+        if device is None or device.status is not Status.ONLINE:
+            raise UsageError(f"device {device_id!r} must be ONLINE to turn ABNORMAL")
+        device.status = step(device.status, "abnormal")
+        device.status_time = self.now()
+        self._event(device, "abnormal", {})
+        self._notify_status(device)
         return device
 
     def disconnect(self, device_id: str) -> Device:
@@ -552,6 +564,22 @@ class Service:
         if name is not None and name not in names:
             raise ApiError(E.INVALID_PARAM, f"command_name {name!r} is not in {service_id!r}")
 
+    def _strict_properties(self, device: Device, service_id: str, names: Iterable[str]) -> None:
+        """With ``iotda_strict_products``: each property is declared and writable (``W``)."""
+        if not self.platform.settings.iotda_strict_products:
+            return
+        project = self.state.projects[device.project_id]
+        capability = project.products[device.product_id].service(service_id)
+        if capability is None:
+            raise ApiError(E.INVALID_PARAM, f"service_id {service_id!r} is not in the product")
+        declared = {p.get("property_name"): p for p in capability.get("properties") or ()}
+        for name in names:
+            prop = declared.get(name)
+            if prop is None or "W" not in str(prop.get("method", "")):
+                raise ApiError(
+                    E.INVALID_PARAM, f"property {name!r} of {service_id!r} is not writable"
+                )
+
     def create_command(
         self, project: Project, device_id: str, req: sc.DeviceCommand
     ) -> tuple[str, Any]:
@@ -610,6 +638,7 @@ class Service:
         ]
         for i, service in enumerate(services):
             _check_keys(f"services[{i}].properties", service["properties"])
+            self._strict_properties(device, service["service_id"], service["properties"])
         self._online(device)
         request_id = self.platform.ids.uuid()
         sim = self.face.simulated(device_id)

@@ -191,3 +191,24 @@ def test_the_tables_render_for_the_docs() -> None:
     text = markdown()
     assert "| `unfreeze_inactive` | FROZEN | INACTIVE |" in text
     assert "| `expire` | PENDING | EXPIRED |" in text
+
+
+def test_state_export_import_round_trip_and_refusal() -> None:
+    import json
+
+    platform = fakeiot.Platform(seed=0)
+    io = platform.iotda
+    keys = io.create_project()
+    device = io.add_device(keys, io.create_product(keys), node_id="n1", secret=SECRET)
+    io.simulate(device.device_id, SECRET).connect().report("Temp", {"t": 1})
+    data = json.loads(json.dumps(io.export_state()))
+    other = fakeiot.Platform(seed=1)
+    other.iotda.import_state(data)
+    assert other.iotda.device(device.device_id) == io.device(device.device_id)
+    assert other.iotda.export_state() == io.export_state()
+    for broken in ({"projects": [{"nope": 1}]}, {"projects": 5}, {"deadlines": [[1]]}):
+        with pytest.raises(fakeiot.UsageError):
+            other.iotda.import_state(broken)
+    assert other.iotda.device(device.device_id).status == "ONLINE", (
+        "a refused import changes nothing"
+    )

@@ -477,7 +477,10 @@ class Iotda(IotdaRoutes, Face):
             return _persist.export_state(self.state)
 
     def import_state(self, data: dict[str, Any]) -> None:
-        state = _persist.import_state(data)
+        try:
+            state = _persist.import_state(data)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise UsageError(f"the IoTDA state is malformed: {exc!r:.200}") from None
         with self.platform.operation():
             previous, self.state = self.state, state
             try:

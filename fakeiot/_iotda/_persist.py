@@ -7,6 +7,7 @@ the indexes (``by_ak``, the platform-wide device index) are rebuilt on load.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from typing import Any
 
 from ._lifecycle import CommandStatus, Status
@@ -51,7 +52,12 @@ def export_state(state: IotdaState) -> dict[str, Any]:
 
 def import_state(data: dict[str, Any]) -> IotdaState:
     state = IotdaState(counter=int(data.get("counter", 0)))
-    state.deadlines = [tuple(d) for d in data.get("deadlines", [])]
+    for entry in data.get("deadlines", []):
+        when, seq, kind, device_id, key = entry
+        if not (isinstance(when, int | float) and isinstance(seq, int)):
+            raise ValueError(f"deadline {entry!r:.80} is not [time, sequence, kind, device, key]")
+        state.deadlines.append((float(when), seq, str(kind), str(device_id), str(key)))
+    heapq.heapify(state.deadlines)
     maps: dict[str, type] = {
         "apps": App,
         "products": Product,

@@ -62,9 +62,16 @@ class Face:
     errors: ClassVar[type[enum.Enum]]
     #: the error a schema violation raises, by violation kind (``"*"``: every other kind)
     invalid: ClassVar[Mapping[str, enum.Enum]] = {}
+    #: OpenAPI security schemes per authentication scheme: ``{"app": {"oc.appKey": {...}}}``
+    security_schemes: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     #: the face's own settings: a frozen dataclass with defaults whose fields
     #: ``Platform(**fields)`` and the pytest marker accept by name (``None``: none)
     settings_class: ClassVar[type | None] = None
+    #: apply the Jackson-like coercion of schema fields declared ``coerce=True`` (a face sets
+    #: it from its settings when it is built; read once when its routes are bound)
+    coerce: bool = False
+    #: refuse a JSON body sent with another ``Content-Type`` (the ``media`` violation)
+    strict_media: bool = False
 
     def __init__(self, platform: Host) -> None:
         self.platform = platform

@@ -184,13 +184,14 @@ def _serve(
     authenticate = face.authenticate
     render = face.render
     invalid = face.invalid
+    coerce, strict_media = face.coerce, face.strict_media
     parse = schema.parse
     name = spec.name
 
     if scheme is None:
 
         def serve(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-            result = method(parse(request, params, invalid))
+            result = method(parse(request, params, invalid, coerce, strict_media))
             if isinstance(result, HttpResponse):
                 return result
             return render(name, spec, result)  # type: ignore[no-any-return]
@@ -199,7 +200,7 @@ def _serve(
 
         def serve(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
             principal = authenticate(scheme, request)
-            result = method(principal, parse(request, params, invalid))
+            result = method(principal, parse(request, params, invalid, coerce, strict_media))
             if isinstance(result, HttpResponse):
                 return result
             return render(name, spec, result)  # type: ignore[no-any-return]

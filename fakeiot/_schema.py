@@ -24,7 +24,8 @@ kind of violation onto a vendor's error code (OceanConnect answers a missing ``n
 leniency (``null`` is absent, unknown keys are ignored) and no new runtime dependency. A library
 reports one message per failure in its own words; mapping those back would mean parsing text.
 
-Violation kinds: ``malformed`` (the body is not a JSON object), ``missing``, ``type``,
+Violation kinds: ``malformed`` (the body is not a JSON object), ``media`` (a JSON body sent
+with another ``Content-Type``, checked only when the face asks for it), ``missing``, ``type``,
 ``length``, ``pattern``, ``range``, ``choice``. The error for a violation is looked up in the
 field's ``errors``, then its ``error``, then the request class's ``__errors__``, then the face's
 ``invalid`` table (whose ``"*"`` entry is the default).
@@ -46,7 +47,7 @@ from ._http import HttpRequest, is_encodable, loads_strict, parse_query
 
 Where = Literal["body", "query", "path", "header"]
 Kind = Literal["str", "int", "number", "bool", "object", "list", "any"]
-Violation = Literal["malformed", "missing", "type", "length", "pattern", "range", "choice"]
+Violation = Literal["malformed", "media", "missing", "type", "length", "pattern", "range", "choice"]
 VIOLATIONS: tuple[Violation, ...] = typing.get_args(Violation)
 
 MAX_INT = 2_147_483_647
@@ -72,6 +73,13 @@ class Spec:
     empty_is_missing: bool = False
     #: case-insensitive choices (the value is upper-cased before the check)
     fold_case: bool = False
+    #: Jackson-like scalar coercion, applied when the face asks for it (``Face.coerce``):
+    #: an integer from a whole float (``10.0``) or a digit string (``"100"``), a boolean from
+    #: ``"true"``/``"false"`` (any case); an empty string is then absent
+    coerce: bool = False
+    #: a last check of a well-typed value: returns why it is refused (a ``pattern``
+    #: violation) or ``None``; for rules no length or pattern can say (a URL's parts)
+    check: Callable[[Any], str | None] | None = None
     doc: str = ""
     #: a value for documentation and for generated valid input
     example: Any = None
@@ -100,7 +108,9 @@ class Request:
     - ``__media__``: ``"json"`` (default) or ``"form"``: how the body is read;
     - ``__empty_body__``: an empty body counts as ``{}`` (default: it is ``malformed``);
     - ``__naming__``: ``"camel"`` (default) or ``"snake"``: wire names of undeclared names;
-    - ``__errors__``: violation -> error, overriding the face's defaults for this route.
+    - ``__errors__``: violation -> error, overriding the face's defaults for this route;
+    - ``__fold_names__``: body and query names are matched ignoring case (a form whose keys
+      the vendor reads case-insensitively).
     """
 
     __slots__ = ()
@@ -108,6 +118,7 @@ class Request:
     __empty_body__: ClassVar[bool] = False
     __naming__: ClassVar[str] = "camel"
     __errors__: ClassVar[Mapping[str, enum.Enum]] = {}
+    __fold_names__: ClassVar[bool] = False
 
 
 @final
@@ -273,8 +284,17 @@ def _check_text(field: Field, value: str, defaults: Mapping[str, enum.Enum], at:
             raise _fail(
                 field, "choice", f"must be one of {shown}, got {value[:40]!r}", defaults, at
             )
-        return probe
+        value = probe
+    if spec.check is not None:
+        _run_check(field, value, defaults, at)
     return value
+
+
+def _run_check(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str) -> None:
+    check = field.spec.check
+    why = check(value) if check is not None else None
+    if why is not None:
+        raise _fail(field, "pattern", why, defaults, at)
 
 
 def _check_number(field: Field, value: float, defaults: Mapping[str, enum.Enum], at: str) -> None:
@@ -336,7 +356,7 @@ def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str)
                 at,
             )
         item = field.item
-        if item is None:
+        if item is None or (item.kind == "any" and not item.choices):
             return value
         out = []
         for index, element in enumerate(value):
@@ -347,6 +367,8 @@ def _value(field: Field, value: Any, defaults: Mapping[str, enum.Enum], at: str)
         return out
     if field.choices and value not in field.choices:
         raise _fail(field, "choice", f"must be one of {field.choices}", defaults, at)
+    if field.spec.check is not None:
+        _run_check(field, value, defaults, at)
     return value
 
 
@@ -390,6 +412,37 @@ def _text_value(field: Field, text: str, defaults: Mapping[str, enum.Enum], at: 
     return _check_text(field, text, defaults, at)
 
 
+_DIGITS = re.compile(r"[+-]?[0-9]{1,10}")
+
+
+def _coerce(field: Field, raw: Any) -> Any:
+    """``raw`` as Jackson's default scalar coercion reads it for ``field`` (else unchanged)."""
+    kind = field.kind
+    if kind == "int":
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        if isinstance(raw, str):
+            text = raw.strip()
+            if text == "":
+                return None
+            if _DIGITS.fullmatch(text):
+                return int(text)
+    elif kind == "bool" and isinstance(raw, str):
+        lowered = raw.strip().lower()
+        if lowered == "":
+            return None
+        if lowered in ("true", "false"):
+            return lowered == "true"
+    return raw
+
+
+def _media_ok(request: HttpRequest) -> bool:
+    """Whether the request's ``Content-Type`` is JSON (``application/json`` or ``*+json``)."""
+    sent = request.headers.get("content-type", "")
+    media = sent.partition(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 @final
 class Schema:
     """A route's compiled input: which fields come from where, and how to check them."""
@@ -397,8 +450,10 @@ class Schema:
     __slots__ = (
         "body",
         "cls",
+        "coercing",
         "empty_body",
         "errors",
+        "fold",
         "headers",
         "media",
         "model",
@@ -416,14 +471,22 @@ class Schema:
         self.media = cls.__media__
         self.empty_body = cls.__empty_body__
         self.errors = cls.__errors__
+        self.fold = cls.__fold_names__
+        self.coercing = any(f.spec.coerce for f in self.body)
 
     def parse(
         self,
         request: HttpRequest,
         params: Mapping[str, str],
         defaults: Mapping[str, enum.Enum],
+        coerce: bool = False,
+        strict_media: bool = False,
     ) -> Any:
-        """The request's input as an instance of the schema's class, or a vendor error."""
+        """The request's input as an instance of the schema's class, or a vendor error.
+
+        ``coerce``: apply the Jackson-like coercion of fields declared ``coerce=True``.
+        ``strict_media``: a JSON body must come with a JSON ``Content-Type`` (``media``).
+        """
         if self.errors:
             defaults = {**defaults, **self.errors}
         values: dict[str, Any] = {}
@@ -436,8 +499,10 @@ class Schema:
             )
         if self.query:
             found = request.query
+            if self.fold:
+                found = {k.lower(): v for k, v in found.items()}
             for field in self.query:
-                given = found.get(field.name)
+                given = found.get(field.name.lower() if self.fold else field.name)
                 if given is None or given == "":
                     if field.required:
                         raise _fail(field, "missing", "is required", defaults, field.name)
@@ -455,9 +520,22 @@ class Schema:
                 else:
                     values[field.attr] = _text_value(field, sent, defaults, field.name)
         if self.body:
+            if strict_media and self.media == "json" and not _media_ok(request):
+                sent = request.headers.get("content-type") or "none"
+                raise ApiError(
+                    defaults.get("media") or defaults["*"],
+                    f"the body is JSON but the Content-Type is {sent[:60]}",
+                    field="Content-Type",
+                    violation="media",
+                )
             data = self._body(request, defaults)
+            coercing = coerce and self.coercing
+            if self.fold:
+                data = {k.lower(): v for k, v in data.items()}
             for field in self.body:
-                raw = data.get(field.name)
+                raw = data.get(field.name.lower() if self.fold else field.name)
+                if coercing and field.spec.coerce:
+                    raw = _coerce(field, raw)
                 if raw is None or (raw == "" and field.spec.empty_is_missing):
                     if field.required:
                         raise _fail(field, "missing", "is required", defaults, field.name)

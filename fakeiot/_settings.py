@@ -65,6 +65,25 @@ class Settings:
     oceanconnect_duplicate_subscription: Literal["conflict", "overwrite"] = "conflict"
     #: push ``deviceDeleted`` when an unbound registration expires (undocumented either way).
     oceanconnect_push_deleted_on_expiry: bool = True
+    #: the verify code when register or refresh key gives none: "generated" by the platform
+    #: (spec §4.1 [C], seed 000), or "node_id" (NB-IoT practice: the nodeId, unless another
+    #: device holds that code).
+    oceanconnect_verify_code_default: Literal["generated", "node_id"] = "generated"
+    #: refresh key's timeout when the body gives none (seed 000: "the default value 180
+    #: prevails"); ``None`` follows ``register_timeout_default``.
+    oceanconnect_refresh_timeout_default: int | None = 180
+    #: subscribe honours ``appId`` in the body as it honours ``?appId=`` (spec §5.1 [C]).
+    oceanconnect_subscribe_body_app_id: bool = True
+    #: logout passes the API gateway's checks (``app_key``, token) like every call but login
+    #: and refreshToken (spec §1.2); ``False`` accepts a logout with no credentials.
+    oceanconnect_logout_needs_auth: bool = True
+    #: "jackson": the fields a Java/Jackson server reads leniently (register and refresh key's
+    #: ``timeout``, register and modify's ``isSecure``) accept ``10.0``, ``"100"``, ``"true"``
+    #: as Jackson's defaults do; "strict": only the JSON type the docs give (docs/fidelity.md).
+    oceanconnect_coercion: Literal["strict", "jackson"] = "strict"
+    #: answer 415 (error_code 100007) to a JSON route called with a body whose
+    #: ``Content-Type`` is not JSON; by default the body is read as JSON whatever the header.
+    oceanconnect_strict_content_type: bool = False
     #: "sync": each push is sent when the call or device action that caused it returns;
     #: "queued": pushes wait for ``oceanconnect.deliver()``.
     push_delivery: Literal["sync", "queued"] = "sync"

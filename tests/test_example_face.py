@@ -112,4 +112,19 @@ def test_the_face_appears_in_the_openapi_document() -> None:
     document = _openapi.document(fakeiot.Platform(seed=0))
     operation = document["paths"]["/thermo/v1/sensors"]["post"]
     assert "201" in operation["responses"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["serial", "label"]
+    assert body["properties"]["serial"]["pattern"] == "^(?:[A-Z0-9]{6,16})$"
+    assert body["properties"]["interval"] == {
+        "type": ["integer", "null"],
+        "minimum": 10,
+        "maximum": 3600,
+    }
+    success = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert success["required"] == ["interval", "label", "sensorId", "serial", "state"]
+    assert operation["security"] == [{"thermo.apiKey": []}]
+    assert document["components"]["securitySchemes"]["thermo.apiKey"]["name"] == "X-Api-Key"
+    listing = document["paths"]["/thermo/v1/sensors"]["get"]
+    limit = next(p for p in listing["parameters"] if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
     assert {t["name"] for t in document["tags"]} >= {"thermo", "oceanconnect", "enos"}

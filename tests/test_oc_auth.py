@@ -496,3 +496,18 @@ def test_auth_error_bodies_are_byte_exact(platform: fakeiot.Platform) -> None:
         b'"Operation not allowed. The application has been frozen."}',
     )
     assert bad_token.headers["Content-Type"].startswith("application/json")
+
+
+def test_logout_without_credentials_is_refused_by_the_gateway(oc: OcClient) -> None:
+    # spec §1.2: app_key and Authorization on every API but login and refreshToken (item 6)
+    headers = {"Content-Type": "application/json"}
+    response = oc.call("POST", LOGOUT, {"accessToken": oc.token}, headers=headers)
+    assert error_of(response) == expected(OcError.APP_KEY_MISSING)
+    assert probe(oc).status == 200  # the token still works
+
+
+def test_logout_without_credentials_is_accepted_with_the_setting_off() -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_logout_needs_auth=False))
+    response = oc.call("POST", LOGOUT, {"accessToken": oc.token}, headers={})
+    assert (response.status, response.body) == (200, b"")
+    assert error_of(probe(oc)) == expected(OcError.TOKEN_INVALID)

@@ -413,3 +413,45 @@ def test_https_only_setting_refuses_plain_http_callbacks() -> None:
     oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_https_callbacks_only=True))
     assert error_of(subscribe(oc, "bindDevice", "http://1.2.3.4:80/cb"))[:2] == (400, "100222")
     assert subscribe(oc, "bindDevice", "https://1.2.3.4:443/cb").status == 201
+
+
+# =============================================================================================
+# appId in the subscribe body (spec §5.1 [C]; issue 16 item 3)
+# =============================================================================================
+def expected(error: OcError) -> tuple[int, str, str]:
+    row = error.row
+    return row.status, row.code, row.desc
+
+
+def body_app_id_subscribe(oc: OcClient, app_id: str) -> fakeiot.HttpResponse:
+    body = {"notifyType": "deviceAdded", "callbackUrl": CALLBACK, "appId": app_id}
+    return oc.call("POST", SUBS, body)
+
+
+def test_subscribe_body_app_id_subscribes_for_the_authorized_owner(
+    platform: fakeiot.Platform, oc: OcClient
+) -> None:
+    owner = OcClient(platform)
+    platform.oceanconnect.authorize(owner=owner.app, grantee=oc.app)
+    assert body_app_id_subscribe(oc, owner.app.app_id).status == 201
+    # the subscription is the owner's, not the caller's
+    assert oc.call("GET", SUBS).json_body()["totalCount"] == 0
+    assert owner.call("GET", SUBS).json_body()["totalCount"] == 1
+
+
+def test_subscribe_body_app_id_unknown_is_403_100203(oc: OcClient) -> None:
+    response = body_app_id_subscribe(oc, "no-such-app")
+    assert error_of(response) == expected(OcError.APP_NOT_EXIST)
+
+
+def test_subscribe_body_app_id_not_authorized_is_403_100217(
+    platform: fakeiot.Platform, oc: OcClient
+) -> None:
+    stranger = OcClient(platform)
+    response = body_app_id_subscribe(oc, stranger.app.app_id)
+    assert error_of(response) == expected(OcError.APP_NOT_AUTHORIZED)
+
+
+def test_subscribe_body_app_id_ignored_with_the_setting_off() -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_subscribe_body_app_id=False))
+    assert body_app_id_subscribe(oc, "no-such-app").status == 201

@@ -69,8 +69,38 @@ def test_given_timeout_is_echoed(oc: OcClient, timeout: int) -> None:
     assert oc.register(IMEI, timeout=timeout).json_body()["timeout"] == timeout
 
 
-def test_verify_code_defaults_to_node_id(oc: OcClient) -> None:
-    assert oc.register(IMEI).json_body()["verifyCode"] == IMEI
+def test_absent_verify_code_is_generated_by_the_platform(oc: OcClient) -> None:
+    # spec §4.1 [C]: "If absent the platform generates one" (issue 16 item 1)
+    first = oc.register(IMEI).json_body()["verifyCode"]
+    second = oc.register("node-2").json_body()["verifyCode"]
+    assert first != IMEI
+    assert second != "node-2"
+    assert first != second
+    assert re.fullmatch(r"[0-9A-F]{16}", first)
+
+
+def test_verify_code_defaults_to_node_id_with_the_node_id_setting() -> None:
+    # the NB-IoT practice (verifyCode = IMEI) stays available as a setting (docs/fidelity.md)
+    platform = fakeiot.Platform(seed=0, oceanconnect_verify_code_default="node_id")
+    assert OcClient(platform).register(IMEI).json_body()["verifyCode"] == IMEI
+
+
+def test_device_side_presents_the_generated_code_by_default(oc: OcClient) -> None:
+    device_id = oc.register_ok(IMEI)
+    view = oc.platform.oceanconnect.connect_device(IMEI)
+    assert (view.device_id, view.activated) == (device_id, True)
+
+
+def test_register_is_secure_shows_in_device_info_is_security(oc: OcClient) -> None:
+    # issue 16 item 6: modify's isSecure shows as deviceInfo.isSecurity; register's does too
+    secure = oc.register_ok(IMEI, isSecure=True)
+    plain = oc.register_ok("node-2", isSecure=False)
+    unset = oc.register_ok("node-3")
+    shown = [
+        oc.call("GET", DEVICE.format(d)).json_body()["deviceInfo"]["isSecurity"]
+        for d in (secure, plain, unset)
+    ]
+    assert shown == ["TRUE", "FALSE", None]
 
 
 def test_given_verify_code_is_echoed(oc: OcClient) -> None:
@@ -208,9 +238,9 @@ def test_duplicate_verify_code_is_100416(oc: OcClient) -> None:
     assert error_of(response) == expected(OcError.ALREADY_BOUND)
 
 
-def test_verify_code_equal_to_an_existing_default_code_is_100416(oc: OcClient) -> None:
-    oc.register_ok(IMEI)  # its verify code defaults to the nodeId
-    response = oc.register("other-node", verifyCode=IMEI)
+def test_verify_code_equal_to_an_existing_generated_code_is_100416(oc: OcClient) -> None:
+    code = oc.register(IMEI).json_body()["verifyCode"]  # generated (spec §4.1)
+    response = oc.register("other-node", verifyCode=code.lower())
     assert error_of(response) == expected(OcError.ALREADY_BOUND)
 
 
@@ -544,3 +574,85 @@ def test_verify_codes_are_unique_regardless_of_case(oc: OcClient) -> None:
     """The device side compares verify codes case-insensitively, so uniqueness does too."""
     oc.register_ok("node-a", verifyCode="abc")
     assert error_of(oc.register("node-b", verifyCode="ABC"))[1] == "100416"
+
+
+# =============================================================================================
+# the Python-side set-up API (issue 11 item 5)
+# =============================================================================================
+def test_register_device_from_python_returns_what_the_api_returns(oc: OcClient) -> None:
+    face = oc.platform.oceanconnect
+    answer = face.register_device(oc.app, IMEI, timeout=0, device_name="meter")
+    assert list(answer) == ["deviceId", "verifyCode", "timeout", "psk"]
+    assert answer["timeout"] == 0
+    view = face.device(answer["deviceId"])
+    assert (view.node_id, view.name, view.activated) == (IMEI, "meter", False)
+    status = oc.call("GET", f"/iocm/app/reg/v1.1.0/deviceCredentials/{answer['deviceId']}")
+    assert status.json_body()["activated"] is False
+
+
+def test_register_device_from_python_raises_the_api_error(oc: OcClient) -> None:
+    face = oc.platform.oceanconnect
+    face.register_device(oc.app.app_id, IMEI)
+    with pytest.raises(fakeiot.ApiError) as caught:
+        face.register_device(oc.app, IMEI)
+    assert caught.value.error is OcError.NODE_ID_DUPLICATED
+
+
+# =============================================================================================
+# issue 16 item 4: Jackson coercion, per field (docs/fidelity.md)
+# =============================================================================================
+@pytest.mark.parametrize(("sent", "kept"), [(10.0, 10), ("100", 100), (" 7 ", 7)])
+def test_jackson_coercion_reads_register_timeout_leniently(sent: Any, kept: int) -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_coercion="jackson"))
+    assert oc.register(IMEI, timeout=sent).json_body()["timeout"] == kept
+
+
+@pytest.mark.parametrize("sent", ["true", "TRUE", "True"])
+def test_jackson_coercion_reads_the_sdk_string_is_secure(sent: str) -> None:
+    # the official SDK's own test sends isSecure="true" (issue 16 item 4)
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_coercion="jackson"))
+    device_id = oc.register_ok(IMEI, isSecure=sent)
+    assert oc.platform.oceanconnect.device(device_id).is_secure is True
+
+
+@pytest.mark.parametrize("sent", [10.5, "ten", "1e3", [], {}])
+def test_jackson_coercion_still_refuses_what_is_no_integer(sent: Any) -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_coercion="jackson"))
+    assert error_of(oc.register(IMEI, timeout=sent)) == expected(OcError.INPUT_INVALID)
+
+
+@pytest.mark.parametrize(
+    ("field", "sent"), [("timeout", 10.0), ("timeout", "100"), ("isSecure", "true")]
+)
+def test_strict_coercion_refuses_scalars_of_the_wrong_json_type(
+    oc: OcClient, field: str, sent: Any
+) -> None:
+    assert error_of(oc.register(IMEI, **{field: sent})) == expected(OcError.INPUT_INVALID)
+
+
+# =============================================================================================
+# issue 16 item 5: Content-Type (docs/fidelity.md)
+# =============================================================================================
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_json_body_is_read_whatever_the_content_type(
+    oc: OcClient, content_type: str | None
+) -> None:
+    headers = {k: v for k, v in oc.headers.items() if k != "Content-Type"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = oc.call("POST", REGISTER, {"nodeId": IMEI}, headers=headers)
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_strict_content_type_answers_415(content_type: str | None) -> None:
+    platform = fakeiot.Platform(seed=0, oceanconnect_strict_content_type=True)
+    oc = OcClient(platform)  # login is a form and stays accepted
+    headers = {k: v for k, v in oc.headers.items() if k != "Content-Type"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = oc.call("POST", REGISTER, {"nodeId": IMEI}, headers=headers)
+    assert error_of(response) == expected(OcError.UNSUPPORTED_MEDIA_TYPE)
+    assert platform.oceanconnect.devices() == []
+    good = dict(headers, **{"Content-Type": "application/json; charset=UTF-8"})
+    assert oc.call("POST", REGISTER, {"nodeId": IMEI}, headers=good).status == 200

@@ -33,7 +33,7 @@ from tests.oc import OcClient
 Sign = Callable[[fakeiot.HttpRequest], fakeiot.HttpRequest]
 
 
-def build_world() -> tuple[fakeiot.Platform, dict[str, Sign]]:
+def build_world() -> tuple[fakeiot.Platform, dict[str, Sign], dict[str, dict[str, str]]]:
     """A platform with one tenant per face, and for each face a way to authenticate a request."""
     platform = fakeiot.Platform(
         seed=3,
@@ -69,25 +69,32 @@ def build_world() -> tuple[fakeiot.Platform, dict[str, Sign]]:
     project = platform.iotda.create_project()
 
     def sign_iotda(request: fakeiot.HttpRequest) -> fakeiot.HttpRequest:
+        # the path's project segment becomes the project's own (it names the tenant)
         sign_in_place(platform, project, request)
         return request
 
-    return platform, {
+    signers: dict[str, Sign] = {
         "oceanconnect": sign_oc,
         "enos": sign_enos,
         "thermo": sign_thermo,
         "iotda": sign_iotda,
     }
+    #: values that name a tenant: generated text would name nobody, and authentication (which
+    #: comes before validation) would refuse it; the caller's own tenant is always valid
+    references = {"oceanconnect": {"appId": oc.app.app_id}}
+    return platform, signers, references
 
 
-PLATFORM, SIGNERS = build_world()
+PLATFORM, SIGNERS, REFERENCES = build_world()
 DECLARED = sorted(
     (r for r in PLATFORM.routes if r.schema is not None and r.face != "control"),
     key=lambda r: r.name,
 )
 
 
-def to_request(route: Route, draft: strategies.Draft) -> fakeiot.HttpRequest:
+def to_request(
+    route: Route, draft: strategies.Draft, spoiled: strategies.Spoiled | None = None
+) -> fakeiot.HttpRequest:
     versions = sorted(route.spec.versions or ())
     parts = []
     for segment in route.segments:
@@ -98,6 +105,9 @@ def to_request(route: Route, draft: strategies.Draft) -> fakeiot.HttpRequest:
         else:
             parts.append(segment)
     query = {**draft.query, **dict(route.spec.query)}
+    for name, value in REFERENCES.get(route.face, {}).items():
+        if name in query and (spoiled is None or (spoiled.where, spoiled.field) != ("query", name)):
+            query[name] = value
     content_type = (
         "application/x-www-form-urlencoded" if draft.media == "form" else "application/json"
     )
@@ -152,7 +162,7 @@ def test_input_breaking_one_rule_gets_the_error_the_schema_names(
     face = PLATFORM.face(route.face)
     draft, spoiled = data.draw(case)
     before = state_of(PLATFORM)
-    response = PLATFORM.handle(to_request(route, draft))
+    response = PLATFORM.handle(to_request(route, draft, spoiled))
     expected = face.render_error(fakeiot.ApiError(spoiled.error), route)
     assert comparable(response) == comparable(expected), (spoiled, response.detail)
     assert response.detail is not None

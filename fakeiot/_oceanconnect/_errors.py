@@ -46,6 +46,8 @@ class OcError(enum.Enum):
     INPUT_INVALID = Row(400, "50400", "The input is invalid.")
     MODIFY_INPUT_INVALID = Row(400, "100022", "The input is invalid.")
     BAD_REQUEST = Row(400, "100007", "Bad request message.")
+    #: a JSON body under another Content-Type, with ``oceanconnect_strict_content_type`` [?]
+    UNSUPPORTED_MEDIA_TYPE = Row(415, "100007", "Bad request message.")
     INVALID_VERIFY_CODE = Row(400, "100003", "Invalid verify code.")
     IS_SECURE_INVALID = Row(400, "100440", "The isSecure is invalid.")
     REQUEST_PARAMETER_INVALID = Row(400, "100405", "The request parameter is invalid.")

@@ -9,7 +9,7 @@ import heapq
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from .._lifecycle import State
 
@@ -51,6 +51,32 @@ def wire_time(timestamp: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
 
 
+class ServiceAnswer(TypedDict):
+    serviceId: str
+    serviceType: str
+    serviceInfo: None
+    data: dict[str, Any]
+    eventTime: str
+
+
+class DeviceAnswer(TypedDict):
+    deviceId: str
+    gatewayId: str
+    nodeType: str
+    createTime: str
+    lastModifiedTime: str
+    deviceInfo: dict[str, Any]
+    services: list[ServiceAnswer]
+    alarmInfo: None
+
+
+class SubscriptionAnswer(TypedDict):
+    subscriptionId: str
+    notifyType: str
+    callbackUrl: str
+    clientIds: None
+
+
 class App:
     """An application (NA): credentials, its devices, who may act for it, its call window."""
 
@@ -88,6 +114,7 @@ class Device:
         "code_deadline",
         "code_expired",
         "code_gen",
+        "code_generated",
         "connection",
         "created",
         "device_id",
@@ -137,6 +164,8 @@ class Device:
         self.rebind_pending = False
         self.code_deadline: float | None = None
         self.code_expired = False
+        #: the platform generated the verify code (none was given): the device presents it
+        self.code_generated = False
         self.code_gen = 0
         self.age_gen = 0
         self.last_seen: float | None = None
@@ -170,7 +199,7 @@ class Device:
             out["imsi"] = self.imsi
         return out
 
-    def wire(self, *, imsi: bool = False) -> dict[str, Any]:
+    def wire(self, *, imsi: bool = False) -> DeviceAnswer:
         """The device as the query APIs return it (spec §4.6)."""
         return {
             "deviceId": self.device_id,
@@ -238,7 +267,7 @@ class Subscription:
     owner_flag: str | None
     management: bool = False
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self) -> SubscriptionAnswer:
         return {
             "subscriptionId": self.subscription_id,
             "notifyType": self.notify_type,

@@ -27,6 +27,7 @@ _DEVICE_FIELDS = (
     "rebind_pending",
     "code_deadline",
     "code_expired",
+    "code_generated",
     "last_seen",
     "connection",
     "info",
@@ -113,7 +114,8 @@ def _import(data: dict[str, Any]) -> OcState:
             int(d["seq"]),
         )
         for field in _DEVICE_FIELDS:
-            setattr(device, field, d[field])
+            # a field added later is absent from older files: the device keeps its default
+            setattr(device, field, d.get(field, getattr(device, field)))
         device.state = State(d["state"])
         state.devices[device.device_id] = device
         state.by_node[device.node_id] = device

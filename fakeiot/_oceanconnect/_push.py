@@ -7,70 +7,24 @@ changed, and at first connection deviceInfoChanged → bindDevice → deviceInfo
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .._http import is_encodable
+from .._delivery import Push, WsgiApp, deliver
 from .._records import Event
 from ._model import DEVICE_INFO_KEYS, Device, wire_time
+from ._schemas import MANAGEMENT_NOTIFY_TYPES as MANAGEMENT_NOTIFY_TYPES
+from ._schemas import NOTIFY_TYPES as NOTIFY_TYPES
+from ._schemas import callback_url_problem as callback_url_problem
+from ._service import FACE, OcService
+
+if TYPE_CHECKING:
+    from .._platform import Platform
 
 #: DeviceInfo keys of pushes: the query set plus ``isHD`` (spec §6.2).
 PUSH_INFO_KEYS = (*DEVICE_INFO_KEYS, "isHD")
 
-#: notifyType values the business-data subscription accepts (spec §5.1).
-NOTIFY_TYPES = frozenset(
-    {
-        "deviceAdded",
-        "bindDevice",
-        "deviceInfoChanged",
-        "deviceDataChanged",
-        "deviceDatasChanged",
-        "deviceCapabilitiesChanged",
-        "deviceCapabilitiesAdded",
-        "deviceCapabilitiesDeleted",
-        "deviceDeleted",
-        "messageConfirm",
-        "commandRsp",
-        "deviceEvent",
-        "serviceInfoChanged",
-        "ruleEvent",
-        "deviceDesiredPropertiesModifyStatusChanged",
-        "deviceModelAdded",
-        "deviceModelDeleted",
-    }
-)
-#: notifyType values of the device-management (upgrade) subscription (spec §5.6).
-MANAGEMENT_NOTIFY_TYPES = frozenset(
-    {
-        "swUpgradeStateChangeNotify",
-        "swUpgradeResultNotify",
-        "fwUpgradeStateChangeNotify",
-        "fwUpgradeResultNotify",
-    }
-)
 PUSH_HEADERS = {"Content-Type": "application/json"}
-
-
-def callback_url_problem(url: object, *, https_only: bool = False) -> str | None:
-    """Why ``url`` is not a callback URL the platform accepts, or ``None`` if it is."""
-    if not isinstance(url, str) or not url:
-        return "callbackUrl must be a non-empty string"
-    if len(url) > 1024:
-        return "callbackUrl is longer than 1024 characters"
-    if not is_encodable(url):
-        return "callbackUrl holds a lone surrogate"
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        return f"callbackUrl does not parse: {exc}"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "callbackUrl must be an http or https URL with a host"
-    if port is None:
-        return "callbackUrl must carry an explicit port, e.g. https://host:443/path"
-    if https_only and parts.scheme != "https":
-        return "callbackUrl must be https (oceanconnect_https_callbacks_only)"
-    return None
 
 
 def _info(values: dict[str, Any]) -> dict[str, Any]:
@@ -166,3 +120,75 @@ def notifications(
             )
         ]
     return []
+
+
+class Pushes(OcService):
+    """Push notifications: made from the face's own events, delivered now or on demand."""
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        #: every push notification sent or queued, in order (not part of snapshots)
+        self.pushes: list[Push] = []
+        self._push_listeners: list[Callable[[Push], object]] = []
+        self._push_routes: list[tuple[str, WsgiApp]] = []
+
+    def transcript_lines(self) -> list[str]:
+        return [push.line() for push in self.pushes]
+
+    def on_push(self, listener: Callable[[Push], object]) -> Callable[[Push], object]:
+        """Call ``listener(push)`` for every push as it is delivered (usable as a decorator)."""
+        self._push_listeners.append(listener)
+        return listener
+
+    def route_pushes(self, prefix: str, app: WsgiApp) -> None:
+        """Deliver pushes whose callback URL starts with ``prefix`` to a WSGI ``app``,
+        in-process, instead of over HTTP (e.g. your Flask app: ``app.wsgi_app``)."""
+        self._push_routes.append((prefix, app))
+
+    def deliver(self) -> list[Push]:
+        """Send every pending push now (the ``push_delivery="queued"`` mode); return them."""
+        with self.platform.lock:
+            pending = [p for p in self.pushes if p.result == "pending"]
+        for push in pending:
+            self._send(push)
+        return pending
+
+    def _send(self, push: Push) -> None:
+        settings = self.platform.settings
+        deliver(
+            push,
+            listeners=list(self._push_listeners),
+            routes=list(self._push_routes),
+            timeout=settings.push_timeout,
+            retries=settings.push_retries,
+        )
+
+    def on_event(self, event: Event) -> None:
+        """Turn a domain event into the push notifications its subscriptions receive."""
+        subscriptions = self.state.subscriptions
+        if not subscriptions or event.face != FACE:
+            return
+        device = self.state.devices.get(event.subject)
+        owner = device.app_id if device is not None else event.data.get("appId")
+        if owner is None:
+            return
+        settings = self.platform.settings
+        for notify_type, body in notifications(
+            event, device, deleted_on_expiry=settings.oceanconnect_push_deleted_on_expiry
+        ):
+            for sub in subscriptions.values():
+                if sub.app_id != owner or sub.notify_type != notify_type or sub.management:
+                    continue
+                push = Push(
+                    len(self.pushes),
+                    event.time,
+                    notify_type,
+                    sub.callback_url,
+                    body,
+                    dict(PUSH_HEADERS),
+                    sub.subscription_id,
+                    owner,
+                )
+                self.pushes.append(push)
+                if settings.push_delivery == "sync":
+                    self.platform.after(lambda push=push: self._send(push))  # type: ignore[misc]

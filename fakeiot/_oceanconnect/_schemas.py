@@ -8,13 +8,74 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, TypedDict
+from urllib.parse import urlsplit
 
-from .._schema import MAX_INT, Request, body, path
+from .._http import is_encodable
+from .._schema import MAX_INT, Request, body, path, query
 from ._errors import OcError
+from ._model import DeviceAnswer as DeviceAnswer
+from ._model import ServiceAnswer as ServiceAnswer
+from ._model import SubscriptionAnswer as SubscriptionAnswer
 
 E = OcError
 HEX = r"[A-Fa-f0-9]+"
+
+
+#: notifyType values the business-data subscription accepts (spec §5.1).
+NOTIFY_TYPES = frozenset(
+    {
+        "deviceAdded",
+        "bindDevice",
+        "deviceInfoChanged",
+        "deviceDataChanged",
+        "deviceDatasChanged",
+        "deviceCapabilitiesChanged",
+        "deviceCapabilitiesAdded",
+        "deviceCapabilitiesDeleted",
+        "deviceDeleted",
+        "messageConfirm",
+        "commandRsp",
+        "deviceEvent",
+        "serviceInfoChanged",
+        "ruleEvent",
+        "deviceDesiredPropertiesModifyStatusChanged",
+        "deviceModelAdded",
+        "deviceModelDeleted",
+    }
+)
+#: notifyType values of the device-management (upgrade) subscription (spec §5.6).
+MANAGEMENT_NOTIFY_TYPES = frozenset(
+    {
+        "swUpgradeStateChangeNotify",
+        "swUpgradeResultNotify",
+        "fwUpgradeStateChangeNotify",
+        "fwUpgradeResultNotify",
+    }
+)
+
+
+def callback_url_problem(url: object, *, https_only: bool = False) -> str | None:
+    """Why ``url`` is not a callback URL the platform accepts, or ``None`` if it is."""
+    if not isinstance(url, str) or not url:
+        return "callbackUrl must be a non-empty string"
+    if len(url) > 1024:
+        return "callbackUrl is longer than 1024 characters"
+    if not is_encodable(url):
+        return "callbackUrl holds a lone surrogate"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"callbackUrl does not parse: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "callbackUrl must be an http or https URL with a host"
+    if port is None:
+        return "callbackUrl must carry an explicit port, e.g. https://host:443/path"
+    if https_only and parts.scheme != "https":
+        return "callbackUrl must be https (oceanconnect_https_callbacks_only)"
+    return None
 
 
 def vars_of(value: Any) -> dict[str, Any]:
@@ -58,11 +119,11 @@ class RegisterDevice(Request):
     verify_code: Annotated[
         str | None, body(min_len=1, max_len=256, error=E.INVALID_VERIFY_CODE)
     ] = None
-    timeout: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    timeout: Annotated[int | None, body(low=0, high=MAX_INT, coerce=True)] = None
     psk: Annotated[str | None, body(min_len=8, max_len=32, pattern=HEX)] = None
     end_user_id: Annotated[str | None, body(max_len=256)] = None
     imsi: Annotated[str | None, body(min_len=1, max_len=64)] = None
-    is_secure: Annotated[bool | None, body()] = None
+    is_secure: Annotated[bool | None, body(coerce=True)] = None
     product_id: Annotated[str | None, body(max_len=256)] = None
     device_name: Annotated[str | None, body(max_len=256)] = None
     device_info: Annotated[DeviceInfo | None, body()] = None
@@ -79,3 +140,282 @@ class ActivationAnswer(TypedDict):
     deviceId: str
     activated: bool
     name: str | None
+
+
+# =============================================================================================
+# Authentication
+# =============================================================================================
+_AUTH_ERRORS = {"missing": E.REQUIRED_PARAMETER_MISSING, "malformed": E.INPUT_INVALID}
+
+
+@dataclass(frozen=True, slots=True)
+class Login(Request):
+    """``POST /iocm/app/sec/v1.1.0/login``: a form whose keys are read case-insensitively."""
+
+    __media__ = "form"
+    __fold_names__ = True
+    __errors__ = _AUTH_ERRORS
+
+    app_id: Annotated[str, body(empty_is_missing=True)]
+    secret: Annotated[str, body(empty_is_missing=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken(Request):
+    """``POST /iocm/app/sec/v1.1.0/refreshToken``."""
+
+    __errors__ = _AUTH_ERRORS
+
+    app_id: Annotated[str, body(max_len=256, empty_is_missing=True)]
+    secret: Annotated[str, body(max_len=256, empty_is_missing=True)]
+    refresh_token: Annotated[str, body(max_len=256, empty_is_missing=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Logout(Request):
+    """``POST /iocm/app/sec/v1.1.0/logout``."""
+
+    __errors__ = _AUTH_ERRORS
+
+    access_token: Annotated[str, body(empty_is_missing=True)]
+
+
+class TokenAnswer(TypedDict):
+    scope: str
+    tokenType: str
+    expiresIn: int
+    accessToken: str
+    refreshToken: str
+
+
+# =============================================================================================
+# Device credentials and management
+# =============================================================================================
+@dataclass(frozen=True, slots=True)
+class RefreshDeviceKey(Request):
+    """``PUT /iocm/app/reg/v1.1.0/deviceCredentials/{deviceId}`` (seed 000)."""
+
+    __empty_body__ = True
+
+    # ".../deviceCredentials/" (an unset deviceId) arrives with an empty one: 100007
+    device_id: Annotated[str, path(errors={"missing": E.BAD_REQUEST})]
+    verify_code: Annotated[
+        str | None, body(min_len=1, max_len=256, error=E.INVALID_VERIFY_CODE)
+    ] = None
+    node_id: Annotated[str | None, body(max_len=256, empty_is_missing=True)] = None
+    timeout: Annotated[int | None, body(low=0, high=MAX_INT, coerce=True)] = None
+
+
+class RefreshKeyAnswer(TypedDict):
+    verifyCode: str
+    timeout: int
+
+
+def _info(limit: int = 256) -> Any:
+    return body(min_len=1, max_len=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class DataConfig:
+    data_aging_time: Annotated[int | None, body(low=0, high=90)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    data_config: Annotated[DataConfig | None, body()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyDevice(Request):
+    """``PUT /iocm/app/dm/v1.4.0/devices/{deviceId}``: only the fields present change."""
+
+    __empty_body__ = True
+    __errors__ = {"malformed": E.MODIFY_INPUT_INVALID}
+
+    device_id: Annotated[str, path(errors={"missing": E.DEVICE_NOT_FOUND})]
+    name: Annotated[str | None, _info()] = None
+    manufacturer_id: Annotated[str | None, _info()] = None
+    manufacturer_name: Annotated[str | None, _info()] = None
+    device_type: Annotated[str | None, _info()] = None
+    model: Annotated[str | None, _info()] = None
+    protocol_type: Annotated[str | None, _info()] = None
+    location: Annotated[str | None, _info(1024)] = None
+    mute: Annotated[Literal["TRUE", "FALSE"] | None, body(max_len=256)] = None
+    end_user: Annotated[str | None, body(max_len=256)] = None
+    region: Annotated[str | None, body(max_len=256)] = None
+    organization: Annotated[str | None, body(max_len=256)] = None
+    timezone: Annotated[str | None, body(max_len=256)] = None
+    ip: Annotated[str | None, body(max_len=256)] = None
+    imsi: Annotated[str | None, body(min_len=1, max_len=64)] = None
+    is_secure: Annotated[bool | None, body(error=E.IS_SECURE_INVALID, coerce=True)] = None
+    psk: Annotated[str | None, body(min_len=8, max_len=32, pattern=HEX)] = None
+    product_id: Annotated[str | None, body(max_len=256)] = None
+    device_config: Annotated[DeviceConfig | None, body()] = None
+    custom_fields: Annotated[list[Any] | None, body()] = None
+    tags: Annotated[list[Any] | None, body()] = None
+
+
+#: modify-device fields that land in ``deviceInfo``: attribute -> wire name
+MODIFY_INFO = {
+    "name": "name",
+    "manufacturer_id": "manufacturerId",
+    "manufacturer_name": "manufacturerName",
+    "device_type": "deviceType",
+    "model": "model",
+    "protocol_type": "protocolType",
+    "location": "location",
+    "mute": "mute",
+}
+#: modify-device fields kept beside ``deviceInfo``: attribute -> wire name
+MODIFY_EXTRA = {
+    "end_user": "endUser",
+    "region": "region",
+    "organization": "organization",
+    "timezone": "timezone",
+    "ip": "ip",
+}
+
+SELECT = Literal["imsi", "IMSI"]
+_BAD_PARAM = E.REQUEST_PARAMETER_INVALID
+
+
+@dataclass(frozen=True, slots=True)
+class QueryDevice(Request):
+    """``GET /iocm/app/dm/v1.4.0/devices/{deviceId}``."""
+
+    __errors__ = {"*": _BAD_PARAM}
+
+    select: Annotated[SELECT | None, query()] = None
+    # empty (".../devices/"): the handler answers 100403 after the query checks
+    device_id: Annotated[str, path()] = ""
+
+
+TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def parse_time(text: str) -> float:
+    """A ``20200603T061659Z`` time as a POSIX timestamp (``ValueError`` if it is not one)."""
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+
+
+def _time_problem(text: Any) -> str | None:
+    try:
+        parse_time(text)
+    except ValueError:
+        return f"must look like 20200603T061659Z, got {str(text)[:40]!r}"
+    return None
+
+
+def _time() -> Any:
+    return query(check=_time_problem, example="20200603T061659Z")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryDevices(Request):
+    """``GET /iocm/app/dm/v1.4.0/devices``: filtered and paged."""
+
+    __errors__ = {"*": _BAD_PARAM}
+
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=250)] = None
+    gateway_id: Annotated[str | None, query()] = None
+    status: Annotated[Literal["ONLINE", "OFFLINE", "INACTIVE", "ABNORMAL"] | None, query()] = None
+    sort: Annotated[Literal["ASC", "DESC"] | None, query()] = None
+    node_type: Annotated[Literal["GATEWAY", "ENDPOINT", "UNKNOWN"] | None, query()] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+    select: Annotated[SELECT | None, query()] = None
+    device_type: Annotated[str | None, query()] = None
+    location: Annotated[str | None, query()] = None
+    name: Annotated[str | None, query()] = None
+
+
+class ShadowAnswer(TypedDict):
+    deviceId: str
+    gatewayId: str
+    nodeType: str
+    createTime: str
+    lastModifiedTime: str
+    deviceInfo: dict[str, Any]
+    services: list[ServiceAnswer]
+
+
+class DevicesAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    devices: list[DeviceAnswer]
+
+
+# =============================================================================================
+# Subscriptions
+# =============================================================================================
+_SUB_INVALID = E.SUBSCRIPTION_INPUT_INVALID
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe(Request):
+    """``POST /iocm/app/sub/v1.2.0/subscriptions`` (spec §5.1)."""
+
+    __errors__ = {"*": _SUB_INVALID, "malformed": _SUB_INVALID}
+
+    notify_type: Annotated[str, body(choices=tuple(sorted(NOTIFY_TYPES)))]
+    callback_url: Annotated[
+        Any,
+        body(
+            error=E.CALLBACK_URL_ILLEGAL,
+            check=callback_url_problem,
+            example="https://127.0.0.1:8443/callback",
+        ),
+    ]
+    owner_flag: Annotated[Literal["true", "false"] | None, query()] = None
+    channel: Annotated[Literal["HTTP", "MQTT"] | None, body()] = None
+    #: the owner application (spec §5.1 [C]: the official SDK sends it in the body)
+    app_id: Annotated[str | None, body(max_len=256)] = None
+    #: ``?appId=`` (already applied by the authentication; it wins over the body's)
+    query_app_id: Annotated[str | None, query(name="appId")] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPath(Request):
+    """A route whose only input is the ``{subscriptionId}`` of its path."""
+
+    subscription_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySubscriptions(Request):
+    """``GET /iocm/app/sub/v1.2.0/subscriptions``."""
+
+    __errors__ = {"*": _SUB_INVALID}
+
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=250)] = None
+    notify_type: Annotated[str | None, query()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSubscriptions(Request):
+    """``DELETE /iocm/app/sub/v1.2.0/subscriptions``: every filter given must match."""
+
+    notify_type: Annotated[str | None, query()] = None
+    callback_url: Annotated[str | None, query()] = None
+    channel: Annotated[str | None, query()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeManagement(Request):
+    """``POST /iodm/app/sub/v1.1.0/subscribe`` (spec §5.6): ``callbackurl``, lower-case."""
+
+    __errors__ = {"*": _SUB_INVALID, "malformed": _SUB_INVALID}
+
+    notify_type: Annotated[str, body(choices=tuple(sorted(MANAGEMENT_NOTIFY_TYPES)))]
+    callbackurl: Annotated[Any, body(name="callbackurl")] = None
+    callback_url: Annotated[Any, body()] = None
+
+
+class SubscriptionsAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    subscriptions: list[SubscriptionAnswer]

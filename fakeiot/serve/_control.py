@@ -469,8 +469,6 @@ class Control(Face):
 def route_table(platform: Platform, control: Control | None = None) -> RouteTable:
     """The routes a server of ``platform`` answers: the faces' and the control API's."""
     table = RouteTable()
-    for found in platform.routes:
-        table.add(found.face, found.spec, found.handler)
-    for found in (control or Control(platform)).routes:
-        table.add(found.face, found.spec, found.handler)
+    for found in (*platform.routes, *(control or Control(platform)).routes):
+        table.add(found.face, found.spec, found.handler, found.schema, found.returns)
     return table

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ApiError
+from .._schema import Field, json_schema, object_schema, typed_dict_schema
 
 if TYPE_CHECKING:
     from .._face import Face
@@ -203,10 +204,13 @@ def _operation(
     routes = sorted(routes, key=lambda r: (not r.spec.query, r.spec.query, r.name))
     faces = sorted({r.face for r in routes})
     parameters: list[dict[str, Any]] = []
+    declared = _declared_fields(routes)
     for name in _PARAM.findall(path):
         schema: dict[str, Any] = {"type": "string"}
         if name == "version" and versions:
             schema = {"type": "string", "enum": versions}
+        elif ("path", name) in declared:
+            schema = json_schema(declared["path", name], wire_text=True)
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     pins: dict[str, set[str]] = {}
     for r in routes:
@@ -224,6 +228,21 @@ def _operation(
                 "description": "selects the route (see x-fakeiot-routes)"
                 + ("" if everyone else "; other values and none are answered too"),
                 "schema": {"type": "string", "enum": sorted(values)},
+            }
+        )
+
+    for (where, name), declared_field in sorted(declared.items()):
+        if where == "path" or name in pins:
+            continue
+        required = declared_field.required and all(
+            r.schema is not None and declared_field in r.schema.model.fields for r in routes
+        )
+        parameters.append(
+            {
+                "name": name,
+                "in": where,
+                "required": required,
+                "schema": json_schema(declared_field, wire_text=True),
             }
         )
 
@@ -255,7 +274,7 @@ def _operation(
         spec = r.spec
         success: dict[str, Any] = {"type": "string"} if spec.media_type == "text/html" else {}
         if spec.media_type == "application/json":
-            success = dict(_ANY_JSON)
+            success = typed_dict_schema(r.returns) or dict(_ANY_JSON)
         answers.setdefault(spec.status, _Answer()).add(spec.media_type, success, "success")
         for status, media_type, text, schema in catalogue.answers(r):
             answers.setdefault(status, _Answer()).add(media_type, schema, text)
@@ -277,6 +296,9 @@ def _operation(
     }
     if description:
         operation["description"] = description
+    security = _security(routes, catalogue.faces)
+    if security is not None:
+        operation["security"] = security
     body = request_body(method, routes)
     if body is not None:
         operation["requestBody"] = body
@@ -286,19 +308,65 @@ def _operation(
 def request_body(method: str, routes: list[Route]) -> dict[str, Any] | None:
     """The ``requestBody`` of one operation (``None``: the method takes no body).
 
-    The one place request bodies are described: today "any JSON" or a form of strings; it is
-    where typed bodies from the routes' schemas will be emitted.
+    A declared route's body is typed from its schema (unknown members allowed, as the
+    platforms ignore them); routes sharing an operation give ``anyOf`` their bodies.
     """
     if method not in _BODY_METHODS:
         return None
     media_types = sorted({r.spec.request_media_type for r in routes})
-    return {
-        "required": False,
-        "content": {
-            mt: {"schema": _FORM if mt == "application/x-www-form-urlencoded" else {}}
-            for mt in media_types
-        },
-    }
+    bodies: list[dict[str, Any]] = []
+    required = bool(routes)
+    for r in routes:
+        schema = r.schema
+        if schema is None or not schema.body:
+            required = False
+            continue
+        typed = object_schema(schema.body)
+        if typed not in bodies:
+            bodies.append(typed)
+        required = required and not schema.empty_body
+    content: dict[str, Any] = {}
+    for mt in media_types:
+        if mt == "application/x-www-form-urlencoded":
+            content[mt] = {"schema": _FORM}
+        elif bodies and len(bodies) == sum(1 for r in routes if r.schema is not None):
+            content[mt] = {"schema": bodies[0] if len(bodies) == 1 else {"anyOf": bodies}}
+        else:
+            content[mt] = {"schema": {}}
+    return {"required": required, "content": content}
+
+
+def _declared_fields(routes: list[Route]) -> dict[tuple[str, str], Field]:
+    """The path, query and header fields the routes of one operation declare."""
+    found: dict[tuple[str, str], Field] = {}
+    for r in routes:
+        if r.schema is None:
+            continue
+        for one in (*r.schema.params, *r.schema.query, *r.schema.headers):
+            found.setdefault((one.where, one.name), one)
+    return found
+
+
+def _security(routes: list[Route], faces: dict[str, Face]) -> list[dict[str, list[str]]] | None:
+    """The operation's ``security``: the schemes its routes' faces declare for their ``auth``."""
+    schemes: list[dict[str, list[str]]] = []
+    for r in routes:
+        declared = getattr(faces[r.face], "security_schemes", {}).get(r.spec.auth or "")
+        if not declared:
+            return None  # a route of the operation that takes no (declared) credentials
+        requirement: dict[str, list[str]] = {name: [] for name in declared}
+        if requirement not in schemes:
+            schemes.append(requirement)
+    return schemes or None
+
+
+def security_components(faces: dict[str, Face]) -> dict[str, Any]:
+    """Every face's security schemes, for ``components.securitySchemes``."""
+    out: dict[str, Any] = {}
+    for face in faces.values():
+        for schemes in getattr(face, "security_schemes", {}).values():
+            out.update(schemes)
+    return out
 
 
 def _by_pattern(routes: Iterable[Route]) -> dict[str, list[Route]]:
@@ -354,5 +422,8 @@ def _document(table: Iterable[Route], faces: dict[str, Face]) -> dict[str, Any]:
         },
         "tags": tags,
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": {**catalogue.schemas(), NO_ROUTE: _NO_ROUTE_SCHEMA}},
+        "components": {
+            "schemas": {**catalogue.schemas(), NO_ROUTE: _NO_ROUTE_SCHEMA},
+            "securitySchemes": security_components(catalogue.faces),
+        },
     }

@@ -127,6 +127,9 @@ class Thermo(fakeiot.Face):
     invalid: ClassVar[dict[str, ThermoError]] = {"*": ThermoError.INVALID}
     settings_class: ClassVar[type | None] = ThermoSettings
     lifecycle: ClassVar[Lifecycle] = LIFECYCLE
+    security_schemes: ClassVar[dict[str, dict[str, Any]]] = {
+        "key": {"thermo.apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}
+    }
 
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)

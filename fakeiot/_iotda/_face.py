@@ -153,6 +153,24 @@ class Iotda(IotdaRoutes, Face):
 
     name: ClassVar[str] = FACE
     errors: ClassVar[type[IotdaError]] = IotdaError
+    #: OpenAPI: every route is AK/SK-signed (both headers are needed together)
+    security_schemes: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "project": {
+            "iotda.signature": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "SDK-HMAC-SHA256 (Access=AK) or V11-HMAC-SHA256 (Credential="
+                "AK/YYYYMMDD/region/iotdm) over the canonical request, as huaweicloudsdkcore signs",
+            },
+            "iotda.date": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Sdk-Date",
+                "description": "yyyyMMddTHHmmssZ, signed, within iotda_date_skew of the clock",
+            },
+        }
+    }
     invalid: ClassVar[Mapping[str, IotdaError]] = {
         "*": IotdaError.INVALID_PARAM,
         "malformed": IotdaError.BAD_REQUEST,

@@ -12,6 +12,7 @@ Fixtures share one platform per test:
 - ``fakeiot_server``: the platform served over loopback HTTP; one server per session, pointed at
   each test's platform, and server-side exceptions re-raised in the test that caused them.
 - ``fakeiot_org``: an EnOS organisation on it.
+- ``fakeiot_project``: an IoTDA project (``project_id``, ``ak``, ``sk``) on it.
 - ``fakeiot_pushes``: the OceanConnect pushes of the test, received in-process (no network).
 
 A failing test's report gets a "fakeiot" section: every call, event and push, secrets cut.
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     import fakeiot as _fakeiot
     from fakeiot._delivery import Push
     from fakeiot._enos import Organization
+    from fakeiot._iotda import ProjectKeys
     from fakeiot._oceanconnect import Application
     from fakeiot.contract import Target
 
@@ -351,3 +353,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"{label}: {len(every) - len(missing)}/{len(every)} exercised"
             + (f"; never: {', '.join(missing)}" if missing else "")
         )
+
+
+@pytest.fixture
+def fakeiot_project(fakeiot_platform: _fakeiot.Platform) -> ProjectKeys:
+    """An IoTDA project on the test's platform: ``project_id``, ``ak``, ``sk`` for the SDK's
+    ``BasicCredentials``."""
+    return fakeiot_platform.iotda.create_project()

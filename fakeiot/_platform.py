@@ -31,6 +31,7 @@ from ._settings import Settings
 
 if TYPE_CHECKING:
     from ._enos import Enos
+    from ._iotda import Iotda
     from ._oceanconnect import OceanConnect
 
 _entry_point_plugins: list[object] | None = None
@@ -105,10 +106,11 @@ class Platform:
 
         self.hooks = _hooks.PluginManager()
         self.hooks.add_hookspecs(_hooks)
-        from . import _enos, _oceanconnect
+        from . import _enos, _iotda, _oceanconnect
 
         self.hooks.register(_oceanconnect, name="fakeiot.oceanconnect")
         self.hooks.register(_enos, name="fakeiot.enos")
+        self.hooks.register(_iotda, name="fakeiot.iotda")
         self._plugins = tuple(plugins)
         for plugin in (*_installed_plugins(), *self._plugins):
             if not self.hooks.is_registered(plugin):
@@ -136,6 +138,11 @@ class Platform:
     def enos(self) -> Enos:
         """The EnOS Connect Service v2.1 face."""
         return self.face("enos")  # type: ignore[return-value]
+
+    @property
+    def iotda(self) -> Iotda:
+        """The Huawei Cloud IoTDA v5 face."""
+        return self.face("iotda")  # type: ignore[return-value]
 
     def face(self, name: str) -> Face:
         try:

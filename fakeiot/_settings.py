@@ -120,6 +120,20 @@ class Settings:
     #: limit). The spec lists the 413 row but no figure; 10 MiB is the fake's choice.
     enos_max_body: int | None = 10_485_760
 
+    # -- IoTDA --------------------------------------------------------------------------------
+    #: seconds an ``X-Sdk-Date`` may differ from the platform clock (Huawei's gateway: 15 min).
+    iotda_date_skew: int = 900
+    #: which signing schemes the gateway accepts (the real instance endpoints want "derived").
+    iotda_auth_schemes: Literal["both", "basic", "derived"] = "both"
+    #: every call must carry the project's ``Instance-Id`` header.
+    iotda_require_instance_id: bool = False
+    #: seconds a synchronous command or property call waits for the device (spec §7.1).
+    iotda_command_timeout: float = 20.0
+    #: seconds a delivered asynchronous command waits for the device's result, then TIMEOUT.
+    iotda_async_command_timeout: float = 3600.0
+    #: commands must name a service and command the product's capabilities declare.
+    iotda_strict_products: bool = False
+
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             _check_type(field.name, _hints()[field.name], getattr(self, field.name))

@@ -109,6 +109,8 @@ def test_each_operation_reaches_exactly_its_routes(platform: fakeiot.Platform) -
                     concrete = concrete.replace("{version}", schema["enum"][0])
                 else:
                     concrete = concrete.replace("{" + name + "}", "x")
+            elif "enum" not in schema:
+                continue  # a schema's own query parameter (IoTDA's limit): it routes nothing
             else:
                 values: list[str | None] = list(schema["enum"])
                 if not parameter["required"]:

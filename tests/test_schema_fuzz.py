@@ -27,6 +27,7 @@ from fakeiot._routes import Route
 from tests import example_face
 from tests.budgets import FUZZ_CASE, SCHEMA_FUZZ
 from tests.enos import EnosClient, signature
+from tests.iotda import sign_in_place
 from tests.oc import OcClient
 
 Sign = Callable[[fakeiot.HttpRequest], fakeiot.HttpRequest]
@@ -65,7 +66,19 @@ def build_world() -> tuple[fakeiot.Platform, dict[str, Sign], dict[str, dict[str
         request.headers["x-api-key"] = api_key
         return request
 
-    signers: dict[str, Sign] = {"oceanconnect": sign_oc, "enos": sign_enos, "thermo": sign_thermo}
+    project = platform.iotda.create_project()
+
+    def sign_iotda(request: fakeiot.HttpRequest) -> fakeiot.HttpRequest:
+        # the path's project segment becomes the project's own (it names the tenant)
+        sign_in_place(platform, project, request)
+        return request
+
+    signers: dict[str, Sign] = {
+        "oceanconnect": sign_oc,
+        "enos": sign_enos,
+        "thermo": sign_thermo,
+        "iotda": sign_iotda,
+    }
     #: values that name a tenant: generated text would name nobody, and authentication (which
     #: comes before validation) would refuse it; the caller's own tenant is always valid
     references = {"oceanconnect": {"appId": oc.app.app_id}}

@@ -535,7 +535,10 @@ def _violations(field: Field, wire: bool) -> list[tuple[str, st.SearchStrategy[A
         if field.kind in _WRONG_TEXT:
             out.append(("type", st.sampled_from(_WRONG_TEXT[field.kind])))
     elif field.kind in _WRONG_TYPES:
-        out.append(("type", st.sampled_from(_WRONG_TYPES[field.kind])))
+        wrong = _WRONG_TYPES[field.kind]
+        if spec.text_scalar:  # a string holding the scalar's text is accepted
+            wrong = tuple(v for v in wrong if not isinstance(v, str))
+        out.append(("type", st.sampled_from(wrong)))
     texty = field.kind == "str" or (wire and field.kind not in ("int", "bool", "list"))
     if texty:
         floor = 1 if (wire or spec.empty_is_missing) else 0
@@ -554,9 +557,9 @@ def _violations(field: Field, wire: bool) -> list[tuple[str, st.SearchStrategy[A
             high = int(spec.high) + 1
             out.append(("range", st.just(str(high) if wire else high)))
     if field.kind == "list" and not wire and field.item is not None:
-        wrong = _WRONG_TYPES.get(field.item.kind)
-        if wrong:
-            out.append(("item", st.sampled_from(wrong).map(lambda v: [v])))
+        wrong_items = _WRONG_TYPES.get(field.item.kind)
+        if wrong_items:
+            out.append(("item", st.sampled_from(wrong_items).map(lambda v: [v])))
     return out
 
 
@@ -617,14 +620,14 @@ def invalid_cases(
                     valid, where, field, violation, values, defaults
                 )
     if schema.body:
-        for field, prefix in _body_fields(schema.body, ""):
+        for field, prefix, parents in _body_fields(schema.body, "", ()):
             for n, (violation, values) in enumerate(
                 _violations(field, wire=schema.media == "form")
             ):
                 if prefix and violation == "missing":
                     continue
                 cases[f"body:{prefix}{field.name}:{violation}:{n}"] = _spoil_body(
-                    valid, field, prefix, violation, values, defaults
+                    valid, field, prefix, parents, violation, values, defaults
                 )
         if schema.media == "json":
             error = defaults.get("malformed") or defaults["*"]
@@ -640,13 +643,18 @@ def invalid_cases(
     return cases
 
 
-def _body_fields(fields: Sequence[Field], prefix: str) -> list[tuple[Field, str]]:
-    """Every body field with the dotted path of the object holding it (nested models too)."""
+def _body_fields(
+    fields: Sequence[Field], prefix: str, parents: tuple[Field, ...]
+) -> list[tuple[Field, str, tuple[Field, ...]]]:
+    """Every body field with the dotted path of the object holding it and the fields of the
+    objects around it (nested models too)."""
     out = []
     for field in fields:
-        out.append((field, prefix))
+        out.append((field, prefix, parents))
         if field.model is not None:
-            out.extend(_body_fields(field.model.fields, f"{prefix}{field.name}."))
+            out.extend(
+                _body_fields(field.model.fields, f"{prefix}{field.name}.", (*parents, field))
+            )
     return out
 
 
@@ -685,6 +693,7 @@ def _spoil_body(
     valid: st.SearchStrategy[Draft],
     field: Field,
     prefix: str,
+    parents: tuple[Field, ...],
     violation: str,
     values: st.SearchStrategy[Any],
     defaults: Mapping[str, enum.Enum],
@@ -693,13 +702,13 @@ def _spoil_body(
     error = item.error_for("type" if violation == "item" else violation, defaults)
     path = prefix.split(".")[:-1] if prefix else []
 
-    def spoil(draft: Draft, value: Any) -> tuple[Draft, Spoiled]:
+    def spoil(draft: Draft, value: Any, around: tuple[Any, ...]) -> tuple[Draft, Spoiled]:
         body = copy.deepcopy(draft.body) or {}
         holder = body
-        for key in path:
+        for key, valid_object in zip(path, around, strict=True):
             inner = holder.get(key)
-            if not isinstance(inner, dict):
-                inner = holder[key] = {}
+            if not isinstance(inner, dict):  # absent (optional): a valid one, then spoiled
+                inner = holder[key] = copy.deepcopy(valid_object)
             holder = inner
         if value is _MISSING:
             holder.pop(field.name, None)
@@ -708,4 +717,5 @@ def _spoil_body(
         shown = "type" if violation == "item" else violation
         return replace(draft, body=body), Spoiled("body", prefix + field.name, shown, error)
 
-    return st.builds(spoil, valid, values)
+    around = st.tuples(*(valid_value(p) for p in parents))
+    return st.builds(spoil, valid, values, around)

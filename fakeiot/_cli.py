@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import typing
 from collections.abc import Sequence
@@ -173,7 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename if exc.filename else "cannot serve"
         if args.command == "serve" and not exc.filename:
             where = f"cannot serve on {args.host}:{args.port}"
-        parser.exit(1, f"fakeiot: error: {where}: {exc.strerror or exc}\n")
+        reason = exc.strerror or str(exc)
+        # cheroot wraps the socket's error: "No socket could be created -- ((...): [Errno 98] ...)"
+        inner = re.search(r"\[Errno \d+\] ([^)]*)", reason)
+        parser.exit(1, f"fakeiot: error: {where}: {inner.group(1) if inner else reason}\n")
     return 2
 
 

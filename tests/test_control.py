@@ -173,7 +173,9 @@ def test_overview_shows_tenants_devices_and_countdown(manual: fakeiot.Platform) 
     assert device["cells"][1] == IMEI
     assert device["cells"][4] == {"countdown": 100}
     assert device["actions"][0]["action"] == "connect_device"
-    assert device["actions"][0]["args"] == {"nodeId": IMEI, "verifyCode": IMEI}
+    # the code the platform generated for the registration (seed 000, issue 16 item 1)
+    code = manual.oceanconnect.devices()[0].verify_code
+    assert device["actions"][0]["args"] == {"nodeId": IMEI, "verifyCode": code}
     assert apps["rows"][0]["cells"][0] == client.app.app_id
     assert any("deviceCredentials -> 200" in c["line"] for c in overview["calls"])
 
@@ -182,7 +184,7 @@ def test_every_face_with_an_overview_appears(manual: fakeiot.Platform) -> None:
     org = manual.enos.create_org()
     overview = control(manual, "GET", "overview").json_body()
     faces = {face["name"]: face for face in overview["faces"]}
-    assert set(faces) == {"oceanconnect", "enos"}
+    assert set(faces) == {"oceanconnect", "enos", "iotda"}
     assert faces["enos"]["tables"][0]["rows"][0]["cells"][0] == org.org_id
 
 
@@ -190,11 +192,12 @@ def test_face_actions_drive_the_device_side_and_refuse_the_rest(
     manual: fakeiot.Platform,
 ) -> None:
     device_id = OcClient(manual).register_ok(IMEI)
+    code = manual.oceanconnect.device(device_id).verify_code
     connect = control(
         manual,
         "POST",
         "faces/oceanconnect/actions/connect_device",
-        {"nodeId": IMEI, "verifyCode": IMEI},
+        {"nodeId": IMEI, "verifyCode": code},
     )
     disconnect = control(
         manual, "POST", "faces/oceanconnect/actions/disconnect_device", {"deviceId": device_id}

@@ -49,7 +49,7 @@ def test_a_missing_optional_package_names_its_extra(
 def test_tls_without_cryptography_names_the_tls_extra(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from fakeiot._transports import _tls
+    from fakeiot.serve import _tls
 
     _without(monkeypatch, "cryptography")
     with pytest.raises(ImportError, match=r"pip install 'fakeiot\[tls\]'"):

@@ -10,6 +10,8 @@ alone) is skipped here: the included file is itself a test.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -82,8 +84,11 @@ def test_pytest_example_passes(block: str, pytester: pytest.Pytester) -> None:
 
 
 @pytest.mark.parametrize("path", SCRIPTS)
-def test_script_examples_run_in_order(path: Path) -> None:
-    namespace = {"__name__": "doc_example"}
+def test_script_examples_run_in_order(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a real module, so a page's dataclasses and type hints resolve as in a user's file
+    module = types.ModuleType("doc_example")
+    monkeypatch.setitem(sys.modules, "doc_example", module)
+    namespace = module.__dict__
     for index, block in enumerate(_blocks(path)):
         if not _is_test_module(block) and not _is_include(block):
             exec(compile(block, f"{_name(path)} block {index}", "exec"), namespace)

@@ -66,6 +66,7 @@ OCEANCONNECT: dict[str, Any] = {
             "product_id": "str?",
             "extra": "obj?",
             "services": ("map", _SERVICE),
+            "code_generated?": "bool",
         },
     ),
     "products": ("map", "obj"),
@@ -94,6 +95,7 @@ ENOS: dict[str, Any] = {
             "secretKey": "str",
             "poseidonSignal": "int?",
             "poseidonRefresh": "str",
+            "models?": ("map", "str"),
         },
     ),
     "models": ("map", "str"),
@@ -209,11 +211,14 @@ def check(value: Any, schema: Any, where: str) -> None:
     if isinstance(schema, dict):
         if not isinstance(value, dict):
             raise UsageError(f"{where}: expected an object, got {_kind(value)}")
-        for key, inner in schema.items():
+        for name, inner in schema.items():
+            key = name.removesuffix("?")  # "name?": a field files written before it lack
             if key not in value:
+                if key != name:
+                    continue
                 raise UsageError(f"{where}.{key}: missing")
             check(value[key], inner, f"{where}.{key}")
-        extra = sorted(set(value) - set(schema))
+        extra = sorted(set(value) - {name.removesuffix("?") for name in schema})
         if extra:
             raise UsageError(f"{where}.{extra[0]}: not a field of the stored state")
         return

@@ -409,21 +409,40 @@ class Iotda(IotdaRoutes, Face):
             return _view(self.service.mqtt_connect(client_id, username, password))
 
     def overview(self) -> dict[str, Any]:
-        """Tenants and devices, for the dashboard."""
+        """What the dashboard shows (the serve layer's generic shape): projects and devices."""
         with self.platform.operation():
-            return {
-                "projects": [
-                    {
-                        "project_id": p.project_id,
-                        "products": len(p.products),
-                        "devices": [
-                            {"device_id": d.device_id, "status": d.status.value}
-                            for d in p.devices.values()
-                        ],
-                    }
-                    for p in self.state.projects.values()
-                ]
-            }
+            projects = [
+                {"cells": [p.project_id, p.ak, len(p.products), len(p.devices)]}
+                for p in self.state.projects.values()
+            ]
+            devices = [
+                {
+                    "cells": [d.device_id, p.project_id, d.node_id, d.status.value],
+                    "status": d.status.value,
+                    "actions": [],
+                }
+                for p in self.state.projects.values()
+                for d in p.devices.values()
+            ]
+        return {
+            "title": "IoTDA",
+            "tables": [
+                {
+                    "id": "projects",
+                    "title": "Projects",
+                    "columns": ["projectId", "ak", "products", "devices"],
+                    "rows": projects,
+                    "empty": "no projects",
+                },
+                {
+                    "id": "devices",
+                    "title": "Devices",
+                    "columns": ["deviceId", "projectId", "nodeId", "status"],
+                    "rows": devices,
+                    "empty": "no devices",
+                },
+            ],
+        }
 
     # =========================================================================================
     # Pushes (data forwarding with HTTP actions, spec §8.4)

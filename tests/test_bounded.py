@@ -62,19 +62,31 @@ def _rss_kib(pid: int) -> int:
 
 
 def test_a_flood_of_large_bodies_leaves_memory_flat() -> None:
-    """Large unauthenticated POSTs (under the request-size limit) are answered and forgotten."""
-    import os
+    """Large unauthenticated POSTs (under the request-size limit) are answered and forgotten.
+
+    What is kept is measured with tracemalloc (Python's own allocations), not the process's
+    RSS: the C allocator keeps freed memory in per-thread arenas, so RSS after a flood depends
+    on how many server threads served it, not on what fakeiot holds on to.
+    """
+    import gc
+    import tracemalloc
 
     platform = fakeiot.Platform(seed=0, flow_control_limit=None)
     big = b"{" + b" " * (3 * 1024 * 1024) + b"}"
     with fakeiot.Server(platform) as server, requests.Session() as session:
         for _ in range(3):  # warm up: buffers and threads exist before the baseline
             session.post(server.url + REGISTER, data=big, timeout=10)
-        before = _rss_kib(os.getpid())
-        for _ in range(20):  # 60 MB in all
-            answer = session.post(server.url + REGISTER, data=big, timeout=10)
-            assert answer.status_code in (400, 401, 403)
-        after = _rss_kib(os.getpid())
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(20):  # 60 MB in all
+                answer = session.post(server.url + REGISTER, data=big, timeout=10)
+                assert answer.status_code in (400, 401, 403)
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
     assert len(platform.calls) == 23
     assert all(len(c.request.body) <= 4096 for c in platform.calls)
-    assert after - before < 20 * 1024, (before, after)  # not 60 MB more
+    assert after - before < 4 * 1024 * 1024, (before, after)  # not 60 MB more

@@ -3,8 +3,6 @@ events and calls are capped ring buffers; a flood of large bodies leaves a serve
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import requests
 
 import fakeiot
@@ -52,13 +50,6 @@ def test_pushes_events_and_calls_are_capped_ring_buffers() -> None:
     ring: Ring[int] = Ring(2)
     ring.extend(range(5))
     assert (list(ring), ring.total) == ([3, 4], 5)
-
-
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def test_a_flood_of_large_bodies_leaves_memory_flat() -> None:

@@ -105,6 +105,35 @@ class Face:
             return HttpResponse(spec.status, b"", {}, route)
         return HttpResponse.json(spec.status, data, route)
 
+    #: the face's state-file module (``export_state``, ``_DEVICE_FIELDS``): with it, the serve
+    #: layer's store writes devices one entity at a time (``None``: the whole face as one row)
+    persist: ClassVar[Any] = None
+
+    def export_entities(self, subjects: Iterable[str] | None = None) -> dict[str, Any]:
+        """``export_state()``'s devices, one entry each (``None``: gone), for the devices
+        ``subjects`` names (``None``: all): what the state store writes after a request."""
+        fields = self.persist._DEVICE_FIELDS
+        devices = self.state.devices
+        with self.platform.lock:
+            keys = list(devices) if subjects is None else subjects
+            return {
+                "devices": {
+                    key: None
+                    if (d := devices.get(key)) is None
+                    else {"state": d.state.value, **{f: getattr(d, f) for f in fields}}
+                    for key in keys
+                }
+            }
+
+    def export_rest(self) -> dict[str, Any]:
+        """``export_state()`` without the sections :meth:`export_entities` gives."""
+        with self.platform.lock:
+            shallow = copy.copy(self.state)
+            shallow.devices = {}
+            rest: dict[str, Any] = self.persist.export_state(shallow)
+        del rest["devices"]
+        return rest
+
     def on_event(self, event: Event) -> None:
         """React to an event this face emitted (pushes); called directly, not through hooks."""
 

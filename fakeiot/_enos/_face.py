@@ -16,7 +16,7 @@ REGISTERED/ONLINE/OFFLINE/DISABLED.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._errors import ApiError, UsageError
@@ -132,34 +132,7 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
     #: device-side methods the dashboard's buttons may call (``overview()`` rows name them)
     dashboard_actions: ClassVar[tuple[str, ...]] = ("login_device", "logout_device")
 
-    def export_entities(self, subjects: Iterable[str] | None = None) -> dict[str, Any]:
-        """``export_state()``'s devices, one entry each (``None``: gone), for the devices
-        ``subjects`` names (``None``: all): what the state store writes after a request."""
-        devices = self.state.devices
-        with self.platform.lock:
-            keys = list(devices) if subjects is None else subjects
-            return {
-                "devices": {
-                    key: None
-                    if (d := devices.get(key)) is None
-                    else {
-                        "state": d.state.value,
-                        **{f: getattr(d, f) for f in _persist._DEVICE_FIELDS},
-                    }
-                    for key in keys
-                }
-            }
-
-    def export_rest(self) -> dict[str, Any]:
-        """``export_state()`` without the sections :meth:`export_entities` gives."""
-        import copy
-
-        with self.platform.lock:
-            shallow = copy.copy(self.state)
-            shallow.devices = {}
-            rest = _persist.export_state(shallow)
-        del rest["devices"]
-        return rest
+    persist: ClassVar[Any] = _persist
 
     def overview(self) -> dict[str, Any]:
         """What the dashboard shows: organisations, and devices with their device-side actions."""

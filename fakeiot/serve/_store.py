@@ -12,8 +12,8 @@ write-ahead log before the answer leaves, so it survives the process being kille
 OOM); the log is synced to the disk at each checkpoint, not at each commit, so a power loss or
 an operating-system crash may lose the last commits (never the file's consistency).
 
-Faces that offer ``export_entities(subjects)`` and ``export_rest()`` are stored entity by
-entity; any other face is stored as one row with its whole ``export_state()``.
+Faces that declare their ``persist`` module (``export_entities``, ``export_rest``) are
+stored entity by entity; any other face is stored as one row with its whole ``export_state()``.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def full_change(platform: Platform) -> Change:
     """Every row of ``platform``'s state: what replaces a whole store."""
     change = Change(replace=True)
     for name, face in platform.faces.items():
-        entities = getattr(face, "export_entities", None)
+        entities = face.export_entities if getattr(face, "persist", None) is not None else None
         if callable(entities):
             for section, items in entities(None).items():
                 change.rows += [(name, section, key, _dumps(item)) for key, item in items.items()]
@@ -174,8 +174,8 @@ def full_change(platform: Platform) -> Change:
 
 def _face_rest(face: Any) -> dict[str, Any]:
     """A face's remainder row: its export without the entities (their sections empty)."""
-    rest = getattr(face, "export_rest", None)
-    entities = getattr(face, "export_entities", None)
+    rest = face.export_rest if getattr(face, "persist", None) is not None else None
+    entities = face.export_entities if getattr(face, "persist", None) is not None else None
     if not callable(rest) or not callable(entities):
         return face.export_state()  # type: ignore[no-any-return]
     data: dict[str, Any] = rest()
@@ -358,7 +358,7 @@ class Store:
         change = Change()
         touched = self._subjects.take()
         for name, face in platform.faces.items():
-            entities = getattr(face, "export_entities", None)
+            entities = face.export_entities if getattr(face, "persist", None) is not None else None
             subjects = touched.get(name)
             if subjects and callable(entities):
                 for section, items in entities(subjects).items():

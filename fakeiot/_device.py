@@ -8,7 +8,9 @@ gets a :class:`Command` and returns one of:
   caller whose timeout is shorter sees a timeout; an asynchronous command completes lazily when
   the clock passes that point);
 - :func:`fail` ``(body)``: it answers that the command failed;
-- :data:`NEVER`: it never answers (the caller times out).
+- :data:`NEVER`: it never answers (the caller times out);
+- :data:`PENDING`: it answers later, when the test (or the MQTT front, for a real device) calls
+  ``dev.respond(command_id, body)``; until then the command waits as for :data:`NEVER`.
 
 A handler that raises answers "failed"; the exception is kept in ``dev.errors``. An asleep
 device (``dev.sleep()``, a PSM NB-IoT device) receives nothing until ``dev.wake()``. Faces add
@@ -28,13 +30,13 @@ DEFAULT_ANSWER: dict[str, Any] = {"result_code": 0}
 class Reply:
     """How a device answers one command."""
 
-    kind: Literal["now", "later", "fail", "never"]
+    kind: Literal["now", "later", "fail", "never", "pending"]
     body: Any = None
     delay: float = 0.0
 
     @property
     def answered(self) -> bool:
-        return self.kind != "never"
+        return self.kind not in ("never", "pending")
 
 
 def answer(body: Any = None) -> Reply:
@@ -55,6 +57,7 @@ def fail(body: Any = None) -> Reply:
 
 
 NEVER = Reply("never")
+PENDING = Reply("pending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class SimulatedDevice:
     messages: list[Any] = field(default_factory=list)
     asleep: bool = False
     _handler: Handler | None = None
+    #: set by the face: completes a waiting command (``respond``) with the device's answer
+    _complete: Callable[[str, Reply], None] | None = None
 
     def on_command(self, handler: Handler) -> Handler:
         """Answer every later command with ``handler`` (usable as a decorator)."""
@@ -109,3 +114,12 @@ class SimulatedDevice:
         if isinstance(result, Reply):
             return result
         return answer(result)
+
+    def respond(self, command_id: str, body: Any = None, *, ok: bool = True) -> None:
+        """Answer a command that is still waiting (after :data:`NEVER` or :data:`PENDING`).
+
+        Raises :class:`LookupError` if the face has no such command waiting for an answer.
+        """
+        if self._complete is None:
+            raise LookupError(f"no command {command_id!r} is waiting for this device's answer")
+        self._complete(command_id, answer(body) if ok else fail(body))

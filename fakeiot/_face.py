@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ._faults import Faults
     from ._http import HttpRequest
     from ._ids import IdGenerator
+    from ._link import DeviceProtocol
     from ._records import Event
     from ._routes import Route, RouteSpec
     from ._settings import Settings
@@ -154,6 +155,10 @@ class Face:
         never put on the wire. Faces override this with the vendor's own not-found shape.
         """
         return HttpResponse.json(404, {"error": "Not Found"})
+
+    def device_protocol(self) -> DeviceProtocol | None:
+        """This face's device side over MQTT (``None``: devices cannot connect over MQTT)."""
+        return None
 
     def transcript_lines(self) -> list[str]:
         """Lines this face adds to ``platform.transcript()`` (e.g. pushes)."""

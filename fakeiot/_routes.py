@@ -177,6 +177,25 @@ def _declared(func: Callable[..., Any], spec: RouteSpec) -> tuple[type[Request] 
     return None, returns
 
 
+_Plan = tuple[str, RouteSpec, "type[Request] | None", Any]
+_PLANS: dict[tuple[type, str], list[_Plan]] = {}
+
+
+def _plans(cls: type, face_name: str) -> list[_Plan]:
+    """Each route of a face class, named, with its input class and return type: worked out
+    once per class (type hints and signatures cost milliseconds; a platform is made per test)."""
+    found = _PLANS.get((cls, face_name))
+    if found is None:
+        found = []
+        for attr, spec in _marked(cls):
+            if not spec.name:
+                spec = replace(spec, name=f"{face_name}.{attr.lstrip('_')}")
+            request_cls, returns = _declared(getattr(cls, attr), spec)
+            found.append((attr, spec, request_cls, returns))
+        _PLANS[(cls, face_name)] = found
+    return found
+
+
 def _serve(
     face: Any, method: Callable[..., Any], spec: RouteSpec, schema: Schema
 ) -> Callable[[HttpRequest, dict[str, str]], HttpResponse]:
@@ -238,11 +257,7 @@ class RouteTable:
         self._prefixes.extend((prefix, face_name) for prefix in prefixes)
         self._prefixes.sort(key=lambda item: -len(item[0]))
         added = []
-        for attr, spec in marked:
-            if not spec.name:
-                spec = replace(spec, name=f"{face_name}.{attr.lstrip('_')}")
-            func = getattr(type(face), attr)
-            request_cls, returns = _declared(func, spec)
+        for attr, spec, request_cls, returns in _plans(type(face), face_name):
             if request_cls is None:
                 added.append(self.add(face_name, spec, getattr(face, attr)))
                 continue
@@ -279,8 +294,11 @@ class RouteTable:
         bucket = self._index.setdefault((len(segments), segments[0]), [])
         # routes pinned to query values (EnOS's ?action=) are tried before the unpinned ones
         # of the same path, which then only see what no pin matched
-        bucket.append(new)
-        bucket.sort(key=lambda r: not r.spec.query)
+        if spec.query:
+            at = next((i for i, r in enumerate(bucket) if not r.spec.query), len(bucket))
+            bucket.insert(at, new)
+        else:
+            bucket.append(new)
         return new
 
     def __iter__(self) -> Iterator[Route]:

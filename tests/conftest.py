@@ -10,7 +10,9 @@ from tests.oc import OcClient
 #: Plugins of fakeiot's own tool chain that the pytest runs a test starts (pytester, and the
 #: workers of an xdist run inside one) have no use for; loading them costs a process about 3 s
 #: of CPU time (schemathesis imports most of Hypothesis and more).
-UNNEEDED_PLUGINS = "-p no:schemathesis -p no:anyio -p no:pytest_httpserver"
+UNNEEDED_PLUGINS = (
+    "-p no:schemathesis -p no:anyio -p no:pytest_httpserver -p no:respx -p no:requests_mock"
+)
 
 
 @pytest.fixture

@@ -9,12 +9,15 @@ alone) is skipped here: the included file is itself a test.
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 import types
 from pathlib import Path
 
 import pytest
+
+import fakeiot
 
 pytest_plugins = ["pytester"]
 
@@ -74,10 +77,22 @@ def test_included_files_exist_and_are_tests() -> None:
         assert name.startswith("tests/"), f"{name}: include only files the suite runs"
 
 
+@pytest.fixture(scope="module")
+def warm() -> None:
+    """Import what the examples' runs import, before the first of them: pytester's in-process
+    runs drop the modules a run imported when it ends, which would leave fakeiot's lazily
+    imported faces half-gone for the next run."""
+    importlib.import_module("fakeiot.serve")
+    fakeiot.Platform().handle(fakeiot.HttpRequest("GET", "/"))
+
+
 @pytest.mark.parametrize("block", PYTEST_BLOCKS)
+@pytest.mark.usefixtures("warm")
 def test_pytest_example_passes(block: str, pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_doc_example=block)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # in-process: the example runs as in a user's session (the installed plugin, its fixtures),
+    # without paying a new interpreter and every pytest plugin's import again
+    result = pytester.runpytest("-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1, result.stdout.str()
     assert set(outcomes) <= {"passed"}, result.stdout.str()

@@ -16,7 +16,7 @@ from tests.enos import EnosClient
 from tests.oc import IMEI, OcClient
 
 #: examples per run (derandomised: the same every run, whatever the Hypothesis database holds)
-EXAMPLES = 300
+EXAMPLES = 120
 
 
 def _reference() -> dict[str, Any]:

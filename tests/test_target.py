@@ -74,7 +74,7 @@ def test_a_target_behaving_like_fakeiot_gives_a_clean_report(pytester: pytest.Py
     control API) both machines pass and the report lists no deviation."""
     pytester.makepyfile(test_machines=MACHINES.format(examples=4, steps=12))
     with serve("--manual-clock") as url:
-        result = pytester.runpytest_subprocess(
+        result = pytester.runpytest(
             "-p", "no:cacheprovider", f"--fakeiot-target={url}", *TARGET_OPTIONS
         )
     result.assert_outcomes(passed=2)
@@ -89,7 +89,7 @@ def test_a_target_configured_differently_is_reported(pytester: pytest.Pytester) 
     model; the run lists the deviation with the steps that led to it, and fails."""
     pytester.makepyfile(test_machines=MACHINES.format(examples=5, steps=10))
     with serve("--setting", "token_ttl=60") as url:
-        result = pytester.runpytest_subprocess(
+        result = pytester.runpytest(
             "-p",
             "no:cacheprovider",
             f"--fakeiot-target={url}",

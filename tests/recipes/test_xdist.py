@@ -22,8 +22,8 @@ def _ids(result: pytest.RunResult) -> list[str]:
 
 def test_the_same_ids_under_xdist_as_serially(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
-    serial = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rP", "-n", "0")
-    parallel = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rP", "-n", "2")
+    serial = pytester.runpytest("-p", "no:cacheprovider", "-rP", "-n", "0")
+    parallel = pytester.runpytest("-p", "no:cacheprovider", "-rP", "-n", "2")
     serial.assert_outcomes(passed=2)
     parallel.assert_outcomes(passed=2)
     assert len(_ids(serial)) == 2

@@ -56,7 +56,7 @@ class ServiceAnswer(TypedDict):
     serviceType: str
     serviceInfo: None
     data: dict[str, Any]
-    eventTime: str
+    eventTime: str | None
 
 
 class DeviceAnswer(TypedDict):
@@ -115,12 +115,15 @@ class Device:
         "code_expired",
         "code_gen",
         "code_generated",
+        "commands",
         "connection",
         "created",
+        "desired_history",
         "device_id",
         "end_user_id",
         "ever_bound",
         "extra",
+        "history",
         "imsi",
         "info",
         "is_secure",
@@ -176,8 +179,28 @@ class Device:
         self.is_secure = False
         self.product_id: str | None = None
         self.extra: dict[str, Any] | None = None
-        #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"}
+        #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"},
+        #: and once the application set some, "desired" (the shadow's desiredProps) and
+        #: "desiredPending" (not yet handed to the device)
         self.services: dict[str, dict[str, Any]] = {}
+        #: the device's V4 commands by commandId, in creation order (``_commands.Command``)
+        self.commands: dict[str, Any] = {}
+        #: reported data, oldest first: [time, serviceId, data]
+        self.history: list[list[Any]] = []
+        #: desired values the application set, oldest first: [time, serviceId, desired]
+        self.desired_history: list[list[Any]] = []
+
+    @property
+    def command_records(self) -> list[dict[str, Any]]:
+        """The device's commands as JSON-ready data (what the state store keeps)."""
+        return [c.export() for c in self.commands.values()]
+
+    @command_records.setter
+    def command_records(self, records: list[dict[str, Any]]) -> None:
+        from ._commands import Command
+
+        restored = [Command.restore(r) for r in records]
+        self.commands = {c.command_id: c for c in restored}
 
     @property
     def status(self) -> str:
@@ -214,7 +237,7 @@ class Device:
                     "serviceType": svc["serviceType"],
                     "serviceInfo": None,
                     "data": svc["data"],
-                    "eventTime": svc["eventTime"],
+                    "eventTime": svc.get("eventTime"),
                 }
                 for sid, svc in self.services.items()
             ],
@@ -291,6 +314,11 @@ class OcState:
     device_seq: int = 0
     #: push subscriptions by subscriptionId, in creation order
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    #: commandId -> deviceId, for the routes that name a command alone
+    command_index: dict[str, str] = field(default_factory=dict)
+    #: command cancel tasks by taskId, in creation order (``_commands.CancelTask``)
+    cancel_tasks: dict[str, Any] = field(default_factory=dict)
+    command_seq: int = 0
 
     TOMBSTONE_LIMIT = 10_000
 

@@ -337,7 +337,7 @@ class ShadowAnswer(TypedDict):
     createTime: str
     lastModifiedTime: str
     deviceInfo: dict[str, Any]
-    services: list[ServiceAnswer]
+    services: list[ShadowServiceAnswer]
 
 
 class DevicesAnswer(TypedDict):
@@ -419,3 +419,204 @@ class SubscriptionsAnswer(TypedDict):
     pageNo: int
     pageSize: int
     subscriptions: list[SubscriptionAnswer]
+
+
+# =============================================================================================
+# Device commands (spec A.2-A.6, A.8)
+# =============================================================================================
+_CMD_INVALID = E.MODIFY_INPUT_INVALID  # 400/100022 "The input is invalid."
+_CMD_ERRORS = {"*": _CMD_INVALID, "malformed": _CMD_INVALID}
+
+
+@dataclass(frozen=True, slots=True)
+class CommandDTO:
+    """``command`` of a V4 command: the profile's service, its command name and parameters."""
+
+    service_id: Annotated[str, body(min_len=1, max_len=64)]
+    method: Annotated[str, body(min_len=1, max_len=128)]
+    paras: Annotated[dict[str, Any] | None, body()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCommand(Request):
+    """``POST /iocm/app/cmd/v1.4.0/deviceCommands`` (spec A.2)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, body(min_len=1, max_len=64)]
+    command: Annotated[CommandDTO, body()]
+    callback_url: Annotated[
+        str | None, body(min_len=1, max_len=1024, example="https://127.0.0.1:8443/cmd")
+    ] = None
+    expire_time: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    max_retransmit: Annotated[int | None, body(low=0, high=3)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCommands(Request):
+    """``GET /iocm/app/cmd/v1.4.0/deviceCommands`` (spec A.4): filtered, paged."""
+
+    __errors__ = _CMD_ERRORS
+
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCommand(Request):
+    """``PUT /iocm/app/cmd/v1.4.0/deviceCommands/{deviceCommandId}`` (spec A.5)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_command_id: Annotated[str, path(errors={"missing": E.COMMAND_NOT_FOUND})]
+    status: Annotated[Literal["CANCELED"], body()]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCancelTask(Request):
+    """``POST /iocm/app/cmd/v1.4.0/deviceCommandCancelTasks`` (spec A.6)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, body(min_len=1, max_len=64)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCancelTasks(Request):
+    """``GET /iocm/app/cmd/v1.4.0/deviceCommandCancelTasks`` (spec A.6)."""
+
+    __errors__ = _CMD_ERRORS
+
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    task_id: Annotated[str | None, query(max_len=64)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+    status: Annotated[str | None, query(max_len=32)] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalHeader:
+    """``header`` of a ``signaltrans`` command (``CommandNA2CloudHeader``)."""
+
+    method: Annotated[str, body(min_len=1, max_len=128)]
+    mode: Annotated[Literal["NOACK", "ACK"] | None, body()] = None
+    sender: Annotated[str | None, body(name="from", max_len=128)] = None
+    to_type: Annotated[str | None, body(max_len=128)] = None
+    to: Annotated[str | None, body(max_len=128)] = None
+    callback_url: Annotated[str | None, body(name="callbackURL", max_len=1024)] = None
+    request_id: Annotated[str | None, body(max_len=128)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendSignal(Request):
+    """``POST /iocm/app/signaltrans/v1.1.0/devices/{deviceId}/services/{serviceId}/sendCommand``."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, path(errors={"missing": E.COMMAND_DEVICE_NOT_FOUND})]
+    service_id: Annotated[str, path(max_len=64)]
+    header: Annotated[SignalHeader, body()]
+    body: Annotated[dict[str, Any] | None, body()] = None
+
+
+class SignalAnswer(TypedDict):
+    status: str
+    timestamp: str
+    requestId: str
+
+
+# =============================================================================================
+# Data: history, desired history, capabilities, shadow (spec A.9-A.12)
+# =============================================================================================
+@dataclass(frozen=True, slots=True)
+class QueryHistory(Request):
+    """``GET .../deviceDataHistory`` and ``.../deviceDesiredHistory`` (spec A.9, A.10)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, query(min_len=1, max_len=64)]
+    gateway_id: Annotated[str, query(min_len=1, max_len=64)]
+    service_id: Annotated[str | None, query(max_len=256)] = None
+    property: Annotated[str | None, query(max_len=256)] = None
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=2000)] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+
+
+class DataHistoryItem(TypedDict):
+    deviceId: str
+    gatewayId: str
+    appId: str
+    serviceId: str
+    data: dict[str, Any]
+    timestamp: str
+
+
+class DataHistoryAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    deviceDataHistoryDTOs: list[DataHistoryItem]
+
+
+class DesiredHistoryItem(TypedDict):
+    deviceId: str
+    gatewayId: str
+    appId: str
+    serviceId: str
+    desired: dict[str, Any]
+    timestamp: str
+
+
+class DesiredHistoryAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    deviceDesiredHistoryDTOs: list[DesiredHistoryItem]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCapabilities(Request):
+    """``GET /iocm/app/data/v1.1.0/deviceCapabilities`` (spec A.11)."""
+
+    __errors__ = _CMD_ERRORS
+
+    gateway_id: Annotated[str | None, query(max_len=64)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+
+
+class DeviceCapability(TypedDict):
+    deviceId: str
+    serviceCapabilities: list[dict[str, Any]]
+
+
+class CapabilitiesAnswer(TypedDict):
+    deviceCapabilities: list[DeviceCapability]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDesired:
+    service_id: Annotated[str, body(min_len=1, max_len=256)]
+    desired: Annotated[dict[str, Any], body()]
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyShadow(Request):
+    """``PUT /iocm/app/shadow/v1.5.0/devices/{deviceId}`` (spec A.12)."""
+
+    device_id: Annotated[str, path(errors={"missing": E.DEVICE_NOT_FOUND})]
+    service_desireds: Annotated[list[ServiceDesired], body(min_len=1, max_len=100)]
+
+
+class ShadowServiceAnswer(TypedDict):
+    serviceId: str
+    serviceType: str
+    reportedProps: dict[str, Any]
+    desiredProps: dict[str, Any]
+    eventTime: str | None

@@ -451,3 +451,45 @@ def test_commands_survive_export_and_import_with_their_timers() -> None:
     tables = {t["id"]: t for t in fresh.oceanconnect.overview()["tables"]}
     rows = tables["commands"]["rows"]
     assert [r["status"] for r in rows] == ["EXPIRED", "TIMEOUT"]
+
+
+def test_resends_timeout_and_expiry_under_time_machine() -> None:
+    with time_machine.travel(dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)) as trip:
+        oc = OcClient(fakeiot.Platform(seed=0, token_ttl=10**8))
+        face = oc.platform.oceanconnect
+        device_id, dev = online(oc)
+        dev.sleep()
+        now = oc.call("POST", CMDS, sdk_body(device_id, expireTime=0)).json_body()["commandId"]
+        cached = oc.call("POST", CMDS, sdk_body(device_id, expireTime=90)).json_body()
+        assert cached["status"] == "PENDING"
+        trip.shift(dt.timedelta(seconds=46))
+        assert (face.command(now)["status"], face.command(now)["issuedTimes"]) == ("SENT", 2)
+        trip.shift(dt.timedelta(seconds=45))
+        assert face.command(cached["commandId"])["status"] == "EXPIRED"
+        trip.shift(dt.timedelta(seconds=30))
+        assert face.command(now)["status"] == "TIMEOUT"
+        answer = oc.call("PUT", f"{CMDS}/{now}", {"status": "CANCELED"})
+        assert error_of(answer) == expected(OcError.COMMAND_NOT_CANCELABLE)
+
+
+@pytest.mark.parametrize(
+    ("route", "error"),
+    [
+        ("oceanconnect.query_command_cancel_tasks", OcError.CONGESTION),
+        ("oceanconnect.create_device_command", OcError.IOTWS_ADDRESS_FAILED),
+        ("oceanconnect.query_device_commands", OcError.APP_KEY_HEADER_FAILED),
+    ],
+)
+def test_the_server_side_rows_come_through_faults(
+    platform: fakeiot.Platform, oc: OcClient, route: str, error: OcError
+) -> None:
+    device_id = oc.register_ok()
+    platform.faults.inject(route, error=error)
+    method, url = {
+        "oceanconnect.query_command_cancel_tasks": ("GET", CANCEL_TASKS),
+        "oceanconnect.create_device_command": ("POST", CMDS),
+        "oceanconnect.query_device_commands": ("GET", CMDS),
+    }[route]
+    body = sdk_body(device_id) if method == "POST" else None
+    assert error_of(oc.call(method, url, body)) == expected(error)
+    assert platform.oceanconnect.commands(device_id) == []

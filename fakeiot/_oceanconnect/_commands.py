@@ -124,6 +124,8 @@ class OcSettings:
     oceanconnect_history_limit: int = 10_000
     #: commands and cancel tasks kept per device once final (the oldest final ones go first)
     oceanconnect_command_keep: int = 1_000
+    #: device groups one application may hold; one more is 200/100607 [?: limit unknown]
+    oceanconnect_group_limit: int = 1_000
 
 
 class CommandBody(TypedDict):

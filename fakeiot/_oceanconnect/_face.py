@@ -17,9 +17,11 @@ from ._errors import HTTP200_ROWS, OcError
 from ._model import wire_time
 from ._push import Pushes
 from ._routes_auth import AuthRoutes
+from ._routes_batch import BatchRoutes
 from ._routes_commands import CommandRoutes
 from ._routes_data import DataRoutes
 from ._routes_devices import DeviceRoutes
+from ._routes_groups import GroupRoutes
 from ._routes_subscriptions import SubscriptionRoutes
 from ._service import Application, DeviceView
 
@@ -29,7 +31,16 @@ COMMANDS_SHOWN = 20
 __all__ = ["Application", "DeviceView", "OceanConnect"]
 
 
-class OceanConnect(AuthRoutes, DeviceRoutes, SubscriptionRoutes, CommandRoutes, DataRoutes, Pushes):
+class OceanConnect(
+    AuthRoutes,
+    DeviceRoutes,
+    SubscriptionRoutes,
+    CommandRoutes,
+    DataRoutes,
+    GroupRoutes,
+    BatchRoutes,
+    Pushes,
+):
     """``platform.oceanconnect``: Huawei OceanConnect's northbound API and its device side."""
 
     settings_class: ClassVar[type | None] = OcSettings

@@ -46,9 +46,18 @@ DEVICE_INFO_KEYS = (
 SHORT_CONNECTION_PROTOCOLS = frozenset({"coap", "lwm2m"})
 
 
+#: the timestamps ``wire_time`` can show: 1970 to the end of year 9999
+_SHOWN = (0.0, 253_402_300_799.0)
+
+
 def wire_time(timestamp: float) -> str:
-    """OceanConnect's UTC time format, ``yyyyMMdd'T'HHmmss'Z'``."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
+    """OceanConnect's UTC time format, ``yyyyMMdd'T'HHmmss'Z'`` (a time beyond what the
+    format can show, e.g. from an edited state file, is shown at the nearest end)."""
+    try:
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        clamped = min(max(timestamp, _SHOWN[0]), _SHOWN[1])
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clamped))
 
 
 class ServiceAnswer(TypedDict):
@@ -300,6 +309,32 @@ class Subscription:
 
 
 @dataclass
+class Group:
+    """A device group (spec A.13): a name unique in its application, and member devices."""
+
+    group_id: str
+    app_id: str
+    name: str
+    description: str | None
+    max_dev_num: int
+    creator: str
+    device_ids: list[str] = field(default_factory=list)
+
+    def wire(self, *, creator: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "id": self.group_id,
+            "appId": self.app_id,
+            "maxDevNum": self.max_dev_num,
+            "curDevNum": len(self.device_ids),
+        }
+        if creator:
+            out["creator"] = self.creator
+        return out
+
+
+@dataclass
 class OcState:
     apps: dict[str, App] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -319,6 +354,10 @@ class OcState:
     #: command cancel tasks by taskId, in creation order (``_commands.CancelTask``)
     cancel_tasks: dict[str, Any] = field(default_factory=dict)
     command_seq: int = 0
+    #: device groups by id, in creation order
+    groups: dict[str, Group] = field(default_factory=dict)
+    #: batch tasks by taskId, as JSON-ready records (``_routes_batch``)
+    batch_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     TOMBSTONE_LIMIT = 10_000
 

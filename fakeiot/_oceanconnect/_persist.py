@@ -11,7 +11,7 @@ from typing import Any
 from .._errors import UsageError
 from .._lifecycle import State
 from ._commands import CancelTask
-from ._model import App, Device, OcState, Subscription, Token, Tombstone
+from ._model import App, Device, Group, OcState, Subscription, Token, Tombstone
 
 _DEVICE_FIELDS = (
     "device_id",
@@ -86,6 +86,19 @@ def export_state(state: OcState) -> dict[str, Any]:
             for t in state.cancel_tasks.values()
         ],
         "commandSeq": state.command_seq,
+        "groups": [
+            {
+                "id": g.group_id,
+                "appId": g.app_id,
+                "name": g.name,
+                "description": g.description,
+                "maxDevNum": g.max_dev_num,
+                "creator": g.creator,
+                "deviceIds": list(g.device_ids),
+            }
+            for g in state.groups.values()
+        ],
+        "batchTasks": list(state.batch_tasks.values()),
     }
 
 
@@ -153,6 +166,19 @@ def _import(data: dict[str, Any]) -> OcState:
             task_id, app_id, device_id, float(created), list(command_ids), status
         )
     state.command_seq = int(data.get("commandSeq", 0))
+    for g in data.get("groups", ()):
+        group = Group(
+            g["id"],
+            g["appId"],
+            g["name"],
+            g["description"],
+            int(g["maxDevNum"]),
+            g["creator"],
+            [d for d in g["deviceIds"] if d in state.devices],
+        )
+        state.groups[group.group_id] = group
+    for task in data.get("batchTasks", ()):
+        state.batch_tasks[task["taskId"]] = dict(task)
     for device in state.devices.values():
         for command_id in device.commands:
             state.command_index[command_id] = device.device_id

@@ -7,6 +7,7 @@ Huawei's Python SDK sends every DTO attribute, with ``null`` for the unset ones.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypedDict
@@ -424,6 +425,20 @@ class SubscriptionsAnswer(TypedDict):
 # =============================================================================================
 # Device commands (spec A.2-A.6, A.8)
 # =============================================================================================
+def _text_problem(value: Any) -> str | None:
+    """Why a free-form JSON value cannot be echoed back (a lone surrogate in a string)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return "holds a lone surrogate, which is not text"
+    return None
+
+
+def _free(**kwargs: Any) -> Any:
+    """A free-form object or list, refused if it holds text that cannot go on the wire."""
+    return body(check=refuse_if(_text_problem), **kwargs)
+
+
 _CMD_INVALID = E.MODIFY_INPUT_INVALID  # 400/100022 "The input is invalid."
 _CMD_ERRORS = {"*": _CMD_INVALID, "malformed": _CMD_INVALID}
 
@@ -434,7 +449,7 @@ class CommandDTO:
 
     service_id: Annotated[str, body(min_len=1, max_len=64)]
     method: Annotated[str, body(min_len=1, max_len=128)]
-    paras: Annotated[dict[str, Any] | None, body()] = None
+    paras: Annotated[dict[str, Any] | None, _free()] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,7 +536,7 @@ class SendSignal(Request):
     device_id: Annotated[str, path(errors={"missing": E.COMMAND_DEVICE_NOT_FOUND})]
     service_id: Annotated[str, path(max_len=64)]
     header: Annotated[SignalHeader, body()]
-    body: Annotated[dict[str, Any] | None, body()] = None
+    body: Annotated[dict[str, Any] | None, _free()] = None
 
 
 class SignalAnswer(TypedDict):
@@ -603,7 +618,7 @@ class CapabilitiesAnswer(TypedDict):
 @dataclass(frozen=True, slots=True)
 class ServiceDesired:
     service_id: Annotated[str, body(min_len=1, max_len=256)]
-    desired: Annotated[dict[str, Any], body()]
+    desired: Annotated[dict[str, Any], _free()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,3 +635,167 @@ class ShadowServiceAnswer(TypedDict):
     reportedProps: dict[str, Any]
     desiredProps: dict[str, Any]
     eventTime: str | None
+
+
+# =============================================================================================
+# Device groups (spec A.13)
+# =============================================================================================
+GROUP_NAME = r"[A-Za-z0-9]+"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateGroup(Request):
+    """``POST /iocm/app/devgroup/v1.3.0/devGroups``."""
+
+    name: Annotated[str, body(min_len=1, max_len=50, pattern=GROUP_NAME)]
+    description: Annotated[str | None, body(max_len=1024)] = None
+    max_dev_num: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    device_ids: Annotated[list[str] | None, body(max_len=10_000)] = None
+    #: the owner application (the SDK sends it, often null)
+    app_id: Annotated[str | None, body(max_len=256)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryGroups(Request):
+    """``GET /iocm/app/devgroup/v1.3.0/devGroups``."""
+
+    name: Annotated[str | None, query(max_len=50)] = None
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPath(Request):
+    """A route naming one group by ``{devGroupId}``."""
+
+    dev_group_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyGroup(Request):
+    """``PUT /iocm/app/devgroup/v1.3.0/devGroups/{devGroupId}``."""
+
+    dev_group_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+    name: Annotated[str, body(min_len=1, max_len=50, pattern=GROUP_NAME)]
+    description: Annotated[str | None, body(max_len=1024)] = None
+    max_dev_num: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryGroupMembers(Request):
+    """``GET /iocm/app/dm/v1.2.0/devices/ids?devGroupId=...``."""
+
+    dev_group_id: Annotated[str, query(min_len=1, max_len=256)]
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembers(Request):
+    """``POST .../devices/addDevGroupTagToDevices`` and ``deleteDevGroupTagFromDevices``."""
+
+    dev_group_id: Annotated[str, body(min_len=1, max_len=256)]
+    device_ids: Annotated[list[str], body(max_len=10_000)]
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+class GroupAnswer(TypedDict):
+    name: str
+    description: str | None
+    id: str
+    appId: str
+    maxDevNum: int
+    curDevNum: int
+
+
+class GroupsAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    list: list[dict[str, Any]]
+
+
+class MembersAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    deviceIds: list[str]
+
+
+class MembersChangedAnswer(TypedDict):
+    devGroupId: str
+    deviceIds: list[str]
+
+
+# =============================================================================================
+# Batch tasks (spec A.14)
+# =============================================================================================
+@dataclass(frozen=True, slots=True)
+class BatchParam:
+    """``param`` of a ``DeviceCmd`` batch task: which devices, and the command."""
+
+    type: Annotated[Literal["DeviceList", "DeviceType", "DeviceArea", "GroupList"], body()]
+    command: Annotated[CommandDTO, body()]
+    device_list: Annotated[list[str] | None, body(max_len=10_000)] = None
+    device_type: Annotated[str | None, body(max_len=256)] = None
+    manufacturer_id: Annotated[str | None, body(max_len=256)] = None
+    model: Annotated[str | None, body(max_len=256)] = None
+    device_location: Annotated[str | None, body(max_len=1024)] = None
+    group_list: Annotated[list[str] | None, body(max_len=1000)] = None
+    callback_url: Annotated[str | None, body(min_len=1, max_len=1024)] = None
+    max_retransmit: Annotated[int | None, body(low=0, high=3)] = None
+    expire_time: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBatchTask(Request):
+    """``POST /iocm/app/batchtask/v1.1.0/tasks`` (spec A.14)."""
+
+    app_id: Annotated[str, body(min_len=1, max_len=256)]
+    task_name: Annotated[str, body(min_len=1, max_len=256)]
+    #: only ``DeviceCmd`` is known (the SDK's test); other types are refused (50400)
+    task_type: Annotated[Literal["DeviceCmd"], body()]
+    param: Annotated[BatchParam, body()]
+    timeout: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    tags: Annotated[list[dict[str, Any]] | None, _free(max_len=100)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBatchTaskSlash(CreateBatchTask):
+    """``POST /iocm/app/batchtask/v1.1.0/tasks/``: the SDK's spelling, trailing slash."""
+
+    #: what follows ``tasks/``: nothing
+    task_slot: Annotated[Literal[""], path(name="slot")] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTaskPath(Request):
+    """``GET /iocm/app/batchtask/v1.1.0/tasks/{taskId}``."""
+
+    task_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+    select: Annotated[str | None, query(max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTaskDetails(Request):
+    """``GET /iocm/app/batchtask/v1.1.0/taskDetails``: ``taskID`` stands in for ``taskId``
+    (the SDK's test sets the wrong attribute and sends ``taskId=None&taskID=...``)."""
+
+    task_id: Annotated[str | None, query(max_len=64)] = None
+    task_id_alias: Annotated[str | None, query(name="taskID", max_len=64)] = None
+    status: Annotated[str | None, query(max_len=32)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+    command_id: Annotated[str | None, query(max_len=64)] = None
+    node_id: Annotated[str | None, query(max_len=256)] = None
+    index: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+
+
+class BatchCreated(TypedDict):
+    taskID: str

@@ -146,6 +146,9 @@ class TrafficService(OcService):
         index = self.state.command_index
         for command_id in device.commands:
             index.pop(command_id, None)
+        for group in self.state.groups.values():
+            if device.device_id in group.device_ids:
+                group.device_ids.remove(device.device_id)
 
     # =========================================================================================
     # The command status machine, driven

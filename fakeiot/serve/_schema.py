@@ -124,6 +124,32 @@ OCEANCONNECT: dict[str, Any] = {
         ("tuple", "str", "str", "str", "num", ("list", "str"), ("enum", "SUCCESS")),
     ),
     "commandSeq?": "int",
+    "groups?": (
+        "list",
+        {
+            "id": "str",
+            "appId": "str",
+            "name": "str",
+            "description": "str?",
+            "maxDevNum": "int",
+            "creator": "str",
+            "deviceIds": ("list", "str"),
+        },
+    ),
+    "batchTasks?": (
+        "list",
+        {
+            "taskId": "str",
+            "appId": "str",
+            "taskName": "str",
+            "taskType": "str",
+            "timeout": "int?",
+            "created": "num",
+            "param": "obj",
+            "tags": ("list", "obj"),
+            "entries": ("list", ("tuple", "int", "str", "str", "str?", "str?")),
+        },
+    ),
 }
 
 ENOS: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""What users of the OceanConnect face need by name: its error table, views and credentials.
+"""What users of the OceanConnect face need by name: its error table, views, credentials and
+simulated device (``OcDevice``, from ``platform.oceanconnect.simulate``).
 
 >>> import fakeiot
 >>> from fakeiot.oceanconnect import OcError
@@ -11,6 +12,6 @@ True
 
 from __future__ import annotations
 
-from ._oceanconnect import Application, DeviceView, OceanConnect, OcError
+from ._oceanconnect import Application, DeviceView, OcDevice, OceanConnect, OcError
 
-__all__ = ["Application", "DeviceView", "OcError", "OceanConnect"]
+__all__ = ["Application", "DeviceView", "OcDevice", "OcError", "OceanConnect"]

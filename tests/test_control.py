@@ -168,7 +168,7 @@ def test_overview_shows_tenants_devices_and_countdown(manual: fakeiot.Platform) 
     manual.clock.advance(20)  # type: ignore[attr-defined]
     overview = control(manual, "GET", "overview").json_body()
     faces = {face["name"]: face for face in overview["faces"]}
-    apps, devices = faces["oceanconnect"]["tables"]
+    apps, devices, _commands = faces["oceanconnect"]["tables"]
     [device] = devices["rows"]
     assert device["cells"][1] == IMEI
     assert device["cells"][4] == {"countdown": 100}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._hooks import hookimpl
+from ._devices import OcDevice
 from ._errors import OcError
 from ._face import Application, DeviceView, OceanConnect
 
 if TYPE_CHECKING:
     from .._platform import Platform
 
-__all__ = ["Application", "DeviceView", "OcError", "OceanConnect"]
+__all__ = ["Application", "DeviceView", "OcDevice", "OcError", "OceanConnect"]
 
 
 @hookimpl

@@ -71,6 +71,30 @@ class OcError(enum.Enum):
     LICENSE_POOL_EXHAUSTED = Row(200, "103028", "The license pool resources.")
     LICENSE_NOT_EXIST = Row(500, "103026", "The license is not exist.")
     FROZEN_DEVICE_LIMIT = Row(403, "500004", "The amount of frozen devices has reached the limit.")
+    # commands (spec A.2-A.6, A.15): the command family answers several errors with HTTP 200
+    COMMAND_DEVICE_NOT_FOUND = Row(200, "100418", "The deviceData is not existed.")
+    DEVICE_NOT_ONLINE = Row(200, "100428", "The device is not online.")
+    SERVICE_TYPE_NOT_EXIST = Row(200, "100431", "The serviceType is not exist.")
+    COMMAND_NOT_FOUND = Row(200, "100434", "The device command is not existed.")
+    COMMAND_NOT_CANCELABLE = Row(
+        200, "100435", "The device command already canceled, expired or executed, Cannot cancel."
+    )
+    COMMAND_LIMIT = Row(400, "100223", "Command counts has reached the upLimit.")
+    DEVICE_ZOMBIE = Row(403, "100612", "Device is zombie.")
+    CONGESTION = Row(
+        503, "100501", "Congestion occurs, and the current network has been flow-controlled"
+    )
+    APP_KEY_HEADER_FAILED = Row(500, "100220", "Get AppKey from header failed.")
+    IOTWS_ADDRESS_FAILED = Row(500, "101016", "Get iotws address failed.")
+    # shadow (spec A.12)
+    CAPABILITY_NOT_EXIST = Row(200, "100425", "The special deviceCapability is not exist.")
+    PROPERTIES_EMPTY = Row(400, "107002", "The properties is empty in database.")
+    PROPERTIES_UNKNOWN = Row(400, "107003", "The request properties is unknown.")
+    PROPERTY_NOT_WRITABLE = Row(403, "100443", "The property is forbidden to write.")
+    # device groups (spec A.13)
+    GROUP_NAME_USED = Row(200, "100602", "The device group name has been used.")
+    GROUP_LIMIT = Row(200, "100607", "The devGroup has reached the limit.")
+    GROUP_TOO_MANY_DEVICES = Row(400, "100609", "Too much devices to add.")
     # internal (reachable through platform.faults)
     INTERNAL_ERROR = Row(500, "50252", "Internal server error.")
     INTERNAL_SERVER_ERROR = Row(500, "100001", "Internal server error.")
@@ -87,5 +111,17 @@ HTTP200_ROWS: frozenset[tuple[str, OcError]] = frozenset(
     {
         ("oceanconnect.refresh_device_key", OcError.APP_NOT_AUTHORIZED),
         ("oceanconnect.modify_device", OcError.APP_NOT_EXIST),
+    }
+    # the command family's tables list 100203 and 100217 with HTTP 200 (spec A.2-A.6)
+    | {
+        (f"oceanconnect.{name}", error)
+        for name in (
+            "create_device_command",
+            "query_device_commands",
+            "update_device_command",
+            "create_command_cancel_task",
+            "query_command_cancel_tasks",
+        )
+        for error in (OcError.APP_NOT_EXIST, OcError.APP_NOT_AUTHORIZED)
     }
 )

@@ -12,19 +12,40 @@ from .._http import HttpRequest, HttpResponse
 from .._lifecycle import State
 from .._routes import Route
 from . import _persist
+from ._commands import COMMAND, OcSettings
 from ._errors import HTTP200_ROWS, OcError
+from ._model import wire_time
 from ._push import Pushes
 from ._routes_auth import AuthRoutes
+from ._routes_batch import BatchRoutes
+from ._routes_commands import CommandRoutes
+from ._routes_data import DataRoutes
 from ._routes_devices import DeviceRoutes
+from ._routes_groups import GroupRoutes
 from ._routes_subscriptions import SubscriptionRoutes
 from ._service import Application, DeviceView
 
 E = OcError
+#: commands the dashboard shows per device (the newest)
+COMMANDS_SHOWN = 20
 __all__ = ["Application", "DeviceView", "OceanConnect"]
 
 
-class OceanConnect(AuthRoutes, DeviceRoutes, SubscriptionRoutes, Pushes):
+class OceanConnect(
+    AuthRoutes,
+    DeviceRoutes,
+    SubscriptionRoutes,
+    CommandRoutes,
+    DataRoutes,
+    GroupRoutes,
+    BatchRoutes,
+    Pushes,
+):
     """``platform.oceanconnect``: Huawei OceanConnect's northbound API and its device side."""
+
+    settings_class: ClassVar[type | None] = OcSettings
+    #: the V4 command status machine (spec A.3), for docs and error messages
+    command_lifecycle: ClassVar[Any] = COMMAND
 
     invalid: ClassVar[Mapping[str, OcError]] = {
         "*": E.INPUT_INVALID,
@@ -104,6 +125,22 @@ class OceanConnect(AuthRoutes, DeviceRoutes, SubscriptionRoutes, Pushes):
                     "actions": [action],
                 }
             )
+        with self.platform.lock:
+            commands = [
+                {
+                    "cells": [
+                        c.command_id,
+                        d.device_id,
+                        f"{c.service_id}.{c.method}",
+                        str(c.status),
+                        wire_time(c.created),
+                        c.issued_times,
+                    ],
+                    "status": str(c.status),
+                }
+                for d in self.state.devices.values()
+                for c in reversed(list(d.commands.values())[-COMMANDS_SHOWN:])
+            ]
         return {
             "title": "OceanConnect",
             "tables": [
@@ -126,6 +163,20 @@ class OceanConnect(AuthRoutes, DeviceRoutes, SubscriptionRoutes, Pushes):
                     ],
                     "rows": devices,
                     "empty": "no devices",
+                },
+                {
+                    "id": "commands",
+                    "title": "Commands (newest first, per device)",
+                    "columns": [
+                        "commandId",
+                        "deviceId",
+                        "command",
+                        "status",
+                        "created",
+                        "resends",
+                    ],
+                    "rows": commands,
+                    "empty": "no commands",
                 },
             ],
         }

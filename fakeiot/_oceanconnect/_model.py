@@ -46,9 +46,18 @@ DEVICE_INFO_KEYS = (
 SHORT_CONNECTION_PROTOCOLS = frozenset({"coap", "lwm2m"})
 
 
+#: the timestamps ``wire_time`` can show: 1970 to the end of year 9999
+_SHOWN = (0.0, 253_402_300_799.0)
+
+
 def wire_time(timestamp: float) -> str:
-    """OceanConnect's UTC time format, ``yyyyMMdd'T'HHmmss'Z'``."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
+    """OceanConnect's UTC time format, ``yyyyMMdd'T'HHmmss'Z'`` (a time beyond what the
+    format can show, e.g. from an edited state file, is shown at the nearest end)."""
+    try:
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        clamped = min(max(timestamp, _SHOWN[0]), _SHOWN[1])
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clamped))
 
 
 class ServiceAnswer(TypedDict):
@@ -56,7 +65,7 @@ class ServiceAnswer(TypedDict):
     serviceType: str
     serviceInfo: None
     data: dict[str, Any]
-    eventTime: str
+    eventTime: str | None
 
 
 class DeviceAnswer(TypedDict):
@@ -115,12 +124,15 @@ class Device:
         "code_expired",
         "code_gen",
         "code_generated",
+        "commands",
         "connection",
         "created",
+        "desired_history",
         "device_id",
         "end_user_id",
         "ever_bound",
         "extra",
+        "history",
         "imsi",
         "info",
         "is_secure",
@@ -176,8 +188,28 @@ class Device:
         self.is_secure = False
         self.product_id: str | None = None
         self.extra: dict[str, Any] | None = None
-        #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"}
+        #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"},
+        #: and once the application set some, "desired" (the shadow's desiredProps) and
+        #: "desiredPending" (not yet handed to the device)
         self.services: dict[str, dict[str, Any]] = {}
+        #: the device's V4 commands by commandId, in creation order (``_commands.Command``)
+        self.commands: dict[str, Any] = {}
+        #: reported data, oldest first: [time, serviceId, data]
+        self.history: list[list[Any]] = []
+        #: desired values the application set, oldest first: [time, serviceId, desired]
+        self.desired_history: list[list[Any]] = []
+
+    @property
+    def command_records(self) -> list[dict[str, Any]]:
+        """The device's commands as JSON-ready data (what the state store keeps)."""
+        return [c.export() for c in self.commands.values()]
+
+    @command_records.setter
+    def command_records(self, records: list[dict[str, Any]]) -> None:
+        from ._commands import Command
+
+        restored = [Command.restore(r) for r in records]
+        self.commands = {c.command_id: c for c in restored}
 
     @property
     def status(self) -> str:
@@ -214,7 +246,7 @@ class Device:
                     "serviceType": svc["serviceType"],
                     "serviceInfo": None,
                     "data": svc["data"],
-                    "eventTime": svc["eventTime"],
+                    "eventTime": svc.get("eventTime"),
                 }
                 for sid, svc in self.services.items()
             ],
@@ -277,6 +309,32 @@ class Subscription:
 
 
 @dataclass
+class Group:
+    """A device group (spec A.13): a name unique in its application, and member devices."""
+
+    group_id: str
+    app_id: str
+    name: str
+    description: str | None
+    max_dev_num: int
+    creator: str
+    device_ids: list[str] = field(default_factory=list)
+
+    def wire(self, *, creator: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "id": self.group_id,
+            "appId": self.app_id,
+            "maxDevNum": self.max_dev_num,
+            "curDevNum": len(self.device_ids),
+        }
+        if creator:
+            out["creator"] = self.creator
+        return out
+
+
+@dataclass
 class OcState:
     apps: dict[str, App] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -291,6 +349,15 @@ class OcState:
     device_seq: int = 0
     #: push subscriptions by subscriptionId, in creation order
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    #: commandId -> deviceId, for the routes that name a command alone
+    command_index: dict[str, str] = field(default_factory=dict)
+    #: command cancel tasks by taskId, in creation order (``_commands.CancelTask``)
+    cancel_tasks: dict[str, Any] = field(default_factory=dict)
+    command_seq: int = 0
+    #: device groups by id, in creation order
+    groups: dict[str, Group] = field(default_factory=dict)
+    #: batch tasks by taskId, as JSON-ready records (``_routes_batch``)
+    batch_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     TOMBSTONE_LIMIT = 10_000
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from .._errors import UsageError
 from .._lifecycle import State
-from ._model import App, Device, OcState, Subscription, Token, Tombstone
+from ._commands import CancelTask
+from ._model import App, Device, Group, OcState, Subscription, Token, Tombstone
 
 _DEVICE_FIELDS = (
     "device_id",
@@ -37,6 +38,9 @@ _DEVICE_FIELDS = (
     "product_id",
     "extra",
     "services",
+    "command_records",
+    "history",
+    "desired_history",
 )
 
 
@@ -77,6 +81,24 @@ def export_state(state: OcState) -> dict[str, Any]:
             n: [s.device_id, s.reason, s.when, s.app_id] for n, s in state.tombstones.items()
         },
         "deviceSeq": state.device_seq,
+        "cancelTasks": [
+            [t.task_id, t.app_id, t.device_id, t.created, t.command_ids, t.status]
+            for t in state.cancel_tasks.values()
+        ],
+        "commandSeq": state.command_seq,
+        "groups": [
+            {
+                "id": g.group_id,
+                "appId": g.app_id,
+                "name": g.name,
+                "description": g.description,
+                "maxDevNum": g.max_dev_num,
+                "creator": g.creator,
+                "deviceIds": list(g.device_ids),
+            }
+            for g in state.groups.values()
+        ],
+        "batchTasks": list(state.batch_tasks.values()),
     }
 
 
@@ -138,6 +160,28 @@ def _import(data: dict[str, Any]) -> OcState:
         for n, (dev, reason, when, app) in data["tombstones"].items()
     }
     state.device_seq = int(data["deviceSeq"])
+    # sections added with commands: absent from older files
+    for task_id, app_id, device_id, created, command_ids, status in data.get("cancelTasks", ()):
+        state.cancel_tasks[task_id] = CancelTask(
+            task_id, app_id, device_id, float(created), list(command_ids), status
+        )
+    state.command_seq = int(data.get("commandSeq", 0))
+    for g in data.get("groups", ()):
+        group = Group(
+            g["id"],
+            g["appId"],
+            g["name"],
+            g["description"],
+            int(g["maxDevNum"]),
+            g["creator"],
+            [d for d in g["deviceIds"] if d in state.devices],
+        )
+        state.groups[group.group_id] = group
+    for task in data.get("batchTasks", ()):
+        state.batch_tasks[task["taskId"]] = dict(task)
+    for device in state.devices.values():
+        for command_id in device.commands:
+            state.command_index[command_id] = device.device_id
     return state
 
 

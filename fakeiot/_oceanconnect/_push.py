@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .._bounded import Ring
 from .._delivery import Push, WsgiApp, deliver
 from .._records import Event
+from ._commands import CALLBACK_STATUSES, FINAL, CommandStatus
 from ._model import DEVICE_INFO_KEYS, Device, wire_time
 from ._schemas import MANAGEMENT_NOTIFY_TYPES as MANAGEMENT_NOTIFY_TYPES
 from ._schemas import NOTIFY_TYPES as NOTIFY_TYPES
@@ -107,6 +108,39 @@ def notifications(
         return [("deviceInfoChanged", {**changed, "deviceInfo": _info(values)})]
     if kind == "modify":
         return [("deviceInfoChanged", {**changed, "deviceInfo": _info(data)})] if data else []
+    if kind == "desired":
+        return [
+            (
+                "deviceDesiredPropertiesModifyStatusChanged",
+                {
+                    "notifyType": "deviceDesiredPropertiesModifyStatusChanged",
+                    "deviceId": device_id,
+                    "serviceId": data["serviceId"],
+                    "properties": data["properties"],
+                    "status": "DELIVERED",
+                },
+            )
+        ]
+    if kind == "signal_delivered":
+        header = {
+            "requestId": data["requestId"],
+            "from": data["to"],
+            "to": data["from"],
+            "status": "delivered",
+            "timestamp": wire_time(event.time),
+        }
+        return [("messageConfirm", {"notifyType": "messageConfirm", "header": header, "body": {}})]
+    if kind == "signal_answered":
+        header = {
+            "requestId": data["requestId"],
+            "from": data["to"],
+            "to": data["from"],
+            "deviceId": device_id,
+            "serviceType": data["serviceId"],
+            "method": data["method"],
+        }
+        body = data["body"] if data["ok"] else {"result": "FAILED", "detail": data["body"]}
+        return [("commandRsp", {"notifyType": "commandRsp", "header": header, "body": body})]
     if kind == "data":
         service = {
             "serviceId": data["serviceId"],
@@ -165,9 +199,15 @@ class Pushes(OcService):
         )
 
     def on_event(self, event: Event) -> None:
-        """Turn a domain event into the push notifications its subscriptions receive."""
+        """Turn a domain event into the push notifications its subscriptions receive, and a
+        command's status change into its status callback (spec A.7.1)."""
+        if event.face != FACE:
+            return
+        if event.kind == "command":
+            self._command_callback(event)
+            return
         subscriptions = self.state.subscriptions
-        if not subscriptions or event.face != FACE:
+        if not subscriptions:
             return
         device = self.state.devices.get(event.subject)
         owner = device.app_id if device is not None else event.data.get("appId")
@@ -193,3 +233,40 @@ class Pushes(OcService):
                 self.pushes.append(push)
                 if settings.push_delivery == "sync":
                     self.platform.after(lambda push=push: self._send(push))  # type: ignore[misc]
+
+    def _command_callback(self, event: Event) -> None:
+        """``POST {callbackUrl}`` with ``{deviceId, commandId, result}`` (no notifyType: the
+        captured shape) for SENT, DELIVERED, SUCCESSFUL, FAILED and TIMEOUT."""
+        data = event.data
+        status = CommandStatus(data["status"])
+        if status not in CALLBACK_STATUSES or data["transition"] == "resend":
+            return
+        options = self.options
+        if status is CommandStatus.SENT and not options.oceanconnect_push_sent_callback:
+            return
+        device = self.state.devices.get(event.subject)
+        command = device.commands.get(data["commandId"]) if device is not None else None
+        if command is None or command.callback_url is None:
+            return
+        result = data["result"] if status in FINAL else None
+        body = {
+            "deviceId": event.subject,
+            "commandId": command.command_id,
+            "result": {
+                "resultCode": status.value,
+                "resultDetail": result["resultDetail"] if result else None,
+            },
+        }
+        push = Push(
+            self.pushes.total,
+            event.time,
+            f"command {status.value}",
+            command.callback_url,
+            body,
+            dict(PUSH_HEADERS),
+            None,
+            command.app_id,
+        )
+        self.pushes.append(push)
+        if self.platform.settings.push_delivery == "sync":
+            self.platform.after(lambda push=push: self._send(push))  # type: ignore[misc]

@@ -251,8 +251,10 @@ class DeviceRoutes(OcService):
         auth="app",
     )
     def _query_device_shadow(self, app: App, req: DevicePath) -> ShadowAnswer:
-        """A device's shadow: its info and status (device tests read the status here)."""
-        wire = self._device_of(app, req.device_id).wire()
+        """A device's shadow: its info and status, and per service the reported and desired
+        properties (spec A.12)."""
+        device = self._device_of(app, req.device_id)
+        wire = device.wire()
         return {
             "deviceId": wire["deviceId"],
             "gatewayId": wire["gatewayId"],
@@ -260,5 +262,14 @@ class DeviceRoutes(OcService):
             "createTime": wire["createTime"],
             "lastModifiedTime": wire["lastModifiedTime"],
             "deviceInfo": wire["deviceInfo"],
-            "services": wire["services"],
+            "services": [
+                {
+                    "serviceId": sid,
+                    "serviceType": svc["serviceType"],
+                    "reportedProps": dict(svc["data"]),
+                    "desiredProps": dict(svc.get("desired") or {}),
+                    "eventTime": svc.get("eventTime"),
+                }
+                for sid, svc in device.services.items()
+            ],
         }

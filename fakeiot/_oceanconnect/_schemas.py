@@ -7,6 +7,7 @@ Huawei's Python SDK sends every DTO attribute, with ``null`` for the unset ones.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypedDict
@@ -337,7 +338,7 @@ class ShadowAnswer(TypedDict):
     createTime: str
     lastModifiedTime: str
     deviceInfo: dict[str, Any]
-    services: list[ServiceAnswer]
+    services: list[ShadowServiceAnswer]
 
 
 class DevicesAnswer(TypedDict):
@@ -419,3 +420,382 @@ class SubscriptionsAnswer(TypedDict):
     pageNo: int
     pageSize: int
     subscriptions: list[SubscriptionAnswer]
+
+
+# =============================================================================================
+# Device commands (spec A.2-A.6, A.8)
+# =============================================================================================
+def _text_problem(value: Any) -> str | None:
+    """Why a free-form JSON value cannot be echoed back (a lone surrogate in a string)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return "holds a lone surrogate, which is not text"
+    return None
+
+
+def _free(**kwargs: Any) -> Any:
+    """A free-form object or list, refused if it holds text that cannot go on the wire."""
+    return body(check=refuse_if(_text_problem), **kwargs)
+
+
+_CMD_INVALID = E.MODIFY_INPUT_INVALID  # 400/100022 "The input is invalid."
+_CMD_ERRORS = {"*": _CMD_INVALID, "malformed": _CMD_INVALID}
+
+
+@dataclass(frozen=True, slots=True)
+class CommandDTO:
+    """``command`` of a V4 command: the profile's service, its command name and parameters."""
+
+    service_id: Annotated[str, body(min_len=1, max_len=64)]
+    method: Annotated[str, body(min_len=1, max_len=128)]
+    paras: Annotated[dict[str, Any] | None, _free()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCommand(Request):
+    """``POST /iocm/app/cmd/v1.4.0/deviceCommands`` (spec A.2)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, body(min_len=1, max_len=64)]
+    command: Annotated[CommandDTO, body()]
+    callback_url: Annotated[
+        str | None, body(min_len=1, max_len=1024, example="https://127.0.0.1:8443/cmd")
+    ] = None
+    expire_time: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    max_retransmit: Annotated[int | None, body(low=0, high=3)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCommands(Request):
+    """``GET /iocm/app/cmd/v1.4.0/deviceCommands`` (spec A.4): filtered, paged."""
+
+    __errors__ = _CMD_ERRORS
+
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCommand(Request):
+    """``PUT /iocm/app/cmd/v1.4.0/deviceCommands/{deviceCommandId}`` (spec A.5)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_command_id: Annotated[str, path(errors={"missing": E.COMMAND_NOT_FOUND})]
+    status: Annotated[Literal["CANCELED"], body()]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCancelTask(Request):
+    """``POST /iocm/app/cmd/v1.4.0/deviceCommandCancelTasks`` (spec A.6)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, body(min_len=1, max_len=64)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCancelTasks(Request):
+    """``GET /iocm/app/cmd/v1.4.0/deviceCommandCancelTasks`` (spec A.6)."""
+
+    __errors__ = _CMD_ERRORS
+
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    task_id: Annotated[str | None, query(max_len=64)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+    status: Annotated[str | None, query(max_len=32)] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalHeader:
+    """``header`` of a ``signaltrans`` command (``CommandNA2CloudHeader``)."""
+
+    method: Annotated[str, body(min_len=1, max_len=128)]
+    mode: Annotated[Literal["NOACK", "ACK"] | None, body()] = None
+    sender: Annotated[str | None, body(name="from", max_len=128)] = None
+    to_type: Annotated[str | None, body(max_len=128)] = None
+    to: Annotated[str | None, body(max_len=128)] = None
+    callback_url: Annotated[str | None, body(name="callbackURL", max_len=1024)] = None
+    request_id: Annotated[str | None, body(max_len=128)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendSignal(Request):
+    """``POST /iocm/app/signaltrans/v1.1.0/devices/{deviceId}/services/{serviceId}/sendCommand``."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, path(errors={"missing": E.COMMAND_DEVICE_NOT_FOUND})]
+    service_id: Annotated[str, path(max_len=64)]
+    header: Annotated[SignalHeader, body()]
+    body: Annotated[dict[str, Any] | None, _free()] = None
+
+
+class SignalAnswer(TypedDict):
+    status: str
+    timestamp: str
+    requestId: str
+
+
+# =============================================================================================
+# Data: history, desired history, capabilities, shadow (spec A.9-A.12)
+# =============================================================================================
+@dataclass(frozen=True, slots=True)
+class QueryHistory(Request):
+    """``GET .../deviceDataHistory`` and ``.../deviceDesiredHistory`` (spec A.9, A.10)."""
+
+    __errors__ = _CMD_ERRORS
+
+    device_id: Annotated[str, query(min_len=1, max_len=64)]
+    gateway_id: Annotated[str, query(min_len=1, max_len=64)]
+    service_id: Annotated[str | None, query(max_len=256)] = None
+    property: Annotated[str | None, query(max_len=256)] = None
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=2000)] = None
+    start_time: Annotated[str | None, _time()] = None
+    end_time: Annotated[str | None, _time()] = None
+
+
+class DataHistoryItem(TypedDict):
+    deviceId: str
+    gatewayId: str
+    appId: str
+    serviceId: str
+    data: dict[str, Any]
+    timestamp: str
+
+
+class DataHistoryAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    deviceDataHistoryDTOs: list[DataHistoryItem]
+
+
+class DesiredHistoryItem(TypedDict):
+    deviceId: str
+    gatewayId: str
+    appId: str
+    serviceId: str
+    desired: dict[str, Any]
+    timestamp: str
+
+
+class DesiredHistoryAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    deviceDesiredHistoryDTOs: list[DesiredHistoryItem]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCapabilities(Request):
+    """``GET /iocm/app/data/v1.1.0/deviceCapabilities`` (spec A.11)."""
+
+    __errors__ = _CMD_ERRORS
+
+    gateway_id: Annotated[str | None, query(max_len=64)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+
+
+class DeviceCapability(TypedDict):
+    deviceId: str
+    serviceCapabilities: list[dict[str, Any]]
+
+
+class CapabilitiesAnswer(TypedDict):
+    deviceCapabilities: list[DeviceCapability]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDesired:
+    service_id: Annotated[str, body(min_len=1, max_len=256)]
+    desired: Annotated[dict[str, Any], _free()]
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyShadow(Request):
+    """``PUT /iocm/app/shadow/v1.5.0/devices/{deviceId}`` (spec A.12)."""
+
+    device_id: Annotated[str, path(errors={"missing": E.DEVICE_NOT_FOUND})]
+    service_desireds: Annotated[list[ServiceDesired], body(min_len=1, max_len=100)]
+
+
+class ShadowServiceAnswer(TypedDict):
+    serviceId: str
+    serviceType: str
+    reportedProps: dict[str, Any]
+    desiredProps: dict[str, Any]
+    eventTime: str | None
+
+
+# =============================================================================================
+# Device groups (spec A.13)
+# =============================================================================================
+GROUP_NAME = r"[A-Za-z0-9]+"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateGroup(Request):
+    """``POST /iocm/app/devgroup/v1.3.0/devGroups``."""
+
+    name: Annotated[str, body(min_len=1, max_len=50, pattern=GROUP_NAME)]
+    description: Annotated[str | None, body(max_len=1024)] = None
+    max_dev_num: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    device_ids: Annotated[list[str] | None, body(max_len=10_000)] = None
+    #: the owner application (the SDK sends it, often null)
+    app_id: Annotated[str | None, body(max_len=256)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryGroups(Request):
+    """``GET /iocm/app/devgroup/v1.3.0/devGroups``."""
+
+    name: Annotated[str | None, query(max_len=50)] = None
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPath(Request):
+    """A route naming one group by ``{devGroupId}``."""
+
+    dev_group_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyGroup(Request):
+    """``PUT /iocm/app/devgroup/v1.3.0/devGroups/{devGroupId}``."""
+
+    dev_group_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+    name: Annotated[str, body(min_len=1, max_len=50, pattern=GROUP_NAME)]
+    description: Annotated[str | None, body(max_len=1024)] = None
+    max_dev_num: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryGroupMembers(Request):
+    """``GET /iocm/app/dm/v1.2.0/devices/ids?devGroupId=...``."""
+
+    dev_group_id: Annotated[str, query(min_len=1, max_len=256)]
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembers(Request):
+    """``POST .../devices/addDevGroupTagToDevices`` and ``deleteDevGroupTagFromDevices``."""
+
+    dev_group_id: Annotated[str, body(min_len=1, max_len=256)]
+    device_ids: Annotated[list[str], body(max_len=10_000)]
+    access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+
+class GroupAnswer(TypedDict):
+    name: str
+    description: str | None
+    id: str
+    appId: str
+    maxDevNum: int
+    curDevNum: int
+
+
+class GroupsAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    list: list[dict[str, Any]]
+
+
+class MembersAnswer(TypedDict):
+    totalCount: int
+    pageNo: int
+    pageSize: int
+    deviceIds: list[str]
+
+
+class MembersChangedAnswer(TypedDict):
+    devGroupId: str
+    deviceIds: list[str]
+
+
+# =============================================================================================
+# Batch tasks (spec A.14)
+# =============================================================================================
+@dataclass(frozen=True, slots=True)
+class BatchParam:
+    """``param`` of a ``DeviceCmd`` batch task: which devices, and the command."""
+
+    type: Annotated[Literal["DeviceList", "DeviceType", "DeviceArea", "GroupList"], body()]
+    command: Annotated[CommandDTO, body()]
+    device_list: Annotated[list[str] | None, body(max_len=10_000)] = None
+    device_type: Annotated[str | None, body(max_len=256)] = None
+    manufacturer_id: Annotated[str | None, body(max_len=256)] = None
+    model: Annotated[str | None, body(max_len=256)] = None
+    device_location: Annotated[str | None, body(max_len=1024)] = None
+    group_list: Annotated[list[str] | None, body(max_len=1000)] = None
+    callback_url: Annotated[str | None, body(min_len=1, max_len=1024)] = None
+    max_retransmit: Annotated[int | None, body(low=0, high=3)] = None
+    expire_time: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBatchTask(Request):
+    """``POST /iocm/app/batchtask/v1.1.0/tasks`` (spec A.14)."""
+
+    app_id: Annotated[str, body(min_len=1, max_len=256)]
+    task_name: Annotated[str, body(min_len=1, max_len=256)]
+    #: only ``DeviceCmd`` is known (the SDK's test); other types are refused (50400)
+    task_type: Annotated[Literal["DeviceCmd"], body()]
+    param: Annotated[BatchParam, body()]
+    timeout: Annotated[int | None, body(low=0, high=MAX_INT)] = None
+    tags: Annotated[list[dict[str, Any]] | None, _free(max_len=100)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBatchTaskSlash(CreateBatchTask):
+    """``POST /iocm/app/batchtask/v1.1.0/tasks/``: the SDK's spelling, trailing slash."""
+
+    #: what follows ``tasks/``: nothing
+    task_slot: Annotated[Literal[""], path(name="slot")] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTaskPath(Request):
+    """``GET /iocm/app/batchtask/v1.1.0/tasks/{taskId}``."""
+
+    task_id: Annotated[str, path(errors={"missing": E.RESOURCE_NOT_FOUND})]
+    select: Annotated[str | None, query(max_len=256)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTaskDetails(Request):
+    """``GET /iocm/app/batchtask/v1.1.0/taskDetails``: ``taskID`` stands in for ``taskId``
+    (the SDK's test sets the wrong attribute and sends ``taskId=None&taskID=...``)."""
+
+    task_id: Annotated[str | None, query(max_len=64)] = None
+    task_id_alias: Annotated[str | None, query(name="taskID", max_len=64)] = None
+    status: Annotated[str | None, query(max_len=32)] = None
+    device_id: Annotated[str | None, query(max_len=64)] = None
+    command_id: Annotated[str | None, query(max_len=64)] = None
+    node_id: Annotated[str | None, query(max_len=256)] = None
+    index: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_no: Annotated[int | None, query(low=0, high=1_000_000)] = None
+    page_size: Annotated[int | None, query(low=1, high=1000)] = None
+
+
+class BatchCreated(TypedDict):
+    taskID: str

@@ -232,6 +232,7 @@ class OcService(Face):
             device.code_gen += 1
             device.last_seen = now
             self._schedule_ageing(device, now)
+            self._contact(device, now, reported=False)
             self._check(device.device_id)
             return _view(device)
 
@@ -262,6 +263,7 @@ class OcService(Face):
         _persist.rebuild_deadlines(state, settings.abnormal_after, settings.offline_after)
         with self.platform.operation():
             self.state = state
+            self._rebuild_command_timers()
             self.check_invariants(None)
             self.tick(self.platform.clock.now())
 
@@ -276,6 +278,9 @@ class OcService(Face):
         devices = self.state.devices
         while (due := deadlines.due(now)) is not None:
             when, device_id, kind, gen = due
+            if kind.startswith("cmd_"):
+                self._tick_command(when, device_id, kind, gen)
+                continue
             device = devices.get(device_id)
             if device is None:
                 continue
@@ -292,6 +297,19 @@ class OcService(Face):
                     self._move(device, "age_abnormal", when)
                 elif kind == "offline" and device.state in (State.ONLINE, State.ABNORMAL):
                     self._move(device, "age_offline", when)
+
+    # -- hooks the traffic mixin (``_traffic``) fills in ---------------------------------------
+    def _tick_command(self, when: float, command_id: str, kind: str, gen: int) -> None:
+        """Apply a command timer that fell due at ``when``."""
+
+    def _contact(self, device: Device, now: float, *, reported: bool) -> None:
+        """The device connected (or reported, ``reported``): hand it what waited for it."""
+
+    def _forget(self, device: Device) -> None:
+        """The device is gone: drop what refers to it from elsewhere."""
+
+    def _rebuild_command_timers(self) -> None:
+        """Push the timers of every command back onto the deadline heap (after an import)."""
 
     def _schedule_ageing(self, device: Device, now: float) -> None:
         device.age_gen += 1
@@ -343,6 +361,7 @@ class OcService(Face):
         if owner is not None:
             owner.devices.pop(device.device_id, None)
         state.bury(device.node_id, Tombstone(device.device_id, reason, at, device.app_id))  # type: ignore[arg-type]
+        self._forget(device)
         self.platform.emit(
             FACE,
             transition,
@@ -621,6 +640,40 @@ class OcService(Face):
             "psk": device.psk,
         }
 
+    def _record_report(
+        self,
+        device: Device,
+        service_id: str,
+        data: dict[str, Any],
+        service_type: str | None,
+        now: float,
+    ) -> None:
+        """Spec A.16 steps 1-2: merge ``data`` into the shadow's reported properties (those
+        now reported as desired leave desiredProps) and append it to the data history."""
+        service = device.services.get(service_id)
+        if service is None:
+            service = device.services[service_id] = {"serviceType": service_id, "data": {}}
+        service["serviceType"] = service_type or service["serviceType"]
+        service["data"] = {**service["data"], **data}
+        service["eventTime"] = wire_time(now)
+        desired = service.get("desired")
+        if desired:
+            service["desired"] = {k: v for k, v in desired.items() if k not in data or data[k] != v}
+        device.modified = now
+        device.history.append([now, service_id, dict(data)])
+        self._prune(device.history, now)
+
+    def _prune(self, history: list[list[Any]], now: float) -> None:
+        """Drop history entries older than the retention, and the oldest beyond the limit."""
+        options = self.options
+        horizon = now - options.oceanconnect_history_retention
+        drop = 0
+        while drop < len(history) and history[drop][0] < horizon:
+            drop += 1
+        drop = max(drop, len(history) - options.oceanconnect_history_limit)
+        if drop > 0:
+            del history[:drop]
+
     # =========================================================================================
     # Device data (device side)
     # =========================================================================================
@@ -654,17 +707,17 @@ class OcService(Face):
                 self._move(device, "connect", now)
             device.last_seen = now
             self._schedule_ageing(device, now)
-            kind = service_type or service_id
-            device.services[service_id] = {
-                "serviceType": kind,
-                "data": dict(data),
-                "eventTime": wire_time(now),
-            }
+            self._record_report(device, service_id, data, service_type, now)
             platform.emit(
                 FACE,
                 "data",
                 device_id,
-                {"serviceId": service_id, "serviceType": kind, "data": dict(data)},
+                {
+                    "serviceId": service_id,
+                    "serviceType": device.services[service_id]["serviceType"],
+                    "data": dict(data),
+                },
             )
+            self._contact(device, now, reported=True)
             self._check(device_id)
             return _view(device)

@@ -22,7 +22,39 @@ from .._lifecycle import State
 
 _STATES = ("enum", *(s.value for s in State))
 _I18N = {"defaultValue": "str", "i18nValue": ("map", "str")}
-_SERVICE = {"serviceType": "str?", "data": "obj", "eventTime": "str"}
+_SERVICE = {
+    "serviceType": "str?",
+    "data": "obj",
+    "eventTime": "str?",
+    "desired?": "obj",
+    "desiredPending?": "bool",
+}
+#: an OceanConnect V4 command (fakeiot/_oceanconnect/_commands.py ``Command.export``)
+_OC_COMMAND = {
+    "command_id": "str",
+    "app_id": "str",
+    "device_id": "str",
+    "service_id": "str",
+    "method": "str",
+    "paras": "any",
+    "callback_url": "str?",
+    "expire_time": "int",
+    "max_retransmit": "int",
+    "created": "num",
+    "seq": "int",
+    "status": ("enum", "PENDING", "SENT", "DELIVERED", "SUCCESSFUL", "FAILED", "TIMEOUT",
+               "EXPIRED", "CANCELED"),
+    "issued": "num?",
+    "delivered": "num?",
+    "executed": "num?",
+    "issued_times": "int",
+    "result": "obj?",
+    "reply": "any",
+    "reply_at": "num?",
+    "sent_at": "num?",
+    "gen": "int",
+}  # fmt: skip
+_OC_HISTORY = ("list", ("tuple", "num", "str", "obj"))
 
 OCEANCONNECT: dict[str, Any] = {
     "apps": (
@@ -67,6 +99,9 @@ OCEANCONNECT: dict[str, Any] = {
             "extra": "obj?",
             "services": ("map", _SERVICE),
             "code_generated?": "bool",
+            "command_records?": ("list", _OC_COMMAND),
+            "history?": _OC_HISTORY,
+            "desired_history?": _OC_HISTORY,
         },
     ),
     "products": ("map", "obj"),
@@ -84,6 +119,37 @@ OCEANCONNECT: dict[str, Any] = {
     ),
     "tombstones": ("map", ("tuple", "str", ("enum", "expired", "deleted"), "num", "str")),
     "deviceSeq": "int",
+    "cancelTasks?": (
+        "list",
+        ("tuple", "str", "str", "str", "num", ("list", "str"), ("enum", "SUCCESS")),
+    ),
+    "commandSeq?": "int",
+    "groups?": (
+        "list",
+        {
+            "id": "str",
+            "appId": "str",
+            "name": "str",
+            "description": "str?",
+            "maxDevNum": "int",
+            "creator": "str",
+            "deviceIds": ("list", "str"),
+        },
+    ),
+    "batchTasks?": (
+        "list",
+        {
+            "taskId": "str",
+            "appId": "str",
+            "taskName": "str",
+            "taskType": "str",
+            "timeout": "int?",
+            "created": "num",
+            "param": "obj",
+            "tags": ("list", "obj"),
+            "entries": ("list", ("tuple", "int", "str", "str", "str?", "str?")),
+        },
+    ),
 }
 
 ENOS: dict[str, Any] = {

@@ -340,6 +340,16 @@ def request_body(method: str, routes: list[Route]) -> dict[str, Any] | None:
     return {"required": required, "content": content}
 
 
+def _inline_empty(path: str, routes: list[Route]) -> str:
+    """``path`` with each parameter that can only be empty written out as nothing: a route that
+    answers the SDK's trailing slash (``tasks/``) declares its last segment ``Literal[""]``,
+    which a document can only express as the literal path."""
+    for (where, name), declared in _declared_fields(routes).items():
+        if where == "path" and declared.choices == ("",):
+            path = path.replace("{" + name + "}", "")
+    return path
+
+
 def _declared_fields(routes: list[Route]) -> dict[tuple[str, str], Field]:
     """The path, query and header fields the routes of one operation declare."""
     found: dict[tuple[str, str], Field] = {}
@@ -402,6 +412,7 @@ def _document(table: Iterable[Route], faces: dict[str, Face]) -> dict[str, Any]:
     taken: set[str] = set()
     for _, routes in sorted(_by_pattern(table).items()):
         for path, members, versions, concrete in _split_versions(routes):
+            path = _inline_empty(path, members)
             methods = sorted({m for r in members for m in r.methods})
             item = paths.setdefault(path, {})
             for method in methods:

@@ -287,6 +287,15 @@ def test_sub_device_login_on_a_gateway(
     )
     assert link.last()[1]["code"] == 200
     assert platform.enos.latest(sub["assetId"]) == {"v": 1}
+    # a command to the sub-device goes to the gateway's connection, on the sub-device's topics
+    command_id = en.call(
+        COMMANDS, "invokeService", {"inputData": {}},
+        assetId=sub["assetId"], serviceId="reboot", pendingTtl="60",
+    )["data"]["commandId"]  # fmt: skip
+    topic, sent = link.last()
+    assert (topic, sent["id"]) == (f"/sys/{pk}/sub-001/thing/service/reboot", command_id)
+    protocol.receive(session, topic + "_reply", reply(command_id, 200, {}))
+    assert platform.enos.commands(sub["assetId"])[0]["state"] == 5
     protocol.disconnect(session, "client")
     assert en.get_device(sub["assetId"])["status"] == "offline"
 
@@ -390,3 +399,32 @@ def test_immediate_command_without_a_reply_times_out(
     )  # fmt: skip
     assert answer["code"] == 11915
     assert [c["state"] for c in platform.enos.commands(device["assetId"])] == [7]
+
+
+def test_dynamic_activation_sends_the_device_its_secret(
+    platform: fakeiot.Platform, en: EnosClient
+) -> None:
+    """securemode 3: the device signs with the product secret; the platform activates it and
+    publishes ``thing.activate.info`` with the deviceSecret (``DeviceActivateCommand``)."""
+    product_key = en.create_product(dynamicActivateEnabled=True)
+    created = en.create_device(product_key, deviceKey="dyn-001")
+    product = en.products("get", productKey=product_key)["data"]
+    client_id = f"dyn-001|securemode=3,signmethod=hmacsha256,timestamp={STAMP}|"
+    password = sdk_password(product["productSecret"], product_key, "dyn-001", "dyn-001", STAMP)
+    link = FakeLink(client_id)
+    protocol = platform.enos.device_protocol()
+    protocol.connect(client_id, f"dyn-001&{product_key}", password.encode(), link)
+    topic, message = link.last()
+    assert topic == f"/ext/session/{product_key}/dyn-001/thing/activate/info"
+    assert (message["method"], message["params"]) == (
+        "thing.activate.info",
+        {
+            "productKey": product_key,
+            "deviceKey": "dyn-001",
+            "deviceSecret": created["deviceSecret"],
+        },
+    )
+    assert en.get_device(created["assetId"])["status"] == "online"
+    with pytest.raises(Refused) as again:  # activated now: it must use its own secret
+        protocol.connect(client_id, f"dyn-001&{product_key}", password.encode(), FakeLink("x"))
+    assert again.value.code == 4

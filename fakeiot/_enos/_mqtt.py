@@ -236,6 +236,9 @@ class EnosProtocol:
                     return  # a newer connection took over, or the device was dropped
                 del enos._links[session.asset_id]
                 for asset_id in [session.asset_id, *sorted(session.subs)]:
+                    if asset_id != session.asset_id and enos._links.get(asset_id) is session.link:
+                        del enos._links[asset_id]
+                        enos._via_gateway.discard(asset_id)
                     device = enos.state.devices.get(asset_id)
                     if device is not None and device.state is State.ONLINE:
                         self._offline(device, why)
@@ -359,6 +362,9 @@ class EnosProtocol:
         if rest == "combine/logout":
             sub = self._own(session, product_key, device_key)
             session.subs.discard(sub.asset_id)
+            if enos._links.get(sub.asset_id) is session.link:
+                del enos._links[sub.asset_id]
+                enos._via_gateway.discard(sub.asset_id)
             if sub.state is State.ONLINE:
                 self._offline(sub, "client")
             return {"productKey": product_key, "deviceKey": device_key}
@@ -388,6 +394,8 @@ class EnosProtocol:
         if sub.state is State.DISABLED:
             raise _Reply(AUTH_ERR, "the sub-device is disabled")
         session.subs.add(sub.asset_id)
+        enos._links[sub.asset_id] = session.link  # its commands go to the gateway's connection
+        enos._via_gateway.add(sub.asset_id)
         enos._login(sub)
         enos._check(sub.asset_id)
         return {"assetId": sub.asset_id, "productKey": product_key, "deviceKey": device_key}

@@ -34,13 +34,14 @@ from ._commands import (
     local_time,
 )
 from ._errors import EnosError, bad
-from ._model import Device, EnosSettings, Org
+from ._model import Device, DeviceView, EnosSettings, Org
 from ._schemas import (
     COMMAND_PAGE_SIZE,
     MAX_PAGE_SIZE,
     CommandCall,
     CommandCreated,
     CommandPage,
+    DeviceKeys,
     Pagination,
     PointStatus,
 )
@@ -211,6 +212,8 @@ class TrafficService(EnosService):
         self._sims: dict[str, EnosDevice] = {}
         #: devices connected over MQTT: assetId -> their connection (not state: not copied)
         self._links: dict[str, Link] = {}
+        #: sub-devices whose connection is their gateway's (dropping them keeps it open)
+        self._via_gateway: set[str] = set()
         self._waits = _Waits()
 
     # -- test-side API ----
@@ -328,14 +331,22 @@ class TrafficService(EnosService):
         super()._disable(device)
         self._drop_link(device.asset_id)
 
-    def _rekey(self, org: Org, device: Device, new_key: str) -> Any:
+    def _rekey(self, org: Org, device: Device, new_key: str) -> DeviceKeys:
         keys = super()._rekey(org, device, new_key)
         self._drop_link(device.asset_id)
         return keys
 
+    def logout_device(self, product_key: str, device_key: str) -> DeviceView:
+        view = super().logout_device(product_key, device_key)
+        with self.platform.operation():
+            self._drop_link(view.asset_id)
+        return view
+
     def _drop_link(self, asset_id: str) -> None:
         link = self._links.pop(asset_id, None)
-        if link is not None:
+        if asset_id in self._via_gateway:
+            self._via_gateway.discard(asset_id)
+        elif link is not None:
             self.platform.after(link.close)
 
     # -- commands ---------------------------------------------------------------------------------

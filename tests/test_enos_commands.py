@@ -440,3 +440,10 @@ def test_dashboard_lists_commands_with_their_state(
     tables = {t["id"]: t for t in platform.enos.overview()["tables"]}
     (row,) = tables["commands"]["rows"]
     assert row["cells"] == [device["assetId"], command_id, "multiply", "cached 60s", "1 (created)"]
+
+
+def test_docs_show_the_command_machine_as_declared() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "enos.md").read_text(encoding="utf-8")
+    assert COMMAND.markdown() in page, "docs/enos.md: paste COMMAND.markdown() again"

@@ -440,6 +440,10 @@ def test_dashboard_lists_commands_with_their_state(
     tables = {t["id"]: t for t in platform.enos.overview()["tables"]}
     (row,) = tables["commands"]["rows"]
     assert row["cells"] == [device["assetId"], command_id, "multiply", "cached 60s", "1 (created)"]
+    assert (
+        f"command {command_id} multiply -> {device['assetId']} (pendingTtl=60, timeout=30): "
+        "state 1 (created)"
+    ) in platform.transcript()
 
 
 def test_docs_show_the_command_machine_as_declared() -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import _device
-from .._errors import ApiError, NotFoundError, UsageError
+from .._errors import ApiError, InvariantError, NotFoundError, UsageError
 from .._lifecycle import State
 from ._commands import (
     FINAL,
@@ -269,13 +269,14 @@ class TrafficService(EnosService):
         ``measurepointLastUpdate`` (spec B.6)."""
         now_ms = self._now_ms()
         at = now_ms if at_ms is None else at_ms
-        latest = device.points
+        if not all(isinstance(p, str) and p for p in points):
+            raise bad("measure point ids are non-empty strings")
+        latest = dict(device.points)  # replaced, never mutated: the state file reads it
         for point_id, value in points.items():
-            if not isinstance(point_id, str) or not point_id:
-                raise bad("measure point ids are non-empty strings")
             held = latest.get(point_id)
             if held is None or held[0] <= at:
                 latest[point_id] = [at, value]
+        device.points = latest
         device.measurepoint_last_update = max(device.measurepoint_last_update or 0, at)
         self.platform.emit(
             FACE, "measurepoint", device.asset_id, {"points": sorted(points)[:20], "time": at}
@@ -580,6 +581,31 @@ class TrafficService(EnosService):
         points = device.points
         chosen = list(points) if ids is None else [i for i in dict.fromkeys(ids) if i in points]
         return [{"id": i, "time": str(points[i][0]), "value": points[i][1]} for i in chosen]
+
+    def transcript_lines(self) -> list[str]:
+        """Every command and where it ended, for ``platform.transcript()``."""
+        return [
+            f"command {c.command_id} {c.tsl_identifier} -> {d.asset_id} "
+            f"({'immediate' if c.immediate else f'pendingTtl={c.pending_ttl}'}, "
+            f"timeout={c.timeout}): state {c.state}"
+            for d in self.state.devices.values()
+            for c in d.commands.values()
+        ]
+
+    def check_invariants(self, subjects: Iterable[str] | None = None) -> None:
+        super().check_invariants(subjects)
+        devices = self.state.devices
+        for asset_id in devices if subjects is None else subjects:
+            device = devices.get(asset_id)
+            if device is None:
+                continue
+            for command in device.commands.values():
+                if command.asset_id != asset_id or command.state is None:
+                    raise InvariantError(f"command {command.command_id} is not {asset_id}'s")
+                if command.state is C.CREATED and command.immediate:
+                    raise InvariantError(f"immediate command {command.command_id} is cached")
+                if command.state is C.RELEASED and command.released_at is None:
+                    raise InvariantError(f"command {command.command_id} released at no time")
 
     # -- time -------------------------------------------------------------------------------------
     def tick(self, now: float) -> None:

@@ -428,3 +428,66 @@ def test_dynamic_activation_sends_the_device_its_secret(
     with pytest.raises(Refused) as again:  # activated now: it must use its own secret
         protocol.connect(client_id, f"dyn-001&{product_key}", password.encode(), FakeLink("x"))
     assert again.value.code == 4
+
+
+SUFFIXES = [
+    "thing/measurepoint/post",
+    "thing/measurepoint/post/batch",
+    "thing/measurepoint/resume",
+    "thing/event/alarm/post",
+    "thing/attribute/update",
+    "thing/attribute/query",
+    "thing/attribute/delete",
+    "thing/tag/update",
+    "thing/tag/query",
+    "thing/tag/delete",
+    "thing/service/multiply_reply",
+    "thing/service/measurepoint/set_reply",
+    "thing/unknown",
+]
+
+
+def test_random_uplinks_never_raise_and_only_answer_replies(
+    platform: fakeiot.Platform, device: dict[str, str]
+) -> None:
+    """Any payload on any uplink topic: an error reply (or none, for a ``_reply``), never an
+    exception; the platform's invariants hold after each."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.budgets import FUZZ
+
+    session, link = connect(platform, device)
+    protocol = platform.enos.device_protocol()
+    pk, dk = device["productKey"], device["deviceKey"]
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    values = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=8,
+    )
+    messages = st.fixed_dictionaries(
+        {"id": st.text(max_size=4) | st.integers(), "params": values},
+        optional={"code": st.integers() | st.text(max_size=4), "data": values},
+    ).map(lambda m: json.dumps(m).encode())
+
+    @settings(FUZZ, max_examples=60)
+    @given(
+        root=st.sampled_from(["/sys", "/ext/session"]),
+        suffix=st.sampled_from(SUFFIXES),
+        payload=st.binary(max_size=40) | messages,
+    )
+    def check(root: str, suffix: str, payload: bytes) -> None:
+        before = len(link.sent)
+        topic = f"{root}/{pk}/{dk}/{suffix}"
+        protocol.receive(session, topic, payload)
+        answers = link.sent[before:]
+        if suffix.endswith("_reply"):
+            assert answers == []
+        else:
+            ((answer_topic, body),) = answers
+            assert answer_topic == topic + "_reply"
+            assert set(json.loads(body)) == {"id", "code", "data", "message"}
+        platform.enos.check_invariants()
+
+    check()

@@ -349,6 +349,16 @@ def test_cached_commands_are_released_in_order_at_login(
     assert [get(en, device, i)["outputData"] for i in ids] == [{"result": n * 2} for n in (1, 2, 3)]
 
 
+def test_a_command_past_its_pending_ttl_expires_at_login_instead_of_being_sent(
+    en: EnosClient, device: dict[str, str], sim: Any, platform: fakeiot.Platform
+) -> None:
+    command_id = invoke(en, device, pendingTtl="100")["data"]["commandId"]
+    platform.clock.advance(100)  # no request in between applies the clock
+    sim.connect()
+    assert sim.commands == []
+    assert get(en, device, command_id)["state"] == 3
+
+
 def _timeline(en: EnosClient, device: dict[str, str], sim: Any, advance: Any) -> None:
     """pendingTtl expiry, a cached command answered later, one that times out, PENDING+respond."""
     expiring = invoke(en, device, pendingTtl="100")["data"]["commandId"]

@@ -283,7 +283,10 @@ class TrafficService(EnosService):
         )
 
     def release_cached(self, device: Device) -> None:
-        """Publish the device's cached commands, oldest first (at login, or on waking)."""
+        """Publish the device's cached commands, oldest first (at login, or on waking); those
+        whose ``pendingTtl`` passed expire first (the device side does not go through a
+        request, which would apply the clock)."""
+        self.tick(self.platform.clock.now())
         if not self._reachable(device):
             return
         for command in [c for c in device.commands.values() if c.state is C.CREATED]:

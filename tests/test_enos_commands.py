@@ -353,7 +353,9 @@ def test_a_command_past_its_pending_ttl_expires_at_login_instead_of_being_sent(
     en: EnosClient, device: dict[str, str], sim: Any, platform: fakeiot.Platform
 ) -> None:
     command_id = invoke(en, device, pendingTtl="100")["data"]["commandId"]
-    platform.clock.advance(100)  # no request in between applies the clock
+    clock = platform.clock
+    assert isinstance(clock, fakeiot.ManualClock)
+    clock.advance(100)  # no request in between applies the clock
     sim.connect()
     assert sim.commands == []
     assert get(en, device, command_id)["state"] == 3

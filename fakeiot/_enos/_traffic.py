@@ -398,7 +398,10 @@ class TrafficService(EnosService):
         device.commands[command.command_id] = command
         self._trim(device)
         self.state.schedule(
-            now_ms / 1000 + command.pending_ttl, "expire", device.asset_id, command.command_id
+            self.platform.clock.now() + command.pending_ttl,
+            "expire",
+            device.asset_id,
+            command.command_id,
         )
         self._event(device, command)
         self.release_cached(device)

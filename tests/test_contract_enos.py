@@ -44,6 +44,7 @@ def test_the_machine_drives_logins_replacements_and_token_expiry() -> None:
 
     run_state_machine_as_test(Recording, settings=CI)
     wanted = {"device_logs_in", "replace", "retired_key_is_refused", "disable", "enable"}
+    wanted |= {"command_is_cached", "cached_commands_are_cancelled"}
     assert wanted <= steps
     assert "time_passes" in steps
 
@@ -129,3 +130,26 @@ def test_a_client_stamping_with_the_wall_clock_works_while_time_jumps() -> None:
             return HttpEnosClient(base_url, org)
 
     run_state_machine_as_test(WallClock, settings=settings(CI, max_examples=10))
+
+
+class StaleCommandClient(HttpEnosClient):
+    """A buggy client that reads a command's state once and never again."""
+
+    def __init__(self, base_url: str, org: Organization, **kwargs: Any) -> None:
+        super().__init__(base_url, org, **kwargs)
+        self.seen: dict[str, int] = {}
+
+    def command_state(self, asset_id: str, command_id: str) -> int:
+        if command_id not in self.seen:
+            self.seen[command_id] = super().command_state(asset_id, command_id)
+        return self.seen[command_id]
+
+
+class StaleCommandContract(InProcessContract):
+    def make_client(self, base_url: str, org: Organization) -> EnosClient:
+        return StaleCommandClient(base_url, org, clock=self.clock_for_clients)
+
+
+def test_contract_catches_a_client_that_misreads_a_commands_final_state() -> None:
+    with pytest.raises(ContractViolation, match="command state"):
+        run_state_machine_as_test(StaleCommandContract, settings=FIND)

@@ -49,6 +49,8 @@ def bases(
 ) -> dict[str, tuple[str, dict[str, Any], dict[str, str]]]:
     """route name -> (path, a valid body, the query beside action and orgId)"""
     devices, products = "/connect-service/v2.1/devices", "/connect-service/v2.1/products"
+    commands = "/connect-service/v2.1/commands"
+    measurepoints = "/connect-service/v2.1/measurepoints"
     asset = {"assetId": device["assetId"]}
     return {
         "enos.create_product": (products, product_body(), {}),
@@ -59,6 +61,18 @@ def bases(
         "enos.search_device": (devices, {}, {}),
         "enos.update_device": (devices, {"deviceDesc": "d"}, asset),
         "enos.replace_device": (devices, {"newDeviceKey": "fuzz_002"}, asset),
+        "enos.invoke_service": (
+            commands,
+            {"inputData": {"left": 3}},
+            {**asset, "serviceId": "multiply", "pendingTtl": "60"},
+        ),
+        "enos.set_measurepoint": (
+            commands,
+            {"value": 21.5},
+            {**asset, "measurepointId": "temp", "pendingTtl": "60"},
+        ),
+        "enos.search_command": (commands, {}, asset),
+        "enos.query_latest_measurepoints": (measurepoints, {}, asset),
     }
 
 
@@ -71,6 +85,10 @@ ACTIONS = {
     "enos.search_device": "search",
     "enos.update_device": "update",
     "enos.replace_device": "replaceDevice",
+    "enos.invoke_service": "invokeService",
+    "enos.set_measurepoint": "setMeasurepoint",
+    "enos.search_command": "search",
+    "enos.query_latest_measurepoints": "queryLatest",
 }
 
 

@@ -57,6 +57,25 @@ class EnosError(enum.Enum):
     ENABLE_ONLINE = Row(200, "11721", "Deivce is online")  # sic, spec §4.7
     ENABLE_NOT_FOUND = Row(200, "11721", "Device not found")
     DISABLE_DISABLED = Row(200, "11723", "Device is disabled")
+    # -- commands (spec device-traffic B.1; texts from EN-API invoke_service.md) --------------
+    DEVICE_OFFLINE = Row(
+        200, "11900", "The device is offline and the instant command cannot be sent."
+    )
+    DEVICE_INACTIVE = Row(
+        200, "11888", "The device is not activated and the instant command cannot be sent."
+    )
+    COMMAND_NOT_SENT = Row(
+        200, "11904", "The command is not sent, and the instant command timed out."
+    )
+    COMMAND_TIMED_OUT = Row(200, "11915", "The command is sent, but the response timed out.")
+    CACHED_COMMANDS_FULL = Row(
+        200, "11902", "The number of cached commands reached the upper limit."
+    )
+    CUSTOM_FORMAT = Row(
+        200,
+        "11810",
+        "The command is not able to encode/convert to the product's custom data format.",
+    )
     # -- API gateway (spec §2.5) ---------------------------------------------------------------
     BAD_REQUEST_BODY = Row(400, "400", "Cannot process request body", "gateway")
     UNAUTHORIZED = Row(401, "401", "Invalid authentication credentials", "gateway")

@@ -25,10 +25,12 @@ from . import _persist
 from ._auth import gateway
 from ._errors import PROFILE_2_1, EnosError
 from ._model import DeviceView, Limits, Org, Organization
+from ._mqtt import EnosProtocol
+from ._routes_commands import CommandRoutes
 from ._routes_devices import DeviceRoutes
 from ._routes_products import ProductRoutes
 from ._routes_token import TOKEN, TokenRoutes
-from ._schemas import Batch, Encoded, Page
+from ._schemas import Batch, CommandPage, Encoded, Page
 from ._service import FACE
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ E = EnosError
 __all__ = ["DeviceView", "Enos", "Limits", "Organization"]
 
 
-class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
+class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
     """``platform.enos``: EnOS Connect Service v2.1 behind the APIM gateway, and its device side."""
 
     name: ClassVar[str] = FACE
@@ -47,6 +49,13 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
     invalid: ClassVar[Mapping[str, EnosError]] = {"*": E.INVALID_ARGUMENTS}
     #: the Connect Service and the token service (``TOKEN``'s first segment)
     prefixes: ClassVar[tuple[str, ...]] = ("/connect-service/", "/apim-token-service/")
+
+    def device_protocol(self) -> EnosProtocol:
+        """The EnOS device side over MQTT, as ``enos-mqtt-sdk-python`` speaks it (B.3-B.6)."""
+        protocol = self.__dict__.get("_protocol")
+        if protocol is None:
+            protocol = self.__dict__["_protocol"] = EnosProtocol(self)
+        return protocol
 
     def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
         """A path under the Connect Service or token service no route serves: the API
@@ -84,7 +93,7 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
                 data.json,
             )
             return HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE}, route)
-        if isinstance(data, Page | Batch):
+        if isinstance(data, Page | Batch | CommandPage):
             payload = {"code": 0, "msg": "OK", "requestId": self._request_id(), "data": data.data}
             payload.update(data.extra())
             return HttpResponse.json(200, payload, route)
@@ -167,6 +176,21 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
                     "actions": actions,
                 }
             )
+        commands = [
+            {
+                "cells": [
+                    c.asset_id,
+                    c.command_id,
+                    c.tsl_identifier,
+                    "immediate" if c.immediate else f"cached {c.pending_ttl}s",
+                    str(c.state),
+                ],
+                "status": c.state.name.lower() if c.state is not None else "",
+                "actions": [],
+            }
+            for device in self.state.devices.values()
+            for c in device.commands.values()
+        ]
         return {
             "title": "EnOS",
             "tables": [
@@ -183,6 +207,13 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes):
                     "columns": ["assetId", "productKey", "deviceKey", "status"],
                     "rows": devices,
                     "empty": "no devices",
+                },
+                {
+                    "id": "commands",
+                    "title": "Commands",
+                    "columns": ["assetId", "commandId", "tslIdentifier", "mode", "state"],
+                    "rows": commands,
+                    "empty": "no commands",
                 },
             ],
         }

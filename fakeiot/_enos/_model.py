@@ -6,12 +6,15 @@ kept in epoch milliseconds, as they go on the wire.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from .._errors import UsageError
 from .._lifecycle import State
+from ._commands import Command
 
 #: the wire status of each lifecycle state (spec §5.2).
 STATUS: dict[State, str] = {
@@ -158,15 +161,19 @@ class Device:
         "activated",
         "active_time",
         "asset_id",
+        "attribute_last_update",
         "attributes",
+        "commands",
         "create_time",
         "desc",
         "device_key",
         "device_secret",
         "last_offline_time",
         "last_online_time",
+        "measurepoint_last_update",
         "name",
         "org_id",
+        "points",
         "product_key",
         "seq",
         "state",
@@ -210,10 +217,26 @@ class Device:
         self.active_time = 0
         self.last_online_time = 0
         self.last_offline_time = 0
+        #: the device's commands by commandId, oldest first (spec device-traffic B.1)
+        self.commands: dict[str, Command] = {}
+        #: the latest value of each measure point: pointId -> [time in ms, value] (B.2)
+        self.points: dict[str, list[Any]] = {}
+        self.measurepoint_last_update: int | None = None
+        self.attribute_last_update: int | None = None
 
     @property
     def status(self) -> str:
         return STATUS[self.state]
+
+    @property
+    def command_records(self) -> list[list[Any]]:
+        """The commands as JSON-ready rows (the state file's form)."""
+        return [c.record() for c in self.commands.values()]
+
+    @command_records.setter
+    def command_records(self, rows: list[list[Any]]) -> None:
+        commands = (Command.from_record(self.asset_id, r) for r in rows)
+        object.__setattr__(self, "commands", {c.command_id: c for c in commands})
 
     def wire_bytes(self, product: Product) -> bytes:
         """:meth:`wire` as JSON bytes, cached until the device or its product changes."""
@@ -253,9 +276,9 @@ class Device:
             "activeTime": self.active_time,
             "lastOnlineTime": self.last_online_time,
             "lastOfflineTime": self.last_offline_time,
-            "measurepointLastUpdate": None,
+            "measurepointLastUpdate": self.measurepoint_last_update,
             "eventLastUpdate": None,
-            "attributeLastUpdate": None,
+            "attributeLastUpdate": self.attribute_last_update,
             "featureLastUpdate": None,
             "mirrorSource": None,
             "firmwareVersion": None,
@@ -296,8 +319,16 @@ class EnosState:
     encryption_order: deque[tuple[float, str]] = field(default_factory=deque)
     gone: dict[tuple[str, str], Gone] = field(default_factory=dict)
     device_seq: int = 0
+    #: time-driven command moves: (when, seq, kind, assetId, commandId), a heap (B.1)
+    deadlines: list[tuple[float, int, str, str, str]] = field(default_factory=list)
+    deadline_seq: int = 0
 
     GONE_LIMIT = 10_000
+
+    def schedule(self, when: float, kind: str, asset_id: str, command_id: str) -> None:
+        """Apply ``kind`` to the command at virtual time ``when`` (``tick``)."""
+        self.deadline_seq += 1
+        heapq.heappush(self.deadlines, (when, self.deadline_seq, kind, asset_id, command_id))
 
     def bury(self, key: tuple[str, str], stone: Gone) -> None:
         gone = self.gone
@@ -400,3 +431,30 @@ def product_view(p: Product) -> ProductView:
         p.dynamic_activate,
         len(p.devices),
     )
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class EnosSettings:
+    """The EnOS face's own settings (``Platform(enos_cached_command_limit=...)``): what the
+    vendor's docs leave open about commands and the MQTT device side (spec device-traffic F)."""
+
+    #: cached commands (state 1) a device may hold before ``invokeService`` and
+    #: ``setMeasurepoint`` answer 11902 (the docs give no figure [?]; 100 is the fake's choice).
+    enos_cached_command_limit: int = 100
+    #: finished commands kept per device (the oldest finished are dropped beyond it).
+    enos_command_history: int = 1000
+    #: CONNACK return code for a refused EnOS login: unknown, replaced or deleted device, wrong
+    #: signature (4, "bad user name or password" [?: EnOS documents none; the SDK only logs it]).
+    enos_mqtt_bad_credentials_connack: int = 4
+    #: CONNACK return code for a disabled device (5, "not authorized" [?]).
+    enos_mqtt_disabled_connack: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("enos_cached_command_limit", "enos_command_history"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise UsageError(f"{name} must be an int >= 0, got {value!r}")
+        for name in ("enos_mqtt_bad_credentials_connack", "enos_mqtt_disabled_connack"):
+            if getattr(self, name) not in (1, 2, 3, 4, 5):
+                raise UsageError(f"{name} must be a CONNACK refusal code 1-5")

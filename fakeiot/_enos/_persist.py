@@ -49,6 +49,15 @@ _DEVICE_FIELDS = (
     "active_time",
     "last_online_time",
     "last_offline_time",
+    "points",
+    "measurepoint_last_update",
+    "attribute_last_update",
+    "command_records",
+)
+
+#: device fields a state file written before commands and measure points may lack
+_ADDED = frozenset(
+    {"points", "measurepoint_last_update", "attribute_last_update", "command_records"}
 )
 
 
@@ -118,7 +127,11 @@ def _import(data: dict[str, Any]) -> EnosState:
             d["org_id"], d["asset_id"], d["product_key"], d["device_key"], "", 0, int(d["seq"])
         )
         for field in _DEVICE_FIELDS:
-            setattr(device, field, d[field])
+            if field in d or field not in _ADDED:
+                setattr(device, field, d[field])
+        for command in device.commands.values():
+            for when, kind in command.deadlines():
+                state.schedule(when, kind, device.asset_id, command.command_id)
         device.state = State(d["state"])
         org = state.orgs[device.org_id]
         state.devices[device.asset_id] = device

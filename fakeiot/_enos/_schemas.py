@@ -542,3 +542,130 @@ def paging(pagination: Pagination | None, above_max: str) -> tuple[int, int]:
             )
         page_size = MAX_PAGE_SIZE
     return pagination.page_no or 1, page_size
+
+
+# =============================================================================================
+# Commands and measure points (spec device-traffic B.1, B.2)
+# =============================================================================================
+#: ``pendingTtl``: 0 (immediate) to 172800 s (48 h) [C: EN-API invoke_service.md]
+MAX_PENDING_TTL = 172_800
+#: ``timeout``: 1 to 60 s, default 30 [C]
+MAX_COMMAND_TIMEOUT = 60
+DEFAULT_COMMAND_TIMEOUT = 30
+#: commands search: default page size 100 [C: EN-API search_command.md]
+COMMAND_PAGE_SIZE = 100
+
+
+def _identifier(value: str) -> str:
+    if not is_encodable(value):
+        raise ValueError("holds a lone surrogate, which is not text")
+    return value
+
+
+def _input_data(value: dict[str, Any]) -> dict[str, Any]:
+    if not _encodable(value):
+        raise ValueError("holds a lone surrogate, which is not text")
+    return dict(value)
+
+
+def _any_value(value: Any) -> Any:
+    if not _encodable(value):
+        raise ValueError("holds a lone surrogate, which is not text")
+    return value
+
+
+def _point_ids(value: list[Any]) -> tuple[str, ...]:
+    if not all(isinstance(v, str) and v and is_encodable(v) for v in value):
+        raise ValueError("must be non-empty strings")
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandCall(DeviceCall):
+    """The query every command-creating action shares: ``pendingTtl`` and ``timeout``."""
+
+    pending_ttl: Annotated[int, query(low=0, high=MAX_PENDING_TTL)] = 0
+    timeout: Annotated[int, query(low=1, high=MAX_COMMAND_TIMEOUT)] = DEFAULT_COMMAND_TIMEOUT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvokeService(CommandCall):
+    """``commands?action=invokeService``: ``serviceId`` and the service's ``inputData``."""
+
+    service_id: Annotated[str, query(min_len=1, max_len=64, check=_identifier)]
+    input_data: Annotated[dict[str, Any], body(check=_input_data, example={"left": 3, "right": 4})]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetMeasurepoint(CommandCall):
+    """``commands?action=setMeasurepoint``: ``measurepointId`` and the ``value`` to set."""
+
+    measurepoint_id: Annotated[str, query(min_len=1, max_len=64, check=_identifier)]
+    #: any JSON value; ``null`` counts as absent (spec §2.6), so it is refused as missing
+    value: Annotated[Any, body(check=_any_value, example=21.5)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetCommand(DeviceCall):
+    """``commands?action=get``."""
+
+    command_id: Annotated[str, query(min_len=1, max_len=64)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelCommand(DeviceCall):
+    """``commands?action=cancel``: one cached command, or all of them (no ``commandId``)."""
+
+    command_id: Annotated[str | None, query(max_len=64)] = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchCommands(DeviceCall):
+    """``commands?action=search`` (an empty body lists everything, newest first)."""
+
+    __empty_body__: ClassVar[bool] = True
+    expression: Annotated[str | None, body()] = None
+    pagination: Annotated[Pagination | None, body()] = None
+    projection: Annotated[list[str] | None, body(max_len=200, check=_projection)] = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryLatest(DeviceCall):
+    """``measurepoints?action=queryLatest``: the named points, or all (no ``measurepointIds``)."""
+
+    __empty_body__: ClassVar[bool] = True
+    measurepoint_ids: Annotated[
+        list[Any] | None, body(max_len=1000, check=_point_ids, example=["temp"])
+    ] = None
+
+
+class CommandCreated(TypedDict, total=False):
+    commandId: str
+    outputData: Any
+
+
+class PointStatus(TypedDict):
+    id: str
+    time: str
+    value: Any
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CommandPage:
+    """A page of commands: ``pagination.sortedBy`` names ``createDate`` (search_command.md)."""
+
+    data: list[dict[str, Any]]
+    page_no: int
+    page_size: int
+    total: int
+
+    def extra(self) -> dict[str, Any]:
+        return {
+            "pagination": {
+                "sortedBy": [{"field": "createDate", "order": "DESC"}],
+                "pageNo": self.page_no,
+                "pageSize": self.page_size,
+                "totalSize": self.total,
+            }
+        }

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._commands import Command
 from ._model import STATUS, Device, Product
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -31,7 +32,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
       | (?P<num>-?\d+(?:\.\d+)?(?![\w.]))
-      | (?P<op>!=|=|\(|\)|,)
+      | (?P<op>!=|>=|<=|=|>|<|\(|\)|,)
       | (?P<word>[A-Za-z_][\w.\-:/]*)
     )""",
     re.VERBOSE,
@@ -55,6 +56,8 @@ class Fields:
     plain: frozenset[str]
     maps: frozenset[str]
     names: str
+    #: plain fields that also take ``>``, ``>=``, ``<``, ``<=`` (a command's ``createTime``)
+    ordered: frozenset[str] = frozenset()
 
 
 def _unquote(text: str) -> str:
@@ -181,6 +184,9 @@ class _Parser:
             if token[1] == "=":
                 return lambda view: _equal(getter(view), value)
             return lambda view: not _equal(getter(view), value)
+        if token[0] == "op" and token[1] in _ORDER and name in self.fields.ordered:
+            self.at += 1
+            return _compare(getter, _ORDER[token[1]], self.take("value"))
         raise ExpressionError(f"expected =, !=, in or like after {name!r}, found {token[1]!r}")
 
     def map_field(self, name: str) -> tuple[str, str]:
@@ -242,6 +248,37 @@ def _equal(actual: Any, expected: Any) -> bool:
 
 def _member(actual: Any, values: list[Any]) -> bool:
     return any(_equal(actual, v) for v in values)
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+def _compare(
+    getter: Callable[[Mapping[str, Any]], Any], order: Callable[[Any, Any], bool], value: Any
+) -> Predicate:
+    """An ordering test: text against text (``"yyyy-MM-dd HH:mm:ss"`` sorts as time), numbers
+    against numbers; anything else does not match."""
+
+    def test(view: Mapping[str, Any]) -> bool:
+        actual = getter(view)
+        if isinstance(actual, str) and isinstance(value, str):
+            return order(actual, value)
+        numbers = (int, float)
+        if (
+            isinstance(actual, numbers)
+            and isinstance(value, numbers)
+            and not isinstance(actual, bool)
+            and not isinstance(value, bool)
+        ):
+            return order(actual, value)
+        return False
+
+    return test
 
 
 def compile_expression(text: str, fields: Fields) -> Predicate:
@@ -334,6 +371,27 @@ PRODUCT_FIELDS = Fields(
     maps=frozenset({"productTags"}),
     names="productName",
 )
+
+
+#: commands search (spec device-traffic B.1): ``state =``, ``commandName.<locale> like``,
+#: ``createTime`` compared with ``"yyyy-MM-dd HH:mm:ss"`` (the device's local time)
+COMMAND_FIELDS = Fields(
+    plain=frozenset({"state", "createTime"}),
+    maps=frozenset(),
+    names="commandName",
+    ordered=frozenset({"createTime"}),
+)
+
+
+def command_record(c: Command) -> dict[str, Any]:
+    return {
+        "state": int(c.state or 0),
+        "createTime": c.create_local,
+        "commandName": {
+            "defaultValue": c.tsl_identifier,
+            "i18nValue": {"en_US": c.tsl_identifier},
+        },
+    }
 
 
 def device_record(d: Device, product: Product) -> dict[str, Any]:

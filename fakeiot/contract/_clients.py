@@ -202,6 +202,7 @@ class EnosClient(Protocol):
 TOKEN_SERVICE = "/apim-token-service/v2.0/token"
 DEVICES = "/connect-service/v2.1/devices"
 PRODUCTS = "/connect-service/v2.1/products"
+COMMANDS = "/connect-service/v2.1/commands"
 
 
 def apim_signature(token: str, query: dict[str, str], body: bytes, stamp: str, secret: str) -> str:
@@ -338,6 +339,31 @@ class HttpEnosClient:
 
     def delete_product(self, product_key: str) -> None:
         self._call(PRODUCTS, "delete", productKey=product_key)
+
+    def invoke_service(
+        self, asset_id: str, service_id: str, inputs: dict[str, Any], *, pending_ttl: int = 0
+    ) -> str:
+        """``commands?action=invokeService``; returns the commandId."""
+        data = self._call(
+            COMMANDS,
+            "invokeService",
+            {"inputData": inputs},
+            assetId=asset_id,
+            serviceId=service_id,
+            pendingTtl=str(pending_ttl),
+        )
+        command_id: str = data["commandId"]
+        return command_id
+
+    def command_state(self, asset_id: str, command_id: str) -> int:
+        """A command's ``state`` (1-7) as ``commands?action=get`` answers it."""
+        data = self._call(COMMANDS, "get", assetId=asset_id, commandId=command_id)
+        return int(data["state"])
+
+    def cancel_commands(self, asset_id: str) -> list[str]:
+        """Cancel every cached command of the device; the commandIds cancelled."""
+        data = self._call(COMMANDS, "cancel", assetId=asset_id)
+        return [c["commandId"] for c in data]
 
     def device(self, asset_id: str) -> EnosDevice | None:
         """The device, or ``None`` if the platform answers that it does not exist."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import ClassVar
 
 import requests
@@ -23,7 +24,7 @@ from .._platform import Platform
 from ._clients import EnosClient, HttpEnosClient, HttpOceanConnectClient, OceanConnectClient
 from ._common import ENOS_URL, FIELDS, WIDE_TIMESTAMP_WINDOW
 from ._machine import Contract, _Abandoned, _step
-from ._models import ModelDevice, ModelEnosDevice
+from ._models import ModelDevice, ModelEnosCommand, ModelEnosCommands, ModelEnosDevice
 from ._target import _refusal
 
 
@@ -298,6 +299,9 @@ class EnosContract(Contract):
         self.model: dict[str, ModelEnosDevice] = {}
         #: (deviceKey, secret) pairs that replaceDevice retired: the device side is refused.
         self.retired: list[tuple[str, str]] = []
+        #: cached commands per assetId (sent by fakeiot's own client, answered by the default
+        #: simulated device, which acknowledges every command)
+        self.commands: dict[str, ModelEnosCommands] = {}
 
     def make_platform(self, clock: ManualClock) -> Platform:
         return Platform(
@@ -433,6 +437,10 @@ class EnosContract(Contract):
             reason is None
         ):
             device.status, device.activated = "online", True
+            self._expire_commands()
+            for command in self._commands_of(asset_id):
+                if command.state == 1:
+                    command.state = 5  # released at login, acknowledged at once
 
     @precondition(lambda self: self.device_side())
     @rule(asset_id=devices)
@@ -458,6 +466,53 @@ class EnosContract(Contract):
     def time_passes(self, seconds: int) -> None:
         """Time jumps; past 7200 s the client's access token has expired."""
         self.side.advance(seconds)
+        self._expire_commands()
+
+    # -- commands (spec device-traffic B.1) ------------------------------------------------------
+    PENDING_TTL: ClassVar[int] = 600
+
+    def _commands_of(self, asset_id: str) -> list[ModelEnosCommand]:
+        held = self.commands.get(asset_id)
+        return list(held.commands.values()) if held is not None else []
+
+    def _expire_commands(self) -> None:
+        now = self.side.now()
+        for held in self.commands.values():
+            for command in held.commands.values():
+                if command.state == 1 and now >= command.expires:
+                    command.state = 3
+
+    @precondition(lambda self: self.device_side())
+    @rule(asset_id=devices)
+    @_step()
+    def command_is_cached(self, asset_id: str) -> None:
+        """fakeiot's client caches a command for the device: delivered at once if it is online,
+        else at its next login unless ``pendingTtl`` passes first."""
+        device = self.model.get(asset_id)
+        if device is None:
+            return
+        self._expire_commands()
+        command_id = self.wire.invoke_service(
+            asset_id, "contract", {"n": 1}, pending_ttl=self.PENDING_TTL
+        )
+        state = 5 if device.status == "online" else 1
+        held = self.commands.setdefault(asset_id, ModelEnosCommands())
+        held.commands[command_id] = ModelEnosCommand(state, self.side.now() + self.PENDING_TTL)
+
+    @precondition(lambda self: self.device_side())
+    @rule(asset_id=devices)
+    @_step()
+    def cached_commands_are_cancelled(self, asset_id: str) -> None:
+        """Cancel every cached command of the device: only those still cached (state 1)."""
+        if asset_id not in self.model:
+            return
+        self._expire_commands()
+        cancelled = self.wire.cancel_commands(asset_id)
+        held = self.commands.get(asset_id, ModelEnosCommands()).commands
+        expected = [i for i, c in held.items() if c.state == 1]
+        self.expect("the platform", "commands cancelled", expected, cancelled, of=asset_id)
+        for command_id in expected:
+            held[command_id].state = 2
 
     # -- the views must agree -------------------------------------------------------------------
     @invariant()
@@ -496,6 +551,26 @@ class EnosContract(Contract):
         reported = self.call("get", lambda: self.client.get(asset_id))
         expected = (device.device_key, device.secret, device.status, device.activated)
         self.expect("the client", FIELDS, expected, tuple(reported[1:]), of=asset_id)
+
+    @invariant()
+    def command_states_agree(self) -> None:
+        """Every command's state as the model has it: on the platform, and for the newest
+        command of each device, as fakeiot's client and your client (if it has
+        ``command_state(asset_id, command_id)``) read it."""
+        for asset_id, held in self.commands.items():
+            if asset_id not in self.model or not held.commands:
+                continue
+            expected = {i: c.state for i, c in held.commands.items()}
+            if self.platform is not None:
+                truth = {c["commandId"]: c["state"] for c in self.platform.enos.commands(asset_id)}
+                self.expect("the platform", "command states", expected, truth, of=asset_id)
+            newest = next(reversed(held.commands))
+            seen = self.wire.command_state(asset_id, newest)
+            self.expect("fakeiot's HTTP view", "command state", expected[newest], seen, of=newest)
+            reader = getattr(self.client, "command_state", None)
+            if reader is not None:
+                reported = self.call("command_state", partial(reader, asset_id, newest))
+                self.expect("the client", "command state", expected[newest], reported, of=newest)
 
     @invariant()
     def platform_invariants_hold(self) -> None:

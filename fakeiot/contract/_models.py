@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -23,3 +23,19 @@ class ModelEnosDevice:
     secret: str
     status: str = "inactive"
     activated: bool = False
+
+
+@dataclass
+class ModelEnosCommand:
+    """The reference model's view of one cached EnOS command (spec device-traffic B.1)."""
+
+    #: 1 cached, 2 cancelled, 3 expired, 5 answered (the default device acknowledges)
+    state: int
+    expires: float
+
+
+@dataclass
+class ModelEnosCommands:
+    """A device's cached commands by commandId, oldest first."""
+
+    commands: dict[str, ModelEnosCommand] = field(default_factory=dict)

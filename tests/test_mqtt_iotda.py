@@ -233,3 +233,16 @@ def test_shadow_get_properties_set_and_get_over_mqtt(
     io.ok("PUT", f"/devices/{device_id}/properties", body)
     assert platform.iotda.device(device_id).shadow["S"]["reported"] == {"v": 9}
     device.close()
+
+
+def test_the_fakeiot_mqtt_fixture_serves_the_tests_platform(
+    fakeiot_platform: fakeiot.Platform, fakeiot_mqtt: fakeiot.MqttBroker
+) -> None:
+    assert fakeiot_mqtt.platform is fakeiot_platform
+    device_id = add_device(fakeiot_platform)
+    device = Device(device_id, SECRET)
+    assert device.connect(fakeiot_mqtt.host, fakeiot_mqtt.port) == 0
+    assert fakeiot_platform.iotda.device(device_id).status == "ONLINE"
+    overview = fakeiot_platform.iotda.overview()
+    rows = overview["tables"][1]["rows"]
+    assert rows[0]["cells"][-1] == "connected"

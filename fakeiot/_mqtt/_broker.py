@@ -19,13 +19,14 @@ import asyncio
 import logging
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import UsageError
+from .._errors import FakeiotAssertionError, UsageError
 from .._link import ACCEPTED, BAD_CLIENT_ID, UNAVAILABLE, DeviceProtocol, Refused, Session
 from ._amqtt import DeviceBroker
 
@@ -329,6 +330,23 @@ class MqttBroker:
     def record_error(self, exc: BaseException, connection: Connection) -> None:
         self.errors.append((connection.client_id, exc))
         log.warning("device protocol failed for %r: %r", connection.client_id[:80], exc)
+
+    def close_connections(self, timeout: float = 5.0) -> None:
+        """Drop every connection and wait (bounded) until each protocol heard of it."""
+        for connection in list(self.live):
+            connection.close()
+        deadline = time.monotonic() + timeout
+        while self.live and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def check(self) -> None:
+        """Raise :class:`fakeiot.FakeiotAssertionError` if a device protocol raised since the
+        last check (the pytest fixture calls it around each test)."""
+        if not self.errors:
+            return
+        errors, self.errors = list(self.errors), deque(maxlen=100)
+        lines = "; ".join(f"{client_id}: {exc!r}" for client_id, exc in errors)
+        raise FakeiotAssertionError(f"the MQTT front's device protocols raised: {lines}")
 
     def connections(self) -> list[Connection]:
         """The accepted connections, as of now."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -27,6 +28,67 @@ def wait_for(check: Callable[[], Any], timeout: float = 5.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout}s: {check}")
         time.sleep(0.002)
+
+
+class Hub:
+    """Drives many paho clients from one asyncio loop (paho's external-loop callbacks, on
+    epoll: ``Client.loop`` uses ``select``, which fails past file descriptor 1024)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.clients: list[mqtt.Client] = []
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.loop.call_soon_threadsafe(self._misc)
+
+    def attach(self, client: mqtt.Client) -> None:
+        client.on_socket_open = self._open
+        client.on_socket_close = self._close
+        client.on_socket_register_write = self._want_write
+        client.on_socket_unregister_write = self._done_writing
+        self.clients.append(client)
+
+    def call(self, work: Callable[[], Any]) -> None:
+        """Run ``work`` on the hub's thread and wait for it."""
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                done.set()
+
+        self.loop.call_soon_threadsafe(run)
+        done.wait(5)
+
+    def _soon(self, work: Callable[..., Any], *args: Any) -> None:
+        if threading.current_thread() is self._thread:
+            work(*args)
+        else:
+            self.loop.call_soon_threadsafe(work, *args)
+
+    def _open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self.loop.add_reader, sock, client.loop_read)
+
+    def _close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self.loop.remove_reader, sock)
+        self._soon(self.loop.remove_writer, sock)
+
+    def _want_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self.loop.add_writer, sock, client.loop_write)
+
+    def _done_writing(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self.loop.remove_writer, sock)
+
+    def _misc(self) -> None:
+        for client in self.clients:
+            client.loop_misc()
+        self.loop.call_later(1, self._misc)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
 
 
 class Device:
@@ -60,6 +122,7 @@ class Device:
         self.dropped = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.hub: Hub | None = None
         #: called for each command: returns the response payload (or None: no answer)
         self.on_command: Callable[[str, dict[str, Any]], dict[str, Any] | None] | None = None
 
@@ -75,6 +138,12 @@ class Device:
         assert self.connack is not None
         return self.connack
 
+    def start(self, host: str, port: int, hub: Hub) -> None:
+        """Connect without waiting, driven by ``hub`` (for many devices at once)."""
+        self.hub = hub
+        hub.attach(self.client)
+        self.client.connect(host, port, keepalive=self.keepalive)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             if self.client.loop(timeout=0.5) != mqtt.MQTT_ERR_SUCCESS:
@@ -83,9 +152,13 @@ class Device:
 
     def close(self) -> None:
         self._stop.set()
+        if self.hub is not None:
+            self.hub.call(self.client.disconnect)
+            return
         self.client.disconnect()
         if self._thread is not None:
             self._thread.join(5)
+            self._thread = None
 
     def publish(self, rest: str, body: Any, qos: int = 1) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 import fakeiot
 from fakeiot._link import Link, Refused
 from fakeiot._mqtt._amqtt import PINNED
-from tests.mqttdevice import V311, Device, wait_for
+from tests.mqttdevice import V311, Device, Hub, wait_for
 
 #: every private amqtt method fakeiot overrides or calls, with the parameters it relies on
 PRIVATE = {
@@ -31,6 +31,9 @@ PRIVATE = {
                                          "server", "listener_name"],
     (Broker, "_handle_message_delivery"): ["self", "client_session", "handler", "wait_deliver"],
     (Broker, "_handle_disconnect"): ["self", "client_session", "handler", "disconnect_waiter"],
+    (Broker, "_create_server_instance"): ["self", "listener_name", "listener_type", "address",
+                                          "port", "ssl_context"],
+    (Broker, "stream_connected"): ["self", "reader", "writer", "listener_name"],
     (BrokerProtocolHandler, "_send_packet"): ["self", "packet"],
     (BrokerProtocolHandler, "mqtt_connack_authorize"): ["self", "authorize"],
     (BrokerProtocolHandler, "handle_read_timeout"): ["self"],
@@ -202,10 +205,9 @@ def test_200_devices_connect_and_report_at_once_and_nothing_is_lost() -> None:
     with fakeiot.MqttBroker(platform) as broker:
         devices = [Device(device_id, "secret-01") for device_id in ids]
         started = time.monotonic()
+        hub = Hub()
         for device in devices:
-            device.client.connect(broker.host, broker.port)
-            device._thread = threading.Thread(target=device._run, daemon=True)
-            device._thread.start()
+            device.start(broker.host, broker.port, hub)
         for device in devices:
             assert device.connected.wait(10)
         for n in range(3):
@@ -225,5 +227,6 @@ def test_200_devices_connect_and_report_at_once_and_nothing_is_lost() -> None:
         for device in devices:
             device.close()
         wait_for(lambda: {v.status for v in io.devices(keys)} == {"OFFLINE"}, timeout=30)
+        hub.close()
     assert elapsed < 30
     assert json.dumps(io.overview())  # the dashboard still renders

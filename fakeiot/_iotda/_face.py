@@ -315,7 +315,9 @@ class Iotda(IotdaRoutes, Face):
         if self.mqtt is None:
             from ._mqtt import IotdaProtocol
 
-            self.mqtt = IotdaProtocol(self)
+            with self.platform.lock:  # the front's threads may ask at once: make only one
+                if self.mqtt is None:
+                    self.mqtt = IotdaProtocol(self)
         return cast("DeviceProtocol", self.mqtt)
 
     # =========================================================================================

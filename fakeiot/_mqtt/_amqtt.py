@@ -11,15 +11,20 @@ guards each one against the pinned version and signature):
 - ``_handle_message_delivery``: hand every PUBLISH, ``$oc/...`` topics included, to the
   device's protocol instead of refusing ``$`` topics and leaving a zombie connection
   (spec device-traffic D.3); device uplinks are not relayed to other clients;
-- ``_handle_disconnect``: tell the protocol the connection ended.
+- ``_handle_disconnect``: tell the protocol the connection ended;
+- ``_create_server_instance``: listen with a backlog that absorbs a burst of connects (a fleet
+  of devices reconnecting at once; asyncio's default is 100).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from amqtt.broker import Broker
+from amqtt.contexts import ListenerType
 from amqtt.mqtt.connack import ConnackPacket
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 
@@ -32,6 +37,8 @@ if TYPE_CHECKING:
 
 #: the amqtt release these overrides were written and checked against
 PINNED = "0.12.1"
+#: pending connections the listening socket holds
+BACKLOG = 1024
 
 
 class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
@@ -42,6 +49,27 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
     ) -> None:
         super().__init__(config, loop=loop)
         self.front = front
+
+    async def _create_server_instance(
+        self,
+        listener_name: str,
+        listener_type: Any,
+        address: str | None,
+        port: int,
+        ssl_context: ssl.SSLContext | None,
+    ) -> Any:
+        if listener_type != ListenerType.TCP:  # pragma: no cover - fakeiot listens on TCP only
+            return await super()._create_server_instance(
+                listener_name, listener_type, address, port, ssl_context
+            )
+        return await asyncio.start_server(
+            partial(self.stream_connected, listener_name=listener_name),
+            address,
+            port,
+            reuse_address=True,
+            ssl=ssl_context,
+            backlog=BACKLOG,
+        )
 
     async def _initialize_client_session(
         self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int

@@ -12,7 +12,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fakeiot._iotda._service import mqtt_password
+from fakeiot.iotda import mqtt_password
 
 #: MQTT 5 reason code (as paho 2 reports a 3.1.1 CONNACK) -> the 3.1.1 return code on the wire
 V311 = {0: 0, 132: 1, 133: 2, 136: 3, 134: 4, 135: 5}

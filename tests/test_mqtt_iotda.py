@@ -246,3 +246,11 @@ def test_the_fakeiot_mqtt_fixture_serves_the_tests_platform(
     overview = fakeiot_platform.iotda.overview()
     rows = overview["tables"][1]["rows"]
     assert rows[0]["cells"][-1] == "connected"
+
+
+def test_the_password_matches_the_documented_test_vector() -> None:
+    """Spec C.1: secret 12345678 at 2025041401 (Huawei's own example)."""
+    from fakeiot.iotda import mqtt_password
+
+    expected = "c75150e6cb841417396819e4d2ee4358a416344a03a083e3a8567074ddec820a"
+    assert mqtt_password("12345678", "2025041401") == expected

@@ -230,3 +230,15 @@ def test_200_devices_connect_and_report_at_once_and_nothing_is_lost() -> None:
         hub.close()
     assert elapsed < 30
     assert json.dumps(io.overview())  # the dashboard still renders
+
+
+def test_a_refusal_can_leave_a_platform_operation() -> None:
+    """A protocol may raise Refused inside ``with platform.operation():``."""
+    platform = fakeiot.Platform(seed=0)
+    with pytest.raises(Refused) as caught, platform.operation():
+        raise Refused(5, "frozen")
+    assert (caught.value.code, caught.value.reason, str(caught.value)) == (
+        5,
+        "frozen",
+        "CONNACK 5: frozen",
+    )

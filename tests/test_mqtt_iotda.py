@@ -254,3 +254,28 @@ def test_the_password_matches_the_documented_test_vector() -> None:
 
     expected = "c75150e6cb841417396819e4d2ee4358a416344a03a083e3a8567074ddec820a"
     assert mqtt_password("12345678", "2025041401") == expected
+
+
+def test_what_waited_for_the_device_arrives_right_after_its_connack(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """An async command cached while the device was offline (send_strategy delay) and a
+    message with a ttl are published to it as soon as it connects, after CONNACK."""
+    device_id = add_device(platform)
+    io = tests.iotda.IoClient(platform, platform.iotda.projects()[0])
+    body = {"paras": {"x": 1}, "send_strategy": "delay", "expire_time": 3600}
+    command = io.ok("POST", f"/devices/{device_id}/async-commands", body)
+    io.ok("POST", f"/devices/{device_id}/messages", {"message": "later", "ttl": 60})
+    device = Device(device_id, SECRET)
+    device.on_command = lambda rid, cmd: {"result_code": 0}
+    assert device.connect(broker.host, broker.port) == 0
+    wait_for(lambda: device.topics("/sys/messages/down"))
+    (topic, _payload), *_ = device.topics("/sys/commands/request_id=")
+    assert topic.endswith(command["command_id"])
+
+    def status() -> bool:
+        shown = io.ok("GET", f"/devices/{device_id}/async-commands/{command['command_id']}")
+        return bool(shown["status"] == "SUCCESSFUL")
+
+    wait_for(status)
+    device.close()

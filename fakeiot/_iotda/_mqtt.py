@@ -138,8 +138,12 @@ class IotdaProtocol:
         if response is not None:
             request_id = response.group(2)
             with self._cond:
-                waiter = self._waiters.pop(request_id, None)
-            if waiter is not None and waiter.device_id == session.device_id:
+                waiter = self._waiters.get(request_id)
+                if waiter is not None and waiter.device_id == session.device_id:
+                    del self._waiters[request_id]
+                else:
+                    waiter = None
+            if waiter is not None:
                 waiter.future.set_result(_json(payload))
                 with self._cond:
                     self._cond.notify_all()

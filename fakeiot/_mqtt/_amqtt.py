@@ -86,6 +86,8 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
         async def connack(authorize: bool) -> None:
             parent = session.parent if connection.code == 0 else 0
             await handler._send_packet(ConnackPacket.build(parent, connection.code))
+            if connection.code == 0:
+                connection.opened()
 
         handler.mqtt_connack_authorize = connack
         handler.handle_read_timeout = connection.keepalive_expired

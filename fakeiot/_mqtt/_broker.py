@@ -65,6 +65,8 @@ class Connection:
         self._busy = False
         self._mutex = threading.Lock()
         self._ended = False
+        #: downlinks queued until CONNACK is sent (None once it is)
+        self._early: list[tuple[str, bytes, int]] | None = []
 
     def __repr__(self) -> str:
         face = self.protocol.face if self.protocol is not None else "-"
@@ -100,7 +102,16 @@ class Connection:
             self.why = "server"
         self.front.call_soon(lambda: self.front.spawn(self.handler.handle_connection_closed()))
 
+    def opened(self) -> None:
+        """CONNACK 0 is sent: what the protocol published while accepting goes out now."""
+        early, self._early = self._early, None
+        for topic, payload, qos in early or ():
+            self._publish(topic, payload, qos)
+
     def _publish(self, topic: str, payload: bytes, qos: int) -> None:
+        if self._early is not None:  # before CONNACK (cached commands sent on connect)
+            self._early.append((topic, payload, qos))
+            return
         if self._ended or self.handler.session is None:
             return
         self.front.spawn(self.handler.mqtt_publish(topic, payload, qos, retain=False))

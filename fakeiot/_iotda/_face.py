@@ -555,6 +555,9 @@ class Iotda(IotdaRoutes, Face):
             except InvariantError as exc:
                 self.state = previous
                 raise UsageError(f"the IoTDA state is inconsistent: {exc}") from None
+            if self.mqtt is not None:  # the connections belonged to the replaced state
+                for device_id in list(self.mqtt.links):
+                    self.mqtt.drop(device_id)
 
     def transcript_lines(self) -> list[str]:
         lines = [p.line() for p in self.pushes]

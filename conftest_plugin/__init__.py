@@ -11,6 +11,8 @@ Fixtures share one platform per test:
 - ``fakeiot_app``: an OceanConnect application on it.
 - ``fakeiot_server``: the platform served over loopback HTTP; one server per session, pointed at
   each test's platform, and server-side exceptions re-raised in the test that caused them.
+- ``fakeiot_mqtt``: the platform's MQTT front for devices (``.host``, ``.port``); one broker per
+  session, pointed at each test's platform, its connections closed after each test.
 - ``fakeiot_org``: an EnOS organisation on it.
 - ``fakeiot_project``: an IoTDA project (``project_id``, ``ak``, ``sk``) on it.
 - ``fakeiot_pushes``: the OceanConnect pushes of the test, received in-process (no network).
@@ -261,6 +263,27 @@ def fakeiot_server(
     server.platform = fakeiot_platform
     yield server
     server.check()
+
+
+@pytest.fixture(scope="session")
+def _fakeiot_session_mqtt() -> Iterator[_fakeiot.MqttBroker]:
+    import fakeiot
+
+    with fakeiot.MqttBroker(fakeiot.Platform(0)) as broker:
+        yield broker
+
+
+@pytest.fixture
+def fakeiot_mqtt(
+    _fakeiot_session_mqtt: _fakeiot.MqttBroker, fakeiot_platform: _fakeiot.Platform
+) -> Iterator[_fakeiot.MqttBroker]:
+    """The test's platform's MQTT front on loopback (``fakeiot_mqtt.host``, ``.port``)."""
+    broker = _fakeiot_session_mqtt
+    broker.check()
+    broker.platform = fakeiot_platform
+    yield broker
+    broker.close_connections()
+    broker.check()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -34,6 +34,7 @@ from ._routes import route
 from ._settings import Settings
 
 if _typing.TYPE_CHECKING:
+    from ._mqtt import MqttBroker
     from ._transports._httpx import HttpxTransport
     from ._transports._requests import Adapter, mock
     from ._transports._wsgi import wsgi_app
@@ -55,6 +56,7 @@ __all__ = [
     "InvariantError",
     "Lifecycle",
     "ManualClock",
+    "MqttBroker",
     "NotFoundError",
     "Platform",
     "PlatformError",
@@ -86,6 +88,7 @@ _LAZY = {
     "Server": ".serve",
     "ServerError": ".serve",
     "wsgi_app": "._transports._wsgi",
+    "MqttBroker": "._mqtt",
 }
 
 

@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         "API and dashboard refuse other Host headers); repeatable",
     )
     serve.add_argument(
+        "--mqtt-port",
+        type=_port,
+        default=None,
+        metavar="N",
+        help="also serve MQTT for devices on port N (0 picks a free one; with --tls, MQTTS "
+        "with the same CA); needs fakeiot[mqtt]",
+    )
+    serve.add_argument(
         "--max-request-size",
         type=int,
         default=4 * 1024 * 1024,

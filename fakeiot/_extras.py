@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._errors import UsageError
 
 #: the extra that installs each optional top-level package
-EXTRAS = {"hypothesis": "hypothesis", "httpx": "httpx", "cryptography": "tls"}
+EXTRAS = {"hypothesis": "hypothesis", "httpx": "httpx", "cryptography": "tls", "amqtt": "mqtt"}
 
 
 class MissingExtraError(UsageError, ImportError):

@@ -20,7 +20,6 @@ device's reply can arrive while the caller holds it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
 #: MQTT 3.1.1 CONNACK return codes (OASIS MQTT 3.1.1, 3.2.2.3)
@@ -32,12 +31,16 @@ BAD_CREDENTIALS = 4
 NOT_AUTHORIZED = 5
 
 
-@dataclass(frozen=True, slots=True)
 class Refused(Exception):
-    """A CONNECT the platform refuses, with the CONNACK return code its SDK expects."""
+    """A CONNECT the platform refuses, with the CONNACK return code its SDK expects.
 
-    code: int
-    reason: str
+    A plain exception, not a frozen dataclass: ``contextlib`` rewrites ``__traceback__`` on an
+    exception leaving a ``with platform.operation():`` block, which a frozen one refuses."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"CONNACK {self.code}: {self.reason}"

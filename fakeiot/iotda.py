@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ._device import NEVER, Command, Reply, answer, fail, later
 from ._iotda import DeviceView, Iotda, IotdaDevice, IotdaError, ProjectKeys
+from ._iotda._service import mqtt_password
 
 __all__ = [
     "NEVER",
@@ -29,4 +30,5 @@ __all__ = [
     "answer",
     "fail",
     "later",
+    "mqtt_password",
 ]

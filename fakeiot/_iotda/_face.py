@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, final
 
 from .. import _device
 from .._delivery import Push, WsgiApp, deliver
@@ -29,8 +29,10 @@ from ._routes import IotdaRoutes
 from ._service import Service, mqtt_password
 
 if TYPE_CHECKING:
+    from .._link import DeviceProtocol
     from .._platform import Platform
     from .._routes import Route, RouteSpec
+    from ._mqtt import IotdaProtocol
 
 FACE = "iotda"
 E = IotdaError
@@ -186,6 +188,8 @@ class Iotda(IotdaRoutes, Face):
         self._push_routes: list[tuple[str, WsgiApp]] = []
         self._sims: dict[str, _device.SimulatedDevice] = {}
         self._searches: dict[str, _search.Query] = {}
+        #: the device side over MQTT, made on first use by the MQTT front
+        self.mqtt: IotdaProtocol | None = None
 
     # =========================================================================================
     # Face plumbing
@@ -296,7 +300,25 @@ class Iotda(IotdaRoutes, Face):
         sim = self._sims.get(device_id)
         if sim is None:
             sim = self._sims[device_id] = IotdaDevice(device_id, face=self)
+            sim._complete = self._completer(device_id)
         return sim
+
+    def _completer(self, device_id: str) -> Callable[[str, _device.Reply], None]:
+        def complete(command_id: str, reply: _device.Reply) -> None:
+            with self.platform.operation():
+                self.service.complete(device_id, command_id, reply)
+
+        return complete
+
+    def device_protocol(self) -> DeviceProtocol:
+        """IoTDA's device side over MQTT (spec device-traffic C), for the MQTT front."""
+        if self.mqtt is None:
+            from ._mqtt import IotdaProtocol
+
+            with self.platform.lock:  # the front's threads may ask at once: make only one
+                if self.mqtt is None:
+                    self.mqtt = IotdaProtocol(self)
+        return cast("DeviceProtocol", self.mqtt)
 
     # =========================================================================================
     # Test-side API
@@ -396,6 +418,7 @@ class Iotda(IotdaRoutes, Face):
     def simulate(self, device_id: str, secret: str) -> IotdaDevice:
         """A simulated MQTT device for ``device_id`` that logs in with ``secret``."""
         sim = IotdaDevice(device_id, secret=secret, face=self)
+        sim._complete = self._completer(device_id)
         previous = self._sims.get(device_id)
         if previous is not None:
             sim._handler = previous._handler
@@ -415,9 +438,16 @@ class Iotda(IotdaRoutes, Face):
                 {"cells": [p.project_id, p.ak, len(p.products), len(p.devices)]}
                 for p in self.state.projects.values()
             ]
+            links = self.mqtt.links if self.mqtt is not None else {}
             devices = [
                 {
-                    "cells": [d.device_id, p.project_id, d.node_id, d.status.value],
+                    "cells": [
+                        d.device_id,
+                        p.project_id,
+                        d.node_id,
+                        d.status.value,
+                        "connected" if d.device_id in links else "",
+                    ],
                     "status": d.status.value,
                     "actions": [],
                 }
@@ -437,7 +467,7 @@ class Iotda(IotdaRoutes, Face):
                 {
                     "id": "devices",
                     "title": "Devices",
-                    "columns": ["deviceId", "projectId", "nodeId", "status"],
+                    "columns": ["deviceId", "projectId", "nodeId", "status", "mqtt"],
                     "rows": devices,
                     "empty": "no devices",
                 },
@@ -525,6 +555,12 @@ class Iotda(IotdaRoutes, Face):
             except InvariantError as exc:
                 self.state = previous
                 raise UsageError(f"the IoTDA state is inconsistent: {exc}") from None
+            if self.mqtt is not None:  # the connections belonged to the replaced state
+                for device_id in list(self.mqtt.links):
+                    self.mqtt.drop(device_id)
 
     def transcript_lines(self) -> list[str]:
-        return [p.line() for p in self.pushes]
+        lines = [p.line() for p in self.pushes]
+        if self.mqtt is not None:
+            lines += list(self.mqtt.log)
+        return lines

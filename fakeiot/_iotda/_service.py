@@ -305,6 +305,7 @@ class Service:
         self._remove(project, device, "delete")
 
     def _remove(self, project: Project, device: Device, transition: str) -> None:
+        self._drop_link(device.device_id)
         device.status = step(device.status, transition)
         device.connected = False
         del project.devices[device.device_id]
@@ -443,10 +444,12 @@ class Service:
             )
         if sign_type == "1":
             hour = _hour_stamp(self.now())
-            if stamp not in (hour, _hour_stamp(self.now() - 3600)):
+            window = (hour, _hour_stamp(self.now() - 3600), _hour_stamp(self.now() + 3600))
+            if stamp not in window:
                 raise ConnectRefused(
                     "bad_credentials",
-                    f"timestamp {stamp} is not the platform's hour {hour} (sign type 1 checks it)",
+                    f"timestamp {stamp} is not within an hour of the platform's {hour} "
+                    "(sign type 1 checks it)",
                 )
         if device.status is Status.FROZEN:
             raise ConnectRefused("not_authorized", f"device {device_id!r} is frozen")
@@ -493,15 +496,19 @@ class Service:
         return device
 
     def _disconnect(self, device: Device) -> None:
+        self._drop_link(device.device_id)
         device.connected = False
         device.status = step(device.status, "disconnect")
         device.status_time = self.now()
         self._event(device, "disconnect", {})
         self._notify_status(device)
 
-    def report(self, device_id: str, service_id: str, properties: dict[str, Any]) -> Device:
+    def report(
+        self, device_id: str, service_id: str, properties: dict[str, Any], via: str | None = None
+    ) -> Device:
+        """Reported properties reach the shadow (``via``: the connected gateway of a child)."""
         device = self.state.devices.get(device_id)
-        if device is None or not device.connected:
+        if device is None or not (device.connected or via is not None):
             raise UsageError(f"device {device_id!r} must connect() before it reports")
         _check_keys("properties", properties)
         now = self.now()
@@ -529,6 +536,93 @@ class Service:
         self._flush_queues(device)
         return device
 
+    # -- over MQTT (spec device-traffic C): what the IoTDA device protocol calls ---------------
+    def _link(self, device_id: str) -> Any:
+        """The device's MQTT connection (an ``IotdaSession``), if it has one."""
+        protocol = self.face.mqtt
+        return protocol.links.get(device_id) if protocol is not None else None
+
+    def _drop_link(self, device_id: str) -> None:
+        protocol = self.face.mqtt
+        if protocol is not None:
+            protocol.drop(device_id)
+
+    def _mqtt_ask(self, device: Device, kind: str, request_id: str, body: Any) -> Any:
+        """Ask the device over MQTT; its answer's JSON, or ``COMMAND_TIMEOUT``."""
+        protocol = self.face.mqtt
+        assert protocol is not None
+        timeout = self.platform.settings.iotda_command_timeout
+        try:
+            return protocol.ask(device.device_id, kind, request_id, body, timeout)
+        except TimeoutError:
+            raise ApiError(
+                E.COMMAND_TIMEOUT, f"the device did not answer within {timeout}s"
+            ) from None
+
+    def is_child(self, gateway_id: str, device_id: str) -> bool:
+        device = self.state.devices.get(device_id)
+        return device is not None and device.gateway_id == gateway_id != device_id
+
+    def device_event(self, device_id: str, event: dict[str, Any]) -> None:
+        """An event the device reported (``$sdk_info``, OTA, time sync...): recorded."""
+        device = self.state.devices.get(device_id)
+        if device is None:
+            raise UsageError(f"no device {device_id!r}")
+        data = {k: event.get(k) for k in ("service_id", "event_type") if event.get(k) is not None}
+        self._event(device, "device_event", {k: str(v)[:64] for k, v in data.items()})
+
+    def message_up(self, device_id: str, topic: str, payload: bytes) -> None:
+        """A message up (opaque bytes, spec C.3): recorded and forwarded by the rules."""
+        device = self.state.devices.get(device_id)
+        if device is None:
+            raise UsageError(f"no device {device_id!r}")
+        try:
+            content: Any = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            content = base64.b64encode(payload).decode()
+        self._event(device, "message_up", {"topic": topic[:128], "size": len(payload)})
+        project = self.state.projects[device.project_id]
+        self._notify(project, "device.message", "report", device, {"topic": topic,
+                     "content": content})  # fmt: skip
+
+    def device_shadow(self, device_id: str, service_id: str | None) -> list[dict[str, Any]]:
+        """The shadow as the device reads it (``$oc/.../sys/shadow/get``)."""
+        device = self.state.devices.get(device_id)
+        if device is None:
+            raise UsageError(f"no device {device_id!r}")
+        return [
+            {
+                "service_id": sid,
+                "desired": {"properties": dict(s.desired), "event_time": _compact(s.desired_time)},
+                "reported": {
+                    "properties": dict(s.reported),
+                    "event_time": _compact(s.reported_time),
+                },
+                "version": s.version,
+            }
+            for sid, s in device.shadow.items()
+            if service_id is None or sid == service_id
+        ]
+
+    def complete(self, device_id: str, command_id: str, reply: _device.Reply) -> None:
+        """A delivered async command's answer arrived (``SimulatedDevice.respond``)."""
+        device = self.state.devices.get(device_id)
+        command = device.commands.get(command_id) if device is not None else None
+        if device is None or command is None or command.status is not CommandStatus.DELIVERED:
+            raise LookupError(f"no command {command_id[:64]!r} of {device_id!r} awaits an answer")
+        self._finish(command, reply.kind != "fail", reply.body, self.now())
+        self._command_event(device, command)
+
+    def _deliver_message(self, device: Device, message: Message, sim: Any) -> None:
+        link = self._link(device.device_id)
+        if link is not None:
+            body = {"object_device_id": device.device_id, "name": message.name,
+                    "id": message.message_id, "content": message.message}  # fmt: skip
+            self.face.mqtt.send(link, message.topic, body)  # type: ignore[union-attr]
+        sim.messages.append(message.message)
+
     def wake(self, device: Device) -> None:
         self._flush_queues(device)
 
@@ -541,7 +635,7 @@ class Service:
         for message in device.messages.values():
             if message.status == "PENDING":
                 message.status, message.finished = "DELIVERED", now
-                sim.messages.append(message.message)
+                self._deliver_message(device, message, sim)
         for command in list(device.commands.values()):
             if command.status is CommandStatus.PENDING:
                 self._send_async(device, command)
@@ -588,6 +682,12 @@ class Service:
         self._online(device)
         self._strict_command(device, req.service_id, req.command_name)
         command_id = self.platform.ids.uuid()
+        if self._link(device_id) is not None:
+            body = {"object_device_id": device_id, "service_id": req.service_id,
+                    "command_name": req.command_name, "paras": req.paras}  # fmt: skip
+            answer = self._mqtt_ask(device, "commands", command_id, body)
+            self._event(device, "command", {"command_id": command_id, "reply": "mqtt"})
+            return command_id, answer
         sim = self.face.simulated(device_id)
         reply = self._ask(sim, command_id, req.service_id, req.command_name, req.paras, "sync")
         self._event(device, "command", {"command_id": command_id, "reply": reply.kind})
@@ -615,6 +715,9 @@ class Service:
     def list_properties(self, project: Project, device_id: str, service_id: str | None) -> Any:
         device = self.device(project, device_id)
         self._online(device)
+        if self._link(device_id) is not None:
+            body = {"object_device_id": device_id, "service_id": service_id}
+            return self._mqtt_ask(device, "properties/get", self.platform.ids.uuid(), body)
         sim = self.face.simulated(device_id)
         if sim.asleep:
             raise ApiError(E.COMMAND_TIMEOUT, "the device is asleep")
@@ -641,8 +744,14 @@ class Service:
             self._strict_properties(device, service["service_id"], service["properties"])
         self._online(device)
         request_id = self.platform.ids.uuid()
-        sim = self.face.simulated(device_id)
-        reply = self._ask(sim, request_id, None, "$properties.set", services, "properties")
+        if self._link(device_id) is not None:
+            body = {"object_device_id": device_id, "services": services}
+            answer = self._mqtt_ask(device, "properties/set", request_id, body)
+            code = answer.get("result_code", 0) if isinstance(answer, dict) else 0
+            reply = _device.answer(answer) if code in (0, None) else _device.fail(answer)
+        else:
+            sim = self.face.simulated(device_id)
+            reply = self._ask(sim, request_id, None, "$properties.set", services, "properties")
         if reply.kind != "fail":
             now = self.now()
             for service in services:
@@ -701,7 +810,15 @@ class Service:
             command.command_id, command.service_id, command.command_name, command.paras, now,
             "async",
         )  # fmt: skip
-        reply = sim.receive(cmd)
+        link = self._link(device.device_id)
+        if link is not None:  # the device answers on its response topic (respond())
+            body = {"object_device_id": device.device_id, "service_id": command.service_id,
+                    "command_name": command.command_name, "paras": command.paras}  # fmt: skip
+            self.face.mqtt.send(link, f"sys/commands/request_id={command.command_id}", body)  # type: ignore[union-attr]
+            sim.commands.append(cmd)
+            reply = _device.PENDING
+        else:
+            reply = sim.receive(cmd)
         command.status = step_command(command.status, "deliver")
         command.delivered = now
         if reply.kind == "now" or reply.kind == "fail":
@@ -799,7 +916,7 @@ class Service:
         sim = self.face.simulated(device_id)
         if device.connected and not sim.asleep:
             message.status, message.finished = "DELIVERED", now
-            sim.messages.append(req.message)
+            self._deliver_message(device, message, sim)
         elif req.ttl == 0:
             message.status, message.finished = "FAILED", now
             message.error_info = {

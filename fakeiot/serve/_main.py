@@ -105,7 +105,20 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
+    broker = None
+    if args.mqtt_port is not None:
+        from .._mqtt import MqttBroker
+
+        try:
+            broker = MqttBroker(
+                platform, host=args.host, port=args.mqtt_port, tls=server.tls_files or False
+            ).start()
+        except BaseException:
+            server.stop()
+            raise
     print(f"fakeiot serving on {server.url}", flush=True)
+    if broker is not None:
+        print(f"MQTT for devices on {broker.url}", flush=True)
     for line in tenants:
         print(line, flush=True)
     if server.ca_file is not None:
@@ -116,7 +129,11 @@ def serve(args: argparse.Namespace) -> int:
         print(f"control API token: {token}", flush=True)
     print(f"dashboard: {server.url}/" + (f"?token={token}" if token else ""), flush=True)
     while not stop.wait(0.2):
-        pass
+        if broker is not None:  # what devices changed over MQTT reaches the store here
+            server.save_state()
+    if broker is not None:
+        broker.stop()
+        server.save_state()
     failing = server.store.failing if server.store is not None else None
     server.stop()
     if failing is not None:

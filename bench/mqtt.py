@@ -1,0 +1,158 @@
+"""The MQTT front under load (issue 14, DESIGN §5): one `fakeiot` process holding 1,000 IoTDA
+devices connected at once over loopback.
+
+    python bench/mqtt.py [--devices 1000] [--rounds 200]
+
+The platform (``fakeiot.Server`` for the northbound API and ``fakeiot.MqttBroker`` for the
+devices, as `fakeiot serve --mqtt-port` runs them) lives in a child process; the devices are
+paho-mqtt clients with IoTDA's documented login in this process. Measured:
+
+1. connect rate: every device sends CONNECT at once; the time until the last CONNACK;
+2. held: the dashboard's overview (``GET /_fakeiot/api/overview``) counts the devices connected
+   over MQTT while all are connected;
+3. report -> shadow: a device reports a property, then reads its shadow over MQTT
+   (``$oc/.../sys/shadow/get``); the time until the answer holds the reported value (an upper
+   bound: it includes the shadow read's own round trip); p50 / p95 / p99 over ``--rounds``;
+4. command round trip: a synchronous command through the northbound API
+   (``POST /v5/iot/{project}/devices/{id}/commands``, signed as the SDK signs it) to a device
+   that answers on its response topic; p50 / p95 / p99 over ``--rounds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import fakeiot  # noqa: E402
+from tests.iotda import IoClient  # noqa: E402
+from tests.mqttdevice import Device, Hub  # noqa: E402
+
+SECRET = "secret-01"
+
+
+def serve(devices: int) -> None:
+    """The child: a platform with ``devices`` IoTDA devices, served over HTTP and MQTT."""
+    platform = fakeiot.Platform(seed=1, call_log_limit=1000, event_log_limit=1000)
+    io = platform.iotda
+    keys = io.create_project(ak="BENCHAK", sk="BENCHSK")
+    product = io.create_product(keys, name="Meter")
+    ids = [io.add_device(keys, product, node_id=f"n{i}", secret=SECRET).device_id
+           for i in range(devices)]  # fmt: skip
+    with fakeiot.Server(platform) as server, fakeiot.MqttBroker(platform) as broker:
+        info = {"url": server.url, "port": broker.port, "project": keys.project_id, "ids": ids}
+        print(json.dumps(info), flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stop.wait()
+
+
+def percentiles(samples: list[float]) -> str:
+    cut = statistics.quantiles(samples, n=100)
+    return f"p50 {cut[49] * 1e3:.2f} ms, p95 {cut[94] * 1e3:.2f} ms, p99 {cut[98] * 1e3:.2f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.devices)
+        return 0
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--devices", str(args.devices)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOME": "/tmp"},
+    )
+    try:
+        assert child.stdout is not None
+        info = json.loads(child.stdout.readline())
+        run(info, args.rounds)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.wait(30)
+    return 0
+
+
+def run(info: dict[str, Any], rounds: int) -> None:
+    port, ids = info["port"], info["ids"]
+    devices = [Device(device_id, SECRET) for device_id in ids]
+    # -- 1. connect rate ---------------------------------------------------------------------
+    started = time.perf_counter()
+    hub = Hub()
+    for device in devices:
+        device.start("127.0.0.1", port, hub)
+    for device in devices:
+        assert device.connected.wait(60), "a device got no CONNACK within 60 s"
+    elapsed = time.perf_counter() - started
+    print(f"1. {len(devices)} devices connected in {elapsed:.2f} s "
+          f"({len(devices) / elapsed:.0f} CONNECT/s, all at once)")  # fmt: skip
+    # -- 2. held -------------------------------------------------------------------------------
+    overview = requests.get(f"{info['url']}/_fakeiot/api/overview", timeout=30).json()
+    iotda = next(face for face in overview["faces"] if face.get("title") == "IoTDA")
+    rows = next(t for t in iotda["tables"] if t["id"] == "devices")["rows"]
+    held = sum(1 for row in rows if row["cells"][-1] == "connected")
+    print(f"2. held at once: {held} devices connected over MQTT (dashboard overview)")
+    assert held == len(devices)
+    # -- 3. report -> shadow -------------------------------------------------------------------
+    samples = []
+    for n in range(rounds):
+        device = devices[n % len(devices)]
+        got = threading.Event()
+
+        def on_shadow(client: Any, userdata: Any, message: Any, n: int = n,
+                      got: threading.Event = got) -> None:  # fmt: skip
+            shadow = json.loads(message.payload)["shadow"]
+            if shadow and shadow[0]["reported"]["properties"].get("n") == n:
+                got.set()
+
+        topic = f"$oc/devices/{device.device_id}/sys/shadow/get/response/#"
+        device.client.message_callback_add(topic, on_shadow)
+        t0 = time.perf_counter()
+        device.report("S", {"n": n}, qos=0)
+        device.publish(f"sys/shadow/get/request_id=r{n}", {"service_id": "S"}, qos=0)
+        assert got.wait(10)
+        samples.append(time.perf_counter() - t0)
+        device.client.message_callback_remove(topic)
+    print(f"3. report -> shadow (read back over MQTT): {percentiles(samples)}")
+    # -- 4. command round trip -----------------------------------------------------------------
+    platform = fakeiot.Platform(seed=1)  # only to sign requests as the project's AK/SK
+    keys = platform.iotda.create_project(project_id=info["project"], ak="BENCHAK", sk="BENCHSK")
+    signer = IoClient(platform, keys)
+    session = requests.Session()
+    samples = []
+    for n in range(rounds):
+        device = devices[n % len(devices)]
+        device.on_command = lambda rid, cmd: {"result_code": 0, "paras": cmd["paras"]}
+        request = signer.request("POST", f"/devices/{device.device_id}/commands",
+                                 {"command_name": "ping", "paras": {"n": n}})  # fmt: skip
+        t0 = time.perf_counter()
+        response = session.post(f"{info['url']}{request.path}", data=request.body,
+                                headers=request.headers, timeout=30)  # fmt: skip
+        samples.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.text
+        assert response.json()["response"]["paras"] == {"n": n}
+    print(f"4. command round trip (northbound HTTP -> device -> answer): {percentiles(samples)}")
+    for device in devices:
+        device.close()
+    hub.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

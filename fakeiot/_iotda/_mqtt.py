@@ -1,0 +1,355 @@
+"""IoTDA's device side over MQTT (spec device-traffic C): the CONNECT rules, the ``$oc/...``
+uplink topics and the downlinks, as a :class:`~fakeiot._link.DeviceProtocol`.
+
+Threads (see :mod:`fakeiot._link`): the MQTT front calls :meth:`IotdaProtocol.receive` from
+its pool. The answer to a synchronous request (command, property set/get) completes a future
+at once, without the platform's lock: the northbound caller that waits for it holds that lock.
+Everything else that changes the platform (reports, events, async results, disconnects) goes
+into one ordered queue, applied under the lock by a short-lived drainer thread, or by the
+waiting northbound caller itself while it waits (so a report the device sent just before its
+answer cannot stall the answer behind the lock).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._errors import ApiError, ConnectRefused, UsageError
+from .._link import BAD_CLIENT_ID, BAD_CREDENTIALS, NOT_AUTHORIZED, Link, Refused
+
+if TYPE_CHECKING:
+    from ._face import Iotda
+
+#: CONNACK code per ConnectRefused reason of ``Service.mqtt_connect``
+CODES = {"bad_client_id": BAD_CLIENT_ID, "bad_credentials": BAD_CREDENTIALS,
+         "not_authorized": NOT_AUTHORIZED}  # fmt: skip
+#: keep-alive the platform accepts (spec C.1: otherwise CONNACK 2)
+KEEPALIVE = (30, 1200)
+#: the largest PUBLISH the platform takes (spec C.1: 1 MB)
+MAX_PAYLOAD = 1024 * 1024
+_RESPONSE = re.compile(r"sys/(commands|properties/set|properties/get)/response/request_id=(.+)")
+_REQUEST = re.compile(r"sys/shadow/get/request_id=(.+)")
+LOG_LIMIT = 500
+
+
+@dataclass(eq=False)
+class IotdaSession:
+    """One accepted connection: which device, through which link."""
+
+    device_id: str
+    link: Link
+    client_id: str
+    since: float
+    #: replaced by a newer connection of the same device (its end changes nothing)
+    superseded: bool = False
+    uplinks: int = 0
+    downlinks: int = 0
+
+
+@dataclass(eq=False)
+class _Waiter:
+    device_id: str
+    kind: str
+    future: Future[Any] = field(default_factory=Future)
+
+
+class IotdaProtocol:
+    """``platform.iotda.device_protocol()``: IoTDA devices over MQTT."""
+
+    face = "iotda"
+
+    def __init__(self, iotda: Iotda) -> None:
+        self.iotda = iotda
+        #: device_id -> its current connection (changed under the platform's lock)
+        self.links: dict[str, IotdaSession] = {}
+        #: MQTT traffic, one line each, for the failure transcript
+        self.log: deque[str] = deque(maxlen=LOG_LIMIT)
+        self._waiters: dict[str, _Waiter] = {}
+        self._work: deque[Callable[[], None]] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._draining = False
+
+    # =========================================================================================
+    # DeviceProtocol
+    # =========================================================================================
+    def claims(self, client_id: str, username: str | None) -> bool:
+        """Every CONNECT but EnOS-shaped ones (``id|securemode=...|``): IoTDA then judges it."""
+        return "|" not in client_id
+
+    def connect(
+        self, client_id: str, username: str | None, password: bytes | None, link: Link
+    ) -> IotdaSession:
+        keepalive = getattr(link, "keepalive", None)
+        if keepalive is not None and not KEEPALIVE[0] <= keepalive <= KEEPALIVE[1]:
+            raise self._refuse(client_id, BAD_CLIENT_ID, f"keep-alive {keepalive}s is not 30..1200")
+        if username is None or password is None:
+            raise self._refuse(client_id, BAD_CREDENTIALS, "no username or password (no X.509)")
+        iotda = self.iotda
+        platform = iotda.platform
+        device_id = username
+        refused: Refused | None = None
+        # Refused leaves the operation as a value: a frozen dataclass exception cannot have
+        # its __traceback__ rewritten by a context manager's __exit__
+        with platform.operation():
+            iotda.tick(platform.clock.now())
+            previous = self.links.get(device_id)
+            session = IotdaSession(device_id, link, client_id, platform.clock.now())
+            # registered first: what waited for the device (cached commands) goes to this link
+            self.links[device_id] = session
+            try:
+                iotda.service.mqtt_connect(client_id, username, password.decode("utf-8", "replace"))
+            except ConnectRefused as exc:
+                if previous is None:
+                    del self.links[device_id]
+                else:
+                    self.links[device_id] = previous
+                refused = self._refuse(client_id, CODES.get(exc.reason, BAD_CREDENTIALS), str(exc))
+            else:
+                if previous is not None:  # one connection per device: the newer one wins
+                    previous.superseded = True
+                    previous.link.close()
+        if refused is not None:
+            raise refused
+        self._log(f"{device_id} CONNECT {client_id} -> CONNACK 0")
+        return session
+
+    def receive(self, session: IotdaSession, topic: str, payload: bytes) -> None:
+        if session.superseded:
+            return
+        session.uplinks += 1
+        prefix = f"$oc/devices/{session.device_id}/"
+        self._log(f"{session.device_id} <- {topic[:120]} ({len(payload)} bytes)")
+        if not topic.startswith(prefix):
+            self._log(f"{session.device_id} ignored: {topic[:80]!r} is not its own topic")
+            return
+        rest = topic[len(prefix) :]
+        if len(payload) > MAX_PAYLOAD:
+            self._log(f"{session.device_id} ignored: {len(payload)} bytes is over 1 MB")
+            return
+        response = _RESPONSE.fullmatch(rest)
+        if response is not None:
+            request_id = response.group(2)
+            with self._cond:
+                waiter = self._waiters.get(request_id)
+                if waiter is not None and waiter.device_id == session.device_id:
+                    del self._waiters[request_id]
+                else:
+                    waiter = None
+            if waiter is not None:
+                waiter.future.set_result(_json(payload))
+                with self._cond:
+                    self._cond.notify_all()
+                return
+            if response.group(1) == "commands":
+                self._queue(lambda: self._async_result(session, request_id, payload))
+            else:
+                self._log(f"{session.device_id} ignored: no request {request_id[:64]!r} waits")
+            return
+        self._queue(lambda: self._uplink(session, rest, payload))
+
+    def disconnect(
+        self, session: IotdaSession, why: Literal["client", "keepalive", "server"]
+    ) -> None:
+        self._log(f"{session.device_id} DISCONNECT ({why})")
+        self._queue(lambda: self._ended(session))
+
+    # =========================================================================================
+    # What the service calls (under the platform's lock)
+    # =========================================================================================
+    def ask(
+        self, device_id: str, kind: str, request_id: str, body: dict[str, Any], timeout: float
+    ) -> Any:
+        """Publish a request to the device and wait (real seconds) for its answer.
+
+        ``kind`` is ``commands``, ``properties/set`` or ``properties/get``. Returns the answer's
+        JSON (``None`` if it was not JSON); raises :class:`TimeoutError`. The caller holds the
+        platform's lock; while it waits it applies the queued device work itself.
+        """
+        session = self.links[device_id]
+        waiter = _Waiter(device_id, kind)
+        with self._cond:
+            self._waiters[request_id] = waiter
+        self.send(session, f"sys/{kind}/request_id={request_id}", body)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                self._run_queued()
+                with self._cond:
+                    while not waiter.future.done() and not self._work:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            raise TimeoutError(f"{device_id} did not answer within {timeout}s")
+                        self._cond.wait(remaining)
+                if waiter.future.done():
+                    return waiter.future.result()
+        finally:
+            with self._cond:
+                self._waiters.pop(request_id, None)
+
+    def send(self, session: IotdaSession, rest: str, body: Any) -> None:
+        """Publish ``body`` (JSON) on ``$oc/devices/{id}/{rest}`` to the device's connection."""
+        topic = rest if rest.startswith("$") else f"$oc/devices/{session.device_id}/{rest}"
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        session.downlinks += 1
+        self._log(f"{session.device_id} -> {topic[:120]} ({len(data)} bytes)")
+        session.link.publish(topic, data)
+
+    def drop(self, device_id: str) -> None:
+        """The platform ended the device's connection (frozen, deleted, secret reset)."""
+        session = self.links.pop(device_id, None)
+        if session is not None:
+            session.superseded = True
+            self._log(f"{device_id} closed by the platform")
+            session.link.close()
+
+    # =========================================================================================
+    # Queued work (under the platform's lock)
+    # =========================================================================================
+    def _queue(self, work: Callable[[], None]) -> None:
+        with self._cond:
+            self._work.append(work)
+            self._cond.notify_all()
+            if self._draining:
+                return
+            self._draining = True
+        threading.Thread(target=self._drain, name="fakeiot-iotda-mqtt", daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            with self.iotda.platform.operation():
+                self._run_queued()
+            with self._cond:
+                if not self._work:
+                    self._draining = False
+                    return
+
+    def _run_queued(self) -> None:
+        while True:
+            with self._cond:
+                if not self._work:
+                    return
+                work = self._work.popleft()
+            try:
+                work()
+            except Exception as exc:  # a bug here must not stop the queue or the broker
+                self._log(f"error: {exc!r:.200}")
+
+    def _uplink(self, session: IotdaSession, rest: str, payload: bytes) -> None:
+        if session.superseded:
+            return
+        device_id = session.device_id
+        service = self.iotda.service
+        try:
+            if rest == "sys/properties/report":
+                for service_id, properties in _services(_object(payload)):
+                    service.report(device_id, service_id, properties)
+            elif rest == "sys/gateway/sub_devices/properties/report":
+                devices = _object(payload).get("devices")
+                if not isinstance(devices, list):
+                    raise ValueError("devices: a list is required")
+                for entry in devices:
+                    child = entry.get("device_id") if isinstance(entry, dict) else None
+                    if not isinstance(child, str) or not service.is_child(device_id, child):
+                        raise ValueError(f"{str(child)[:64]!r} is not a child of this gateway")
+                    for service_id, properties in _services(entry):
+                        service.report(child, service_id, properties, via=device_id)
+            elif rest == "sys/events/up":
+                body = _object(payload)
+                services = body.get("services")
+                if not isinstance(services, list):
+                    raise ValueError("services: a list is required")
+                for event in services:
+                    if not isinstance(event, dict):
+                        raise ValueError("services[]: an object is required")
+                    service.device_event(device_id, event)
+            elif rest.startswith(("sys/messages/up", "user/")):
+                service.message_up(device_id, rest, payload)
+            elif (match := _REQUEST.fullmatch(rest)) is not None:
+                body = _object(payload) if payload else {}
+                wanted = body.get("service_id")
+                wanted = wanted if isinstance(wanted, str) else None
+                shadow = service.device_shadow(device_id, wanted)
+                self.send(session, f"sys/shadow/get/response/request_id={match.group(1)}",
+                          {"object_device_id": device_id, "shadow": shadow})  # fmt: skip
+            else:
+                self._log(f"{device_id} ignored: no such uplink topic {rest[:80]!r}")
+        except (ValueError, ApiError, UsageError) as exc:
+            # IoTDA drops a malformed uplink (no error topic exists); the state is unchanged
+            self._log(f"{device_id} rejected {rest[:60]!r}: {exc}")
+
+    def _async_result(self, session: IotdaSession, command_id: str, payload: bytes) -> None:
+        body = _json(payload)
+        ok = not isinstance(body, dict) or body.get("result_code", 0) in (0, None)
+        sim = self.iotda.simulated(session.device_id)
+        try:
+            sim.respond(command_id, body, ok=ok)
+        except LookupError:
+            self._log(f"{session.device_id} ignored: no command {command_id[:64]!r} waits")
+
+    def _ended(self, session: IotdaSession) -> None:
+        if session.superseded or self.links.get(session.device_id) is not session:
+            return
+        del self.links[session.device_id]
+        device = self.iotda.state.devices.get(session.device_id)
+        if device is not None and device.connected:
+            self.iotda.service.disconnect(session.device_id)
+
+    def _refuse(self, client_id: str, code: int, reason: str) -> Refused:
+        self._log(f"CONNECT {client_id[:80]} -> CONNACK {code}: {reason}")
+        return Refused(code, reason)
+
+    def _log(self, line: str) -> None:
+        self.log.append(f"{self.iotda.platform.clock.now():.3f} mqtt {line}")
+
+    # -- the dashboard --------------------------------------------------------------------------
+    def connected(self) -> dict[str, IotdaSession]:
+        return dict(self.links)
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._work)
+
+
+def _json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def _object(payload: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(payload)
+    except ValueError as exc:
+        raise ValueError(f"the payload is not JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise ValueError("the payload must be a JSON object")
+    return body
+
+
+def _services(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    services = body.get("services")
+    if not isinstance(services, list) or not services:
+        raise ValueError("services: a non-empty list is required")
+    found = []
+    for i, entry in enumerate(services):
+        if not isinstance(entry, dict):
+            raise ValueError(f"services[{i}]: an object is required")
+        service_id, properties = entry.get("service_id"), entry.get("properties")
+        if not isinstance(service_id, str) or not service_id:
+            raise ValueError(f"services[{i}].service_id: a string is required")
+        if not isinstance(properties, dict):
+            raise ValueError(f"services[{i}].properties: an object is required")
+        found.append((service_id, properties))
+    return found
+
+
+__all__ = ["IotdaProtocol", "IotdaSession"]

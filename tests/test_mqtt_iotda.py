@@ -1,0 +1,281 @@
+"""IoTDA devices over MQTT: paho-mqtt with IoTDA's documented login against ``MqttBroker``,
+and the official huaweicloudsdkiotda client seeing what the device does."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from huaweicloudsdkiotda.v5 import (
+    AsyncDeviceCommandRequest,
+    CreateAsyncCommandRequest,
+    CreateCommandRequest,
+    CreateMessageRequest,
+    DeviceCommandRequest,
+    DeviceMessageRequest,
+    ShowAsyncDeviceCommandRequest,
+    ShowDeviceRequest,
+    ShowDeviceShadowRequest,
+)
+
+import fakeiot
+import tests.iotda
+from tests.mqttdevice import Device, wait_for
+from tests.test_iotda_sdk import ENDPOINT, client_for
+
+SECRET = "s3cret-01"
+
+
+@pytest.fixture
+def platform() -> fakeiot.Platform:
+    return fakeiot.Platform(seed=0, iotda_command_timeout=5.0)
+
+
+@pytest.fixture
+def broker(platform: fakeiot.Platform) -> Iterator[fakeiot.MqttBroker]:
+    with fakeiot.MqttBroker(platform) as broker:
+        yield broker
+
+
+def add_device(platform: fakeiot.Platform, node_id: str = "node-1") -> str:
+    io = platform.iotda
+    keys = io.projects()[0] if io.projects() else io.create_project()
+    products = list(io.state.projects[keys.project_id].products)
+    product = products[0] if products else io.create_product(keys, name="Meter")
+    return io.add_device(keys, product, node_id=node_id, secret=SECRET).device_id
+
+
+def test_a_paho_device_through_the_official_sdk(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """ONLINE, report -> shadow, a synchronous command answered, an async one, a message,
+    then OFFLINE: the device speaks MQTT, the backend speaks the official SDK."""
+    keys = platform.iotda.create_project()
+    device_id = add_device(platform)
+    device = Device(device_id, SECRET)
+    device.on_command = lambda rid, cmd: {
+        "result_code": 0,
+        "response_name": "COMMAND_RESPONSE",
+        "paras": {"echo": cmd["paras"], "name": cmd["command_name"]},
+    }
+    assert device.connect(broker.host, broker.port) == 0
+    with fakeiot.mock(platform):
+        client = client_for(keys, ENDPOINT, "basic")
+        shown = client.show_device(ShowDeviceRequest(device_id=device_id))
+        assert shown.status == "ONLINE"
+        device.report("Temp", {"temperature": 21})
+        wait_for(lambda: platform.iotda.device(device_id).shadow.get("Temp"))
+        shadow = client.show_device_shadow(ShowDeviceShadowRequest(device_id=device_id)).shadow
+        assert shadow[0].reported.properties == {"temperature": 21}
+
+        answer = client.create_command(
+            CreateCommandRequest(
+                device_id=device_id,
+                body=DeviceCommandRequest(service_id="Temp", command_name="reboot", paras={"a": 1}),
+            )
+        )
+        assert answer.response == {
+            "result_code": 0,
+            "response_name": "COMMAND_RESPONSE",
+            "paras": {"echo": {"a": 1}, "name": "reboot"},
+        }
+        (topic, payload), *_ = device.topics("/sys/commands/request_id=")
+        assert topic == f"$oc/devices/{device_id}/sys/commands/request_id={answer.command_id}"
+        assert json.loads(payload)["object_device_id"] == device_id
+
+        created = client.create_async_command(
+            CreateAsyncCommandRequest(
+                device_id=device_id,
+                body=AsyncDeviceCommandRequest(paras={"x": 1}, send_strategy="immediately"),
+            )
+        )
+
+        def status() -> str | None:
+            shown = client.show_async_device_command(
+                ShowAsyncDeviceCommandRequest(device_id=device_id, command_id=created.command_id)
+            )
+            return shown.status if shown.status == "SUCCESSFUL" else None
+
+        wait_for(status)
+
+        client.create_message(
+            CreateMessageRequest(device_id=device_id, body=DeviceMessageRequest(message="hi"))
+        )
+        (topic, payload), *_ = wait_for(lambda: device.topics("/sys/messages/down"))
+        assert json.loads(payload)["content"] == "hi"
+
+        device.close()
+        wait_for(lambda: platform.iotda.device(device_id).status == "OFFLINE")
+        assert client.show_device(ShowDeviceRequest(device_id=device_id)).status == "OFFLINE"
+    transcript = platform.transcript()
+    assert f"mqtt {device_id} <- $oc/devices/{device_id}/sys/properties/report" in transcript
+    assert f"mqtt {device_id} -> $oc/devices/{device_id}/sys/commands/request_id=" in transcript
+    assert SECRET not in transcript
+
+
+def test_refusals_carry_the_connack_code_the_sdk_expects(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """Wrong secret 4 (the SDK stops retrying), frozen 5, malformed client id 2, a timestamp
+    two hours off 4, keep-alive outside 30..1200 s 2; nothing goes ONLINE."""
+    device_id = add_device(platform)
+    keys = platform.iotda.projects()[0]
+    cases = [
+        (Device(device_id, "wrong"), 4),
+        (Device(device_id, SECRET, client_id=f"{device_id}_bad"), 2),
+        (Device(device_id, SECRET, at=time.time() - 7200), 4),
+        (Device(device_id, SECRET, keepalive=10), 2),
+        (Device("nobody_node", SECRET), 4),
+    ]
+    for device, code in cases:
+        assert (device.client_id, device.connect(broker.host, broker.port)) == (
+            device.client_id,
+            code,
+        )
+        device.close()
+    with platform.operation():
+        platform.iotda.service.freeze(platform.iotda.state.projects[keys.project_id], device_id)
+    frozen = Device(device_id, SECRET)
+    assert frozen.connect(broker.host, broker.port) == 5
+    frozen.close()
+    assert platform.iotda.device(device_id).status == "FROZEN"
+    assert broker.live == set()
+    assert "CONNACK 4" in platform.transcript()
+
+
+def test_sign_type_0_skips_the_time_check(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    device_id = add_device(platform)
+    device = Device(device_id, SECRET, at=time.time() - 86400, sign_type=0)
+    assert device.connect(broker.host, broker.port) == 0
+    device.close()
+
+
+def test_bad_payloads_change_nothing_and_keep_the_connection(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    device_id = add_device(platform)
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    device.publish("sys/properties/report", b"not json")
+    device.publish("sys/properties/report", {"services": [{"service_id": "S", "properties": 3}]})
+    device.publish("sys/properties/report", {"services": "nope"})
+    device.publish("sys/unknown/topic", {})
+    device.client.publish("$oc/devices/someone-else/sys/properties/report", b"{}", qos=1)
+    device.report("Temp", {"ok": True})
+    wait_for(lambda: platform.iotda.device(device_id).shadow.get("Temp"))
+    view = platform.iotda.device(device_id)
+    assert list(view.shadow) == ["Temp"]
+    assert view.shadow["Temp"]["version"] == 1
+    assert device.client.is_connected()
+    transcript = platform.transcript()
+    assert "rejected 'sys/properties/report': the payload is not JSON" in transcript
+    assert "is not its own topic" in transcript
+    device.close()
+
+
+def test_a_second_connection_of_the_device_takes_over(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """One connection per device: the newer wins, the older is dropped, the device stays
+    ONLINE; freezing it then drops the connection and refuses the next CONNECT."""
+    device_id = add_device(platform)
+    first = Device(device_id, SECRET, sign_type=0)
+    second = Device(device_id, SECRET)
+    assert first.connect(broker.host, broker.port) == 0
+    assert second.connect(broker.host, broker.port) == 0
+    assert first.dropped.wait(5)
+    second.report("S", {"v": 1})
+    wait_for(lambda: platform.iotda.device(device_id).shadow.get("S"))
+    assert platform.iotda.device(device_id).status == "ONLINE"
+    keys = platform.iotda.projects()[0]
+    with platform.operation():
+        platform.iotda.service.freeze(platform.iotda.state.projects[keys.project_id], device_id)
+    assert second.dropped.wait(5)
+    assert platform.iotda.device(device_id).status == "FROZEN"
+    wait_for(lambda: not broker.live)
+    first.close()
+    second.close()
+
+
+def test_shadow_get_properties_set_and_get_over_mqtt(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    device_id = add_device(platform)
+    keys = platform.iotda.projects()[0]
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+
+    def answer(message: object) -> None:
+        topic, payload = message.topic, json.loads(message.payload)  # type: ignore[attr-defined]
+        rid = topic.rsplit("=", 1)[1]
+        if "/sys/properties/set/" in topic:
+            device.publish(f"sys/properties/set/response/request_id={rid}", {"result_code": 0}, 0)
+        elif "/sys/properties/get/" in topic:
+            body = {"services": [{"service_id": payload["service_id"], "properties": {"v": 7}}]}
+            device.publish(f"sys/properties/get/response/request_id={rid}", body, 0)
+
+    device.client.message_callback_add(f"$oc/devices/{device_id}/sys/properties/#",
+                                       lambda c, u, m: answer(m))  # fmt: skip
+    device.report("S", {"v": 1})
+    device.publish("sys/shadow/get/request_id=r1", {"service_id": "S"})
+    (_topic, payload), *_ = wait_for(lambda: device.topics("/sys/shadow/get/response/"))
+    shadow = json.loads(payload)
+    assert shadow["object_device_id"] == device_id
+    assert shadow["shadow"][0]["reported"]["properties"] == {"v": 1}
+    io = tests.iotda.IoClient(platform, keys)
+    got = io.ok("GET", f"/devices/{device_id}/properties", query={"service_id": "S"})
+    assert got["response"] == {"services": [{"service_id": "S", "properties": {"v": 7}}]}
+    body = {"services": [{"service_id": "S", "properties": {"v": 9}}]}
+    io.ok("PUT", f"/devices/{device_id}/properties", body)
+    assert platform.iotda.device(device_id).shadow["S"]["reported"] == {"v": 9}
+    device.close()
+
+
+def test_the_fakeiot_mqtt_fixture_serves_the_tests_platform(
+    fakeiot_platform: fakeiot.Platform, fakeiot_mqtt: fakeiot.MqttBroker
+) -> None:
+    assert fakeiot_mqtt.platform is fakeiot_platform
+    device_id = add_device(fakeiot_platform)
+    device = Device(device_id, SECRET)
+    assert device.connect(fakeiot_mqtt.host, fakeiot_mqtt.port) == 0
+    assert fakeiot_platform.iotda.device(device_id).status == "ONLINE"
+    overview = fakeiot_platform.iotda.overview()
+    rows = overview["tables"][1]["rows"]
+    assert rows[0]["cells"][-1] == "connected"
+
+
+def test_the_password_matches_the_documented_test_vector() -> None:
+    """Spec C.1: secret 12345678 at 2025041401 (Huawei's own example)."""
+    from fakeiot.iotda import mqtt_password
+
+    expected = "c75150e6cb841417396819e4d2ee4358a416344a03a083e3a8567074ddec820a"
+    assert mqtt_password("12345678", "2025041401") == expected
+
+
+def test_what_waited_for_the_device_arrives_right_after_its_connack(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """An async command cached while the device was offline (send_strategy delay) and a
+    message with a ttl are published to it as soon as it connects, after CONNACK."""
+    device_id = add_device(platform)
+    io = tests.iotda.IoClient(platform, platform.iotda.projects()[0])
+    body = {"paras": {"x": 1}, "send_strategy": "delay", "expire_time": 3600}
+    command = io.ok("POST", f"/devices/{device_id}/async-commands", body)
+    io.ok("POST", f"/devices/{device_id}/messages", {"message": "later", "ttl": 60})
+    device = Device(device_id, SECRET)
+    device.on_command = lambda rid, cmd: {"result_code": 0}
+    assert device.connect(broker.host, broker.port) == 0
+    wait_for(lambda: device.topics("/sys/messages/down"))
+    (topic, _payload), *_ = device.topics("/sys/commands/request_id=")
+    assert topic.endswith(command["command_id"])
+
+    def status() -> bool:
+        shown = io.ok("GET", f"/devices/{device_id}/async-commands/{command['command_id']}")
+        return bool(shown["status"] == "SUCCESSFUL")
+
+    wait_for(status)
+    device.close()

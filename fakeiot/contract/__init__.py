@@ -1,7 +1,7 @@
 """Contract state machines: check a client against random but legal platform histories.
 
-Subclass :class:`OceanConnectContract` (or :class:`EnosContract`), return your client from
-:meth:`~OceanConnectContract.make_client`, and expose ``TestCase``::
+Subclass :class:`OceanConnectContract` (or :class:`EnosContract`, :class:`IotdaContract`),
+return your client from :meth:`~OceanConnectContract.make_client`, and expose ``TestCase``::
 
     class MyClientContract(OceanConnectContract):
         def make_client(self, base_url, app):
@@ -10,9 +10,10 @@ Subclass :class:`OceanConnectContract` (or :class:`EnosContract`), return your c
     TestMyClient = MyClientContract.TestCase
 
 Hypothesis then interleaves your client's calls (OceanConnect: register, activation status,
-refresh key, delete; EnOS: create, get, replace, disable, enable) with the platform's own moves
-(devices connecting and disconnecting or logging in and out, time jumping past verify-code and
-token expiry, tokens superseded, throttling and internal errors on the next call), and after
+refresh key, delete; EnOS: create, get, replace, disable, enable; IoTDA: add, show, freeze,
+unfreeze, reset secret, delete) with the platform's own moves (devices connecting and
+disconnecting or logging in and out, time jumping past verify-code, registration and token
+expiry, tokens superseded, throttling and internal errors on the next call), and after
 every step compares three views: a small reference model, the platform's truth (its objects,
 and what fakeiot's own client reads over HTTP), and what your client reports. ``fakeiot.mock``
 routes every ``requests`` call to the machine's platform while it runs, so a client built on
@@ -43,13 +44,17 @@ from ._clients import (
     EnosCredentials,
     EnosDevice,
     HttpEnosClient,
+    HttpIotdaClient,
     HttpOceanConnectClient,
+    IotdaClient,
+    IotdaCredentials,
+    IotdaDeviceInfo,
     OceanConnectClient,
     apim_signature,
 )
 from ._common import ClientError, ContractViolation
 from ._machine import Contract
-from ._machines import EnosContract, OceanConnectContract
+from ._machines import EnosContract, IotdaContract, OceanConnectContract
 from ._target import Deviation, Target
 
 __all__ = [
@@ -62,7 +67,12 @@ __all__ = [
     "EnosCredentials",
     "EnosDevice",
     "HttpEnosClient",
+    "HttpIotdaClient",
     "HttpOceanConnectClient",
+    "IotdaClient",
+    "IotdaContract",
+    "IotdaCredentials",
+    "IotdaDeviceInfo",
     "OceanConnectClient",
     "OceanConnectContract",
     "Target",

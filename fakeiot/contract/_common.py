@@ -22,3 +22,6 @@ class ClientError(Exception):
 
 class ContractViolation(AssertionError):
     """The model, the platform and the client disagree (in-process runs)."""
+
+
+IOTDA_URL = "https://iotda.cn-north-4.myhuaweicloud.com"

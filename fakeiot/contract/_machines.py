@@ -19,12 +19,26 @@ from hypothesis.stateful import (
 from .. import strategies
 from .._clock import ManualClock
 from .._enos import EnosError, Organization
+from .._iotda import ProjectKeys
 from .._oceanconnect import Application, OcError
 from .._platform import Platform
-from ._clients import EnosClient, HttpEnosClient, HttpOceanConnectClient, OceanConnectClient
-from ._common import ENOS_URL, FIELDS, WIDE_TIMESTAMP_WINDOW
+from ._clients import (
+    EnosClient,
+    HttpEnosClient,
+    HttpIotdaClient,
+    HttpOceanConnectClient,
+    IotdaClient,
+    OceanConnectClient,
+)
+from ._common import ENOS_URL, FIELDS, IOTDA_URL, WIDE_TIMESTAMP_WINDOW
 from ._machine import Contract, _Abandoned, _step
-from ._models import ModelDevice, ModelEnosCommand, ModelEnosCommands, ModelEnosDevice
+from ._models import (
+    ModelDevice,
+    ModelEnosCommand,
+    ModelEnosCommands,
+    ModelEnosDevice,
+    ModelIotdaDevice,
+)
 from ._target import _refusal
 
 
@@ -571,6 +585,270 @@ class EnosContract(Contract):
             if reader is not None:
                 reported = self.call("command_state", partial(reader, asset_id, newest))
                 self.expect("the client", "command state", expected[newest], reported, of=newest)
+
+    @invariant()
+    def platform_invariants_hold(self) -> None:
+        if self.platform is not None:
+            self.platform.check_invariants()
+
+
+#: IoTDA node ids (letters, digits, ``_`` and ``-``): IMEIs and short free-form ids.
+_IOTDA_NODE_IDS = st.one_of(
+    strategies.imeis(), st.from_regex(r"[A-Za-z0-9_-]{1,24}", fullmatch=True)
+)
+
+
+class IotdaContract(Contract):
+    """Random legal IoTDA histories; override :meth:`make_client` for your client.
+
+    Your client adds devices to a product the machine creates, shows them, freezes and
+    unfreezes them, resets their secrets (with and without ``force_disconnect``) and deletes
+    them, while simulated devices connect and disconnect (with their current secret, and with
+    a secret a reset retired) and time jumps past registration timeouts. After every step the
+    model, the platform (``platform.iotda.devices``), fakeiot's own signed HTTP view and your
+    client's ``show_device`` must agree on which devices exist, their status and node id.
+
+    In-process only for now: the set-up creates the project and product through
+    ``platform.iotda``, and :class:`Target` carries no IoTDA project credentials, so a machine
+    given a target raises ``ValueError`` (set ``target = None`` on your subclass to keep it
+    in-process under ``--fakeiot-target``). The in-process platform accepts any ``X-Sdk-Date``
+    within ten years, so a client that dates requests with ``time.time()`` keeps working while
+    the machine's clock jumps.
+    """
+
+    base_url: ClassVar[str] = IOTDA_URL
+    node_ids = _IOTDA_NODE_IDS
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.platform is None:
+            raise ValueError(
+                "IotdaContract runs in-process only: a target carries no IoTDA project "
+                "credentials (set target = None on the subclass)"
+            )
+        io = self.platform.iotda
+        self.keys = io.create_project()
+        self.product_id = io.create_product(self.keys, name="fakeiot_contract")
+        #: fakeiot's own view over HTTP.
+        self.wire = HttpIotdaClient(self.url, self.keys, clock=self.side.now)
+        self.client: IotdaClient = self.make_client(self.url, self.keys)
+        self.model: dict[str, ModelIotdaDevice] = {}
+        #: devices this run deleted or saw expire: they must stay gone.
+        self.gone: list[str] = []
+        #: (device_id, secret) pairs a reset retired: the device side is refused with them.
+        self.retired: list[tuple[str, str]] = []
+
+    def make_platform(self, clock: ManualClock) -> Platform:
+        return Platform(
+            seed=0,
+            clock=clock,
+            flow_control_limit=None,
+            iotda_date_skew=WIDE_TIMESTAMP_WINDOW,
+        )
+
+    def make_client(self, base_url: str, keys: ProjectKeys) -> IotdaClient:
+        """Your client, talking to ``base_url`` with the project's ``keys`` (``project_id``,
+        ``ak``, ``sk``)."""
+        return HttpIotdaClient(base_url, keys, clock=self.side.now)
+
+    devices = Bundle("iotda_devices")
+
+    def _node_free(self, node_id: str) -> bool:
+        return all(d.node_id != node_id for d in self.model.values())
+
+    def _forget(self, device_id: str) -> None:
+        del self.model[device_id]
+        self.gone = [*self.gone[-9:], device_id]
+
+    # -- the client's moves ---------------------------------------------------------------------
+    @initialize(target=devices, node_id=node_ids, timeout=st.sampled_from([0, 60, 600]))
+    @_step(default="")
+    def first_device(self, node_id: str, timeout: int) -> str:
+        """Every run starts with a device, so rules on devices have one from the first step."""
+        return self._add(node_id, timeout)
+
+    @rule(target=devices, node_id=node_ids, timeout=st.sampled_from([0, 60, 600]))
+    @_step(default="")
+    def add_device(self, node_id: str, timeout: int) -> str:
+        return self._add(node_id, timeout)
+
+    def _add(self, node_id: str, timeout: int) -> str:
+        if not self._node_free(node_id):
+            return ""
+        made = self.call(
+            "add_device", lambda: self.client.add_device(self.product_id, node_id, timeout=timeout)
+        )
+        deadline = self.side.now() + timeout if timeout else None
+        self.model[made.device_id] = ModelIotdaDevice(node_id, made.secret, deadline)
+        # the default device_id is product_id + "_" + node_id: a deleted one can come back
+        self.gone = [g for g in self.gone if g != made.device_id]
+        return made.device_id
+
+    @rule(device_id=devices)
+    @_step()
+    def adding_a_taken_node_id_is_refused(self, device_id: str) -> None:
+        """The node id is unique in the product: the platform refuses it, the client must
+        say so (raise)."""
+        device = self.model.get(device_id)
+        if device is None:
+            return
+        try:
+            self.client.add_device(self.product_id, device.node_id)
+        except Exception:
+            return
+        self.expect(
+            "the client", "answer to adding a taken node id", "an error", "success", of=device_id
+        )
+
+    @rule(device_id=devices)
+    @_step()
+    def freeze(self, device_id: str) -> None:
+        device = self.model.get(device_id)
+        if device is not None:
+            self.call("freeze", lambda: self.client.freeze(device_id))
+            device.status = "FROZEN"
+
+    @rule(device_id=devices)
+    @_step()
+    def unfreeze(self, device_id: str) -> None:
+        device = self.model.get(device_id)
+        if device is not None and device.status == "FROZEN":
+            self.call("unfreeze", lambda: self.client.unfreeze(device_id))
+            device.status = "OFFLINE" if device.activated else "INACTIVE"
+
+    @rule(device_id=devices)
+    @_step()
+    def unfreezing_a_device_not_frozen_is_refused(self, device_id: str) -> None:
+        """The platform refuses to unfreeze a device that is not frozen (IOTDA.014040):
+        the client must say so."""
+        device = self.model.get(device_id)
+        if device is None or device.status == "FROZEN":
+            return
+        try:
+            self.client.unfreeze(device_id)
+        except Exception:
+            return
+        self.expect(
+            "the client", "answer to unfreezing a live device", "an error", "success", of=device_id
+        )
+
+    @rule(device_id=devices, force_disconnect=st.booleans())
+    @_step()
+    def reset_secret(self, device_id: str, force_disconnect: bool) -> None:
+        device = self.model.get(device_id)
+        if device is None:
+            return
+        secret = self.call(
+            "reset_secret",
+            lambda: self.client.reset_secret(device_id, force_disconnect=force_disconnect),
+        )
+        self.retired = [*self.retired[-9:], (device_id, device.secret)]
+        device.secret = secret
+        if force_disconnect and device.status == "ONLINE":
+            device.status = "OFFLINE"
+
+    @rule(device_id=devices)
+    @_step()
+    def delete(self, device_id: str) -> None:
+        if device_id in self.model:
+            self.call("delete", lambda: self.client.delete(device_id))
+            self._forget(device_id)
+
+    # -- the platform's moves -------------------------------------------------------------------
+    @precondition(lambda self: self.device_side())
+    @rule(device_id=devices)
+    @_step()
+    def device_connects(self, device_id: str) -> None:
+        """The device connects with its current secret: refused while frozen."""
+        device = self.model.get(device_id)
+        if device is None:
+            return
+        reason = _refusal(self.side.iotda_connect, device_id, device.secret)
+        expected = "not_authorized" if device.status == "FROZEN" else None
+        if (
+            self.expect("the platform", "refusal of the connection", expected, reason, of=device_id)
+            and reason is None
+        ):
+            device.status, device.activated, device.deadline = "ONLINE", True, None
+
+    @precondition(lambda self: self.device_side())
+    @rule(device_id=devices)
+    @_step()
+    def device_disconnects(self, device_id: str) -> None:
+        device = self.model.get(device_id)
+        if device is not None and device.status == "ONLINE":
+            self.side.iotda_disconnect(device_id, device.secret)
+            device.status = "OFFLINE"
+
+    @precondition(lambda self: bool(self.retired) and self.device_side())
+    @rule()
+    @_step()
+    def retired_secret_is_refused(self) -> None:
+        """After a secret reset the old secret no longer connects (a frozen device is refused
+        as frozen first)."""
+        device_id, secret = self.retired[-1]
+        device = self.model.get(device_id)
+        if device is not None and device.secret == secret:
+            return
+        reason = _refusal(self.side.iotda_connect, device_id, secret)
+        expected = "not_authorized" if device is not None and device.status == "FROZEN" else None
+        expected = expected or "bad_credentials"
+        self.expect("the platform", "refusal of a retired secret", expected, reason, of=device_id)
+
+    @precondition(lambda self: self.time_travel())
+    @rule(seconds=st.sampled_from([30, 61, 601]))
+    @_step()
+    def time_passes(self, seconds: int) -> None:
+        """Time jumps. A device still INACTIVE when its registration timeout passes is
+        deleted; one that connected, or is frozen at that moment, is kept for good."""
+        self.side.advance(seconds)
+        now = self.side.now()
+        for device_id, device in list(self.model.items()):
+            if device.deadline is not None and device.deadline <= now:
+                if device.status == "INACTIVE":
+                    self._forget(device_id)
+                else:
+                    device.deadline = None
+
+    # -- the views must agree -------------------------------------------------------------------
+    @invariant()
+    def model_platform_and_client_agree(self) -> None:
+        assert self.platform is not None
+        truth = {v.device_id: v for v in self.platform.iotda.devices(self.keys)}
+        self.expect("the platform", "devices", sorted(self.model), sorted(truth))
+        for device_id, device in self.model.items():
+            view = truth[device_id]
+            self.expect(
+                "the platform",
+                "node_id, status, secret",
+                (device.node_id, device.status, device.secret),
+                (view.node_id, view.status, view.secret),
+                of=device_id,
+            )
+        for device_id, device in self.model.items():
+            expected = (device_id, device.node_id, device.status)
+            seen = self.wire.device(device_id)
+            self.expect(
+                "fakeiot's HTTP view",
+                "device_id, node_id, status",
+                expected,
+                None if seen is None else tuple(seen),
+                of=device_id,
+            )
+            reported = self.call("show_device", partial(self.client.show_device, device_id))
+            self.expect(
+                "the client",
+                "device_id, node_id, status",
+                expected,
+                (reported.device_id, reported.node_id, reported.status),
+                of=device_id,
+            )
+
+    @invariant()
+    def deleted_devices_stay_gone(self) -> None:
+        for device_id in self.gone:
+            seen = self.wire.device(device_id)
+            self.expect("fakeiot's HTTP view", "device after deletion", None, seen, of=device_id)
 
     @invariant()
     def platform_invariants_hold(self) -> None:

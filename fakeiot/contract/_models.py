@@ -39,3 +39,16 @@ class ModelEnosCommands:
     """A device's cached commands by commandId, oldest first."""
 
     commands: dict[str, ModelEnosCommand] = field(default_factory=dict)
+
+
+@dataclass
+class ModelIotdaDevice:
+    """The reference model's view of one IoTDA device."""
+
+    node_id: str
+    secret: str
+    #: when an unconnected device is deleted (``auth_info.timeout``), ``None`` if never
+    deadline: float | None
+    #: INACTIVE, ONLINE, OFFLINE or FROZEN
+    status: str = "INACTIVE"
+    activated: bool = False

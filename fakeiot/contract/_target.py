@@ -204,6 +204,15 @@ class _Side:
             body = {"productKey": product_key, "deviceKey": device_key}
             self.control.send("POST", "/enos/devices/logout", body)
 
+    def iotda_connect(self, device_id: str, secret: str) -> None:
+        """The device connects as an MQTT device does (in-process only)."""
+        assert self.platform is not None, "the IoTDA device side runs in-process only"
+        self.platform.iotda.simulate(device_id, secret).connect()
+
+    def iotda_disconnect(self, device_id: str, secret: str) -> None:
+        assert self.platform is not None, "the IoTDA device side runs in-process only"
+        self.platform.iotda.simulate(device_id, secret).disconnect()
+
 
 def _refusal(connect: Callable[..., None], *args: str) -> str | None:
     """``None`` if the device side got in, else the platform's reason for refusing it."""

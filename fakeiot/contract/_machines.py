@@ -635,7 +635,8 @@ class IotdaContract(Contract):
         self.model: dict[str, ModelIotdaDevice] = {}
         #: devices this run deleted or saw expire: they must stay gone.
         self.gone: list[str] = []
-        #: (device_id, secret) pairs a reset retired: the device side is refused with them.
+        #: (device_id, secret) pairs a reset, a deletion or an expiry retired: the device side
+        #: is refused with them.
         self.retired: list[tuple[str, str]] = []
 
     def make_platform(self, clock: ManualClock) -> Platform:
@@ -657,8 +658,9 @@ class IotdaContract(Contract):
         return all(d.node_id != node_id for d in self.model.values())
 
     def _forget(self, device_id: str) -> None:
-        del self.model[device_id]
+        device = self.model.pop(device_id)
         self.gone = [*self.gone[-9:], device_id]
+        self.retired = [*self.retired[-9:], (device_id, device.secret)]
 
     # -- the client's moves ---------------------------------------------------------------------
     @initialize(target=devices, node_id=node_ids, timeout=st.sampled_from([0, 60, 600]))
@@ -784,8 +786,8 @@ class IotdaContract(Contract):
     @rule()
     @_step()
     def retired_secret_is_refused(self) -> None:
-        """After a secret reset the old secret no longer connects (a frozen device is refused
-        as frozen first)."""
+        """After a secret reset the old secret no longer connects, nor does a deleted or
+        expired device (a frozen device is refused as frozen first)."""
         device_id, secret = self.retired[-1]
         device = self.model.get(device_id)
         if device is not None and device.secret == secret:

@@ -104,6 +104,9 @@ def test_the_sdk_logs_in_posts_measure_points_and_answers_a_service_invocation(
     wait_for(lambda: platform.enos.device(pk, dk).status == "offline")
     transcript = platform.transcript()
     assert device["deviceSecret"] not in transcript
+    assert f"{asset_id} CONNECT" in transcript
+    assert "-> CONNACK 0" in transcript
+    assert f"{asset_id} DISCONNECT (client)" in transcript
 
 
 class _Records(logging.Handler):
@@ -156,5 +159,6 @@ def test_a_wrong_device_secret_gets_connack_4(
         client.close()
     assert records.messages[0] == "bad connection, error code: 4"
     assert events == []
+    assert "-> CONNACK 4: " in platform.transcript()  # the refusal leaves its trace
     assert platform.enos.device(device["assetId"]).status == "inactive"
     assert [e.kind for e in platform.events if e.subject == device["assetId"]] == ["register"]

@@ -597,7 +597,7 @@ class TrafficService(EnosService):
             f"timeout={c.timeout}): state {c.state}"
             for d in self.state.devices.values()
             for c in d.commands.values()
-        ]
+        ] + list(getattr(self.__dict__.get("_protocol"), "log", ()))
 
     def check_invariants(self, subjects: Iterable[str] | None = None) -> None:
         super().check_invariants(subjects)

@@ -39,3 +39,12 @@ class ModelEnosCommands:
     """A device's cached commands by commandId, oldest first."""
 
     commands: dict[str, ModelEnosCommand] = field(default_factory=dict)
+
+
+@dataclass
+class ModelOcCommand:
+    """The reference model's view of one OceanConnect command (spec device-traffic A.3)."""
+
+    #: PENDING (cached), SUCCESSFUL (the default device answers at once), EXPIRED
+    status: str
+    expires: float

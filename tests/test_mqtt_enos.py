@@ -73,6 +73,9 @@ def test_the_sdk_logs_in_posts_measure_points_and_answers_a_service_invocation(
         assert client.is_connected()
         assert platform.enos.device(pk, dk).status == "online"
         assert call("devices", "get", assetId=asset_id)["data"]["status"] == "online"
+        (table,) = [t for t in platform.enos.overview()["tables"] if t["id"] == "devices"]
+        (row,) = [r for r in table["rows"] if r["cells"][0] == asset_id]
+        assert row["cells"][table["columns"].index("mqtt")] == "connected"  # the dashboard
 
         stamp = int(platform.clock.now() * 1000) - 60_000
         post = MeasurepointPostRequest.builder().add_measurepoint("temp", 21.5)

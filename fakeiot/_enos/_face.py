@@ -171,7 +171,13 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
                 )
             devices.append(
                 {
-                    "cells": [d.asset_id, d.product_key, d.device_key, d.status],
+                    "cells": [
+                        d.asset_id,
+                        d.product_key,
+                        d.device_key,
+                        d.status,
+                        "connected" if d.asset_id in self._links else "",
+                    ],
                     "status": d.status,
                     "actions": actions,
                 }
@@ -204,7 +210,7 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
                 {
                     "id": "devices",
                     "title": "Devices",
-                    "columns": ["assetId", "productKey", "deviceKey", "status"],
+                    "columns": ["assetId", "productKey", "deviceKey", "status", "mqtt"],
                     "rows": devices,
                     "empty": "no devices",
                 },

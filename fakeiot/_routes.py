@@ -131,6 +131,18 @@ class Route:
     schema: Schema | None = field(default=None, repr=False)
     #: the declared success body type (a ``TypedDict``), for the OpenAPI document
     returns: Any = field(default=None, repr=False)
+    #: ``(index, text)`` of the literal segments after the first, last first: the most telling
+    #: comparisons come first, and a miss costs no parameter dict
+    literals: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
+    #: ``(index, name)`` of the ``{name}`` segments
+    params: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        numbered = list(enumerate(self.segments))
+        literals = tuple((i, s) for i, s in reversed(numbered) if i and s[:1] != "{")
+        params = tuple((i, s[1:-1]) for i, s in numbered if s[:1] == "{")
+        object.__setattr__(self, "literals", literals)
+        object.__setattr__(self, "params", params)
 
     @property
     def name(self) -> str:
@@ -149,16 +161,18 @@ class Route:
         return f"{'|'.join(self.methods)} {self.pattern}{query}"
 
     def match_path(self, parts: list[str]) -> dict[str, str] | None:
-        params: dict[str, str] = {}
-        for want, got in zip(self.segments, parts, strict=True):
-            if want[:1] == "{":
-                key = want[1:-1]
-                versions = self.spec.versions
-                if key == "version" and versions is not None and got not in versions:
-                    return None
-                params[key] = got
-            elif want != got:
+        """The path parameters if ``parts`` (as many as the pattern's segments, the first
+        equal) match this route's pattern, else ``None``."""
+        for index, text in self.literals:
+            if parts[index] != text:
                 return None
+        params: dict[str, str] = {}
+        versions = self.spec.versions
+        for index, key in self.params:
+            got = parts[index]
+            if key == "version" and versions is not None and got not in versions:
+                return None
+            params[key] = got
         return params
 
 

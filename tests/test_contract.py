@@ -89,3 +89,31 @@ class OneTokenContract(InProcessContract):
 def test_contract_catches_a_client_that_does_not_log_in_again() -> None:
     with pytest.raises(ClientError, match="does not log in again"):
         run_state_machine_as_test(OneTokenContract, settings=FIND)
+
+
+class FirstAnswerClient(HttpOceanConnectClient):
+    """A buggy client that keeps the first status it read of each command (PENDING stays
+    PENDING after the device connects and answers)."""
+
+    def __init__(self, base_url: str, app_id: str, secret: str) -> None:
+        super().__init__(base_url, app_id, secret)
+        self.seen: dict[str, str | None] = {}
+
+    def command_status(self, device_id: str, command_id: str) -> str | None:
+        if command_id not in self.seen:
+            self.seen[command_id] = super().command_status(device_id, command_id)
+        return self.seen[command_id]
+
+
+class FirstAnswerContract(InProcessContract):
+    def make_client(self, base_url: str, app: Application) -> OceanConnectClient:
+        return FirstAnswerClient(base_url, app.app_id, app.secret)
+
+
+def test_contract_catches_a_client_that_misreads_a_commands_final_status() -> None:
+    with pytest.raises(
+        ContractViolation,
+        match=r"command status of \w+: the model expects '(SUCCESSFUL|EXPIRED)', "
+        r"the client says 'PENDING'",
+    ):
+        run_state_machine_as_test(FirstAnswerContract, settings=FIND)

@@ -53,6 +53,8 @@ from tests.test_transports import (
 
 BASE = "https://iot.example:8743"
 SUBSCRIPTIONS = "/iocm/app/sub/v1.2.0/subscriptions"
+OC_COMMANDS = "/iocm/app/cmd/v1.4.0/deviceCommands"
+EN_COMMANDS = "/connect-service/v2.1/commands"
 JSON = "application/json"
 #: ids that name no device, made of characters every transport carries as they are
 NO_SUCH_IDS = ("nope", "0", "00000000-0000-0000-0000-000000000000", "DEVICE_1", "x" * 70)
@@ -303,6 +305,7 @@ class TransportsAgree(RuleBasedStateMachine):
         self.oc_token = self.oc_refresh = ""
         self.oc_devices: dict[str, tuple[str, str]] = {}  # deviceId -> (nodeId, verifyCode)
         self.subscriptions: list[str] = []
+        self.oc_commands: list[str] = []
         self.en_token = ""
         self.products: list[str] = []
         self.en_devices: dict[str, tuple[str, str, str]] = {}  # assetId -> (pk, dk, secret)
@@ -508,6 +511,47 @@ class TransportsAgree(RuleBasedStateMachine):
         device_id = self.oc_device(index)
         self.on_every_platform(lambda p: p.oceanconnect.disconnect_device(device_id))
 
+    # -- OceanConnect: commands and reports ------------------------------------------------------
+    @rule(
+        index=st.integers(0, 20),
+        expire=st.sampled_from((None, 0, 60, 600)),
+        method=st.sampled_from(("SET_VALUE", "")),
+        retransmit=st.sampled_from((None, 0, 3, 4)),
+    )
+    def oc_command(
+        self, index: int, expire: int | None, method: str, retransmit: int | None
+    ) -> None:
+        body: dict[str, Any] = {
+            "deviceId": self.oc_device(index),
+            "command": {"serviceId": "Meter", "method": method, "paras": {"value": index}},
+        }
+        if expire is not None:
+            body["expireTime"] = expire
+        if retransmit is not None:
+            body["maxRetransmit"] = retransmit
+        reply = success(
+            self.exchange("POST", OC_COMMANDS, self.oc_headers, json.dumps(body).encode())
+        )
+        if isinstance(reply, dict) and "commandId" in reply:
+            self.oc_commands.append(reply["commandId"])
+
+    @rule(index=st.integers(0, 20), how=st.sampled_from(("query", "cancel")))
+    def oc_command_call(self, index: int, how: str) -> None:
+        if how == "query":  # as the SDK builds it: "?" then "&k=v" pairs
+            url = f"{OC_COMMANDS}?&deviceId={self.oc_device(index)}&pageSize=5"
+            self.exchange("GET", url, self.oc_headers, b"")
+        else:
+            command_id = pick(self.oc_commands, index, NO_SUCH_IDS[index % len(NO_SUCH_IDS)])
+            body = json.dumps({"status": "CANCELED"}).encode()
+            self.exchange("PUT", f"{OC_COMMANDS}/{command_id}", self.oc_headers, body)
+
+    @rule(index=st.integers(0, 20), value=st.integers(-5, 5))
+    def oc_device_reports(self, index: int, value: int) -> None:
+        device_id = self.oc_device(index)
+        self.on_every_platform(
+            lambda p: p.oceanconnect.report_data(device_id, "Meter", {"value": value})
+        )
+
     # -- EnOS: the application's moves ----------------------------------------------------------
     def now_ms(self) -> str:
         return str(int(self.platforms["handle"].clock.now() * 1000))
@@ -641,6 +685,32 @@ class TransportsAgree(RuleBasedStateMachine):
         reply = self.en_call(enos.DEVICES, action, method=method, extra=where)
         if action == "delete" and isinstance(reply, dict) and reply.get("code") == 0:
             del self.en_devices[asset_id]
+
+    # -- EnOS: commands and reports --------------------------------------------------------------
+    @rule(
+        index=st.integers(0, 20),
+        timeout=st.sampled_from(("1", "30", "61")),
+        pending_ttl=st.sampled_from((None, "0", "600")),
+    )
+    def en_invoke_service(self, index: int, timeout: str, pending_ttl: str | None) -> None:
+        extra = {"assetId": self.en_device(index), "serviceId": "multiply", "timeout": timeout}
+        if pending_ttl is not None:
+            extra["pendingTtl"] = pending_ttl
+        body = json.dumps({"inputData": {"left": index, "right": 2}}).encode()
+        self.en_call(EN_COMMANDS, "invokeService", body, extra=extra)
+
+    @rule(index=st.integers(0, 20), state=st.sampled_from(("1", "5", "x")))
+    def en_search_commands(self, index: int, state: str) -> None:
+        body = json.dumps({"expression": f"state = {state}"}).encode()
+        self.en_call(EN_COMMANDS, "search", body, extra={"assetId": self.en_device(index)})
+
+    @rule(index=st.integers(0, 20), value=st.integers(-5, 5))
+    def en_device_reports(self, index: int, value: int) -> None:
+        asset_id = self.en_device(index)
+        product_key, device_key, secret = self.en_devices.get(asset_id, ("NoSuchPk", "x", "x"))
+        self.on_every_platform(
+            lambda p: p.enos.simulate(product_key, device_key, secret).report({"power": value})
+        )
 
     @rule(
         index=st.integers(0, 20),

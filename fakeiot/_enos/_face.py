@@ -30,7 +30,7 @@ from ._routes_commands import CommandRoutes
 from ._routes_devices import DeviceRoutes
 from ._routes_products import ProductRoutes
 from ._routes_token import TOKEN, TokenRoutes
-from ._schemas import Batch, CommandPage, Encoded, Page
+from ._schemas import Batch, Encoded, Page
 from ._service import FACE
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
                 data.json,
             )
             return HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE}, route)
-        if isinstance(data, Page | Batch | CommandPage):
+        if isinstance(data, Page | Batch):
             payload = {"code": 0, "msg": "OK", "requestId": self._request_id(), "data": data.data}
             payload.update(data.extra())
             return HttpResponse.json(200, payload, route)
@@ -171,7 +171,13 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
                 )
             devices.append(
                 {
-                    "cells": [d.asset_id, d.product_key, d.device_key, d.status],
+                    "cells": [
+                        d.asset_id,
+                        d.product_key,
+                        d.device_key,
+                        d.status,
+                        "connected" if d.asset_id in self._links else "",
+                    ],
                     "status": d.status,
                     "actions": actions,
                 }
@@ -204,7 +210,7 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
                 {
                     "id": "devices",
                     "title": "Devices",
-                    "columns": ["assetId", "productKey", "deviceKey", "status"],
+                    "columns": ["assetId", "productKey", "deviceKey", "status", "mqtt"],
                     "rows": devices,
                     "empty": "no devices",
                 },

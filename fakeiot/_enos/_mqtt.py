@@ -27,6 +27,7 @@ import hmac
 import json
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -89,6 +90,10 @@ def command_message(device: Device, command: Command, paras: Any) -> tuple[str, 
     return topic, encode(payload)
 
 
+#: MQTT lines the transcript keeps (the newest)
+LOG_LIMIT = 500
+
+
 @dataclass(eq=False)
 class EnosSession:
     """One accepted connection: the device (a gateway may log its sub-devices in on it)."""
@@ -117,6 +122,11 @@ class EnosProtocol:
 
     def __init__(self, enos: TrafficService) -> None:
         self.enos = enos
+        #: MQTT traffic, one line each (topics and sizes, never payloads), for the transcript
+        self.log: deque[str] = deque(maxlen=LOG_LIMIT)
+
+    def _log(self, line: str) -> None:
+        self.log.append(f"{self.enos.platform.clock.now():.3f} mqtt {line}")
 
     # -- the seam ---------------------------------------------------------------------------------
     def claims(self, client_id: str, username: str | None) -> bool:
@@ -124,6 +134,17 @@ class EnosProtocol:
         return "securemode=" in client_id and client_id.endswith("|")
 
     def connect(
+        self, client_id: str, username: str | None, password: bytes | None, link: Link
+    ) -> EnosSession:
+        try:
+            session = self._connect(client_id, username, password, link)
+        except Refused as refused:
+            self._log(f"CONNECT {client_id[:80]!r} -> CONNACK {refused.code}: {refused.reason}")
+            raise
+        self._log(f"{session.asset_id} CONNECT {client_id[:80]!r} -> CONNACK 0")
+        return session
+
+    def _connect(
         self, client_id: str, username: str | None, password: bytes | None, link: Link
     ) -> EnosSession:
         match = _CLIENT_ID.fullmatch(client_id)
@@ -195,6 +216,7 @@ class EnosProtocol:
     def receive(self, session: Any, topic: str, payload: bytes) -> None:
         if not isinstance(session, EnosSession):
             return
+        self._log(f"{session.asset_id} <- {topic[:120]} ({len(payload)} bytes)")
         match = _TOPIC.fullmatch(topic)
         rest = match.group("rest") if match else ""
         try:
@@ -228,6 +250,7 @@ class EnosProtocol:
     def disconnect(self, session: Any, why: Literal["client", "keepalive", "server"]) -> None:
         if not isinstance(session, EnosSession):
             return
+        self._log(f"{session.asset_id} DISCONNECT ({why})")
 
         def logout() -> None:
             enos = self.enos
@@ -448,6 +471,7 @@ class EnosProtocol:
     ) -> None:
         reply = {"id": message_id, "code": code, "data": {} if data is None else data}
         reply["message"] = message
+        self._log(f"-> {topic[:120]}_reply (code {code})")
         link.publish(topic + "_reply", encode(reply), 1)
 
     def _locked(self, work: Callable[[], None]) -> None:

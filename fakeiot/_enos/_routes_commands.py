@@ -10,9 +10,9 @@ from ._model import Org
 from ._schemas import (
     CancelCommand,
     CommandCreated,
-    CommandPage,
     GetCommand,
     InvokeService,
+    Page,
     PointStatus,
     QueryLatest,
     SearchCommands,
@@ -57,7 +57,7 @@ class CommandRoutes(TrafficService):
         return self._wire(device, self._command(device, req.command_id))
 
     @route(ANY, COMMANDS, versions=V21, query={"action": "search"}, auth="org")
-    def _search_command(self, org: Org, req: SearchCommands) -> CommandPage:
+    def _search_command(self, org: Org, req: SearchCommands) -> Page:
         """The device's commands, newest first, filtered by ``state``, ``commandName`` and
         ``createTime``; 100 per page by default."""
         device = self._device(org, req, E.DEVICE_NOT_FOUND)

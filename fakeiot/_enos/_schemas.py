@@ -481,17 +481,19 @@ class DeviceStatsAnswer(TypedDict):
 @final
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A page of search results: ``data`` and the envelope's ``pagination`` (spec §2.3)."""
+    """A page of search results: ``data`` and the envelope's ``pagination`` (spec §2.3);
+    ``sortedBy`` is null but for command search."""
 
     data: list[dict[str, Any]]
     page_no: int
     page_size: int
     total: int
+    sorted_by: tuple[dict[str, str], ...] | None = None
 
     def extra(self) -> dict[str, Any]:
         return {
             "pagination": {
-                "sortedBy": None,
+                "sortedBy": None if self.sorted_by is None else [dict(s) for s in self.sorted_by],
                 "pageNo": self.page_no,
                 "pageSize": self.page_size,
                 "totalSize": self.total,
@@ -650,22 +652,5 @@ class PointStatus(TypedDict):
     value: Any
 
 
-@final
-@dataclass(frozen=True, slots=True)
-class CommandPage:
-    """A page of commands: ``pagination.sortedBy`` names ``createDate`` (search_command.md)."""
-
-    data: list[dict[str, Any]]
-    page_no: int
-    page_size: int
-    total: int
-
-    def extra(self) -> dict[str, Any]:
-        return {
-            "pagination": {
-                "sortedBy": [{"field": "createDate", "order": "DESC"}],
-                "pageNo": self.page_no,
-                "pageSize": self.page_size,
-                "totalSize": self.total,
-            }
-        }
+#: commands are searched newest first, and the page says so (search_command.md)
+COMMANDS_SORTED_BY: tuple[dict[str, str], ...] = ({"field": "createDate", "order": "DESC"},)

@@ -37,11 +37,12 @@ from ._errors import EnosError, bad
 from ._model import Device, DeviceView, EnosSettings, Org
 from ._schemas import (
     COMMAND_PAGE_SIZE,
+    COMMANDS_SORTED_BY,
     MAX_PAGE_SIZE,
     CommandCall,
     CommandCreated,
-    CommandPage,
     DeviceKeys,
+    Page,
     Pagination,
     PointStatus,
 )
@@ -566,7 +567,7 @@ class TrafficService(EnosService):
         expression: str | None,
         pagination: Pagination | None,
         projection: list[str] | None,
-    ) -> CommandPage:
+    ) -> Page:
         predicate = self._predicate(expression, COMMAND_FIELDS)
         page_no = (pagination.page_no if pagination else None) or 1
         page_size = (pagination.page_size if pagination else None) or COMMAND_PAGE_SIZE
@@ -581,7 +582,7 @@ class TrafficService(EnosService):
         data = [self._wire(device, c) for c in pool[first : first + page_size]]
         if projection is not None:
             data = [project(item, tuple(projection)) for item in data]
-        return CommandPage(data, page_no, page_size, len(pool))
+        return Page(data, page_no, page_size, len(pool), COMMANDS_SORTED_BY)
 
     def _query_latest(self, device: Device, ids: Iterable[str] | None) -> list[PointStatus]:
         points = device.points
@@ -596,7 +597,7 @@ class TrafficService(EnosService):
             f"timeout={c.timeout}): state {c.state}"
             for d in self.state.devices.values()
             for c in d.commands.values()
-        ]
+        ] + list(getattr(self.__dict__.get("_protocol"), "log", ()))
 
     def check_invariants(self, subjects: Iterable[str] | None = None) -> None:
         super().check_invariants(subjects)

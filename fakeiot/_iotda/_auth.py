@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import final
+from typing import Any, final
 from urllib.parse import quote, unquote
 
 BASIC = "SDK-HMAC-SHA256"
@@ -46,8 +46,21 @@ _SDK_SHAPE = re.compile(
 )
 
 
+_PARSED: dict[str, Authorization] = {}
+
+
 def parse_authorization(value: str) -> Authorization:
     """Parse ``{ALG} Access=AK, SignedHeaders=a;b, Signature=hex`` (or ``Credential=AK/info``)."""
+    found = _PARSED.get(value)
+    if found is None:
+        found = _parse_authorization(value)
+        if len(_PARSED) >= 1024:
+            _PARSED.clear()
+        _PARSED[value] = found
+    return found
+
+
+def _parse_authorization(value: str) -> Authorization:
     exact = _SDK_SHAPE.fullmatch(value)
     if exact is not None:  # the SDK's own layout: one regex instead of the general parser
         _alg, access_key, signed, signature = exact.groups()
@@ -169,10 +182,13 @@ def _parse_sdk_date(text: str) -> float:
 class Verifier:
     """Checks signatures; keeps the derived keys it computed (bounded)."""
 
-    __slots__ = ("_derived",)
+    __slots__ = ("_derived", "_verified")
 
     def __init__(self) -> None:
         self._derived: dict[tuple[str, str, str], str] = {}
+        #: signed requests already found good: the same bytes under the same key verify the
+        #: same way (the date's skew is checked by the caller on every request)
+        self._verified: set[tuple[Any, ...]] = set()
 
     def signing_key(self, auth: Authorization, secret_key: str) -> str:
         if auth.algorithm == BASIC:
@@ -204,6 +220,18 @@ class Verifier:
             day, _, rest = auth.info.partition("/")
             if day != date[:8] or not rest.endswith("/" + SERVICE):
                 raise SignatureError(f"credential scope {auth.info!r} does not match the date")
+        seen = (
+            auth,
+            secret_key,
+            method,
+            path,
+            query_string,
+            body,
+            headers.get("x-sdk-content-sha256"),
+            *[headers.get(name) for name in auth.signed_headers],
+        )
+        if seen in self._verified:
+            return
         canonical = canonical_request(
             method, path, query_string, headers, auth.signed_headers, body
         )
@@ -213,3 +241,6 @@ class Verifier:
         )
         if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "replace")):
             raise SignatureError("the signature does not match")
+        if len(self._verified) >= 4096:
+            self._verified.clear()
+        self._verified.add(seen)

@@ -75,7 +75,7 @@ class HttpOceanConnectClient:
 
     def _call(self, method: str, path: str, body: Any = None) -> requests.Response:
         if self.acting_for is not None:
-            path += f"?appId={self.acting_for}"
+            path += f"{'&' if '?' in path else '?'}appId={self.acting_for}"
         for attempt in range(3):
             if self.token is None:
                 self._login()
@@ -120,6 +120,28 @@ class HttpOceanConnectClient:
     def is_activated(self, device_id: str) -> bool:
         response = self._call("GET", f"/reg/v1.1.0/deviceCredentials/{device_id}")
         return bool(response.json()["activated"])
+
+    def create_command(self, device_id: str, paras: dict[str, Any], *, expire_time: int) -> str:
+        """``POST .../cmd/v1.4.0/deviceCommands`` (service ``Contract``, method ``PING``);
+        returns the commandId."""
+        body = {
+            "deviceId": device_id,
+            "command": {"serviceId": "Contract", "method": "PING", "paras": paras},
+            "expireTime": expire_time,
+        }
+        response = self._call("POST", "/cmd/v1.4.0/deviceCommands", body)
+        command_id: str = response.json()["commandId"]
+        return command_id
+
+    def command_status(self, device_id: str, command_id: str) -> str | None:
+        """A command's ``status`` as the device's command list answers it (``None``: absent)."""
+        response = self._call(
+            "GET", f"/cmd/v1.4.0/deviceCommands?deviceId={device_id}&pageSize=100"
+        )
+        for command in response.json().get("data") or ():
+            if command.get("commandId") == command_id:
+                return str(command.get("status"))
+        return None
 
     def refresh_key(self, device_id: str, *, node_id: str | None = None) -> str:
         response = self._call(

@@ -38,6 +38,7 @@ from ._models import (
     ModelEnosCommands,
     ModelEnosDevice,
     ModelIotdaDevice,
+    ModelOcCommand,
 )
 from ._target import _refusal
 
@@ -70,6 +71,9 @@ class OceanConnectContract(Contract):
         self.model: dict[str, ModelDevice] = {}
         #: devices this run deleted or saw expire: they must stay gone.
         self.gone: list[str] = []
+        #: commands per deviceId, oldest first (sent by fakeiot's own client, answered by the
+        #: default simulated device, which acknowledges every command at once)
+        self.commands: dict[str, dict[str, ModelOcCommand]] = {}
 
     def make_client(self, base_url: str, app: Application) -> OceanConnectClient:
         """Your client, talking to ``base_url`` as application ``app``."""
@@ -89,6 +93,7 @@ class OceanConnectContract(Contract):
 
     def _forget(self, device_id: str) -> None:
         del self.model[device_id]
+        self.commands.pop(device_id, None)
         self.gone = [*self.gone[-9:], device_id]
 
     def _expire(self) -> None:
@@ -182,6 +187,7 @@ class OceanConnectContract(Contract):
         ):
             device.activated = device.online = True
             device.deadline = None
+            self._deliver(device_id)
 
     @precondition(lambda self: self.device_side())
     @rule(device_id=devices)
@@ -195,6 +201,7 @@ class OceanConnectContract(Contract):
         if self.expect(
             "the platform", "refusal of the connection", None, reason, of=device.node_id
         ):
+            self._deliver(device_id)  # what waited went out while it was connected
             self.side.oc_disconnect(device_id)
             device.activated, device.deadline = True, None
 
@@ -213,6 +220,39 @@ class OceanConnectContract(Contract):
     def time_passes(self, seconds: int) -> None:
         self.side.advance(seconds)
         self._expire()
+        self._expire_commands()
+
+    # -- commands (spec device-traffic A.2-A.4) --------------------------------------------------
+    EXPIRE_TIME: ClassVar[int] = 600
+
+    def _deliver(self, device_id: str) -> None:
+        """The device is reachable: every cached command goes out and is answered."""
+        self._expire_commands()
+        for command in self.commands.get(device_id, {}).values():
+            if command.status == "PENDING":
+                command.status = "SUCCESSFUL"
+
+    def _expire_commands(self) -> None:
+        now = self.side.now()
+        for held in self.commands.values():
+            for command in held.values():
+                if command.status == "PENDING" and now >= command.expires:
+                    command.status = "EXPIRED"
+
+    @precondition(lambda self: self.device_side())
+    @rule(device_id=devices)
+    @_step()
+    def command_is_sent(self, device_id: str) -> None:
+        """fakeiot's client sends the device a command (``expireTime`` 600 s): answered at once
+        if it is online, else cached until it connects, or EXPIRED when the time runs out."""
+        device = self.model.get(device_id)
+        if device is None:
+            return
+        self._expire_commands()
+        command_id = self.wire.create_command(device_id, {"n": 1}, expire_time=self.EXPIRE_TIME)
+        status = "SUCCESSFUL" if device.online else "PENDING"
+        held = self.commands.setdefault(device_id, {})
+        held[command_id] = ModelOcCommand(status, self.side.now() + self.EXPIRE_TIME)
 
     @precondition(lambda self: bool(self.model) and self.time_travel() and self.device_side())
     @rule()
@@ -271,6 +311,30 @@ class OceanConnectContract(Contract):
         reported = self.call("activation status", lambda: self.client.is_activated(device_id))
         if not self.expect("the client", "activated", device.activated, reported, of=device_id):
             device.activated = reported
+
+    @invariant()
+    def command_statuses_agree(self) -> None:
+        """Every command's status as the model has it: on the platform, and for the newest
+        command of each device, as fakeiot's client and your client (if it has
+        ``command_status(device_id, command_id)``) read it."""
+        self._expire_commands()
+        for device_id, held in self.commands.items():
+            if device_id not in self.model or not held:
+                continue
+            expected = {i: c.status for i, c in held.items()}
+            if self.platform is not None:
+                truth = {
+                    c["commandId"]: c["status"]
+                    for c in self.platform.oceanconnect.commands(device_id)
+                }
+                self.expect("the platform", "command statuses", expected, truth, of=device_id)
+            newest = next(reversed(held))
+            seen = self.wire.command_status(device_id, newest)
+            self.expect("fakeiot's HTTP view", "command status", expected[newest], seen, of=newest)
+            reader = getattr(self.client, "command_status", None)
+            if reader is not None:
+                reported = self.call("command_status", partial(reader, device_id, newest))
+                self.expect("the client", "command status", expected[newest], reported, of=newest)
 
     @invariant()
     def deleted_devices_stay_gone(self) -> None:

@@ -42,6 +42,15 @@ class ModelEnosCommands:
 
 
 @dataclass
+class ModelOcCommand:
+    """The reference model's view of one OceanConnect command (spec device-traffic A.3)."""
+
+    #: PENDING (cached), SUCCESSFUL (the default device answers at once), EXPIRED
+    status: str
+    expires: float
+
+
+@dataclass
 class ModelIotdaDevice:
     """The reference model's view of one IoTDA device."""
 

@@ -18,7 +18,7 @@ from fakeiot.iotda import mqtt_password
 V311 = {0: 0, 132: 1, 133: 2, 136: 3, 134: 4, 135: 5}
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     """Poll ``check`` until it returns something truthy (bounded; loopback work only)."""
     deadline = time.monotonic() + timeout
     while True:

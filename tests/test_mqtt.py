@@ -113,6 +113,17 @@ def client(client_id: str, password: str = "good", keepalive: int = 60) -> tuple
     return c, state
 
 
+def await_connack(c: mqtt.Client, state: Any, timeout: float = 20.0) -> None:
+    """Drive the client's loop until its CONNACK, for at most ``timeout`` seconds: a
+    connection dropped before the CONNACK fails the test instead of hanging it."""
+    deadline = time.monotonic() + timeout
+    while not state["connack"].is_set():
+        assert time.monotonic() < deadline, f"no CONNACK within {timeout} s"
+        rc = c.loop(0.05)
+        if not state["connack"].is_set():
+            assert rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN), f"dropped before: {rc}"
+
+
 def test_a_connection_reaches_its_protocol_and_dollar_topics_pass(
     echo: tuple[Echo, fakeiot.MqttBroker],
 ) -> None:
@@ -144,8 +155,7 @@ def test_refused_unclaimed_and_failing_connects(echo: tuple[Echo, fakeiot.MqttBr
                                       ("d3", "good", 0)]:  # fmt: skip
         c, state = client(client_id, password)
         c.connect(broker.host, broker.port)
-        while not state["connack"].is_set():
-            c.loop(0.05)
+        await_connack(c, state)
         assert (client_id, state["rc"]) == (client_id, code)
         c.disconnect()
     assert [type(e).__name__ for _, e in broker.errors] == ["RuntimeError"]
@@ -156,13 +166,12 @@ def test_a_silent_client_is_dropped_after_one_and_a_half_keepalives(
     echo: tuple[Echo, fakeiot.MqttBroker],
 ) -> None:
     protocol, broker = echo
-    c, state = client("d4", keepalive=1)
-    c.connect(broker.host, broker.port, keepalive=1)
-    while not state["connack"].is_set():
-        c.loop(0.05)
+    c, state = client("d4", keepalive=2)
+    c.connect(broker.host, broker.port, keepalive=2)
+    await_connack(c, state)
     started = time.monotonic()
-    assert protocol.done.wait(5)  # no PINGREQ: nobody drives this client's loop
-    assert 1.4 < time.monotonic() - started < 4
+    assert protocol.done.wait(30)  # no PINGREQ: nobody drives this client's loop
+    assert time.monotonic() - started > 2.9  # 1.5 keep-alives, not sooner
     assert protocol.events[-1] == ("disconnect", "d4", "keepalive")
     c.disconnect()
 
@@ -177,8 +186,7 @@ def test_tls_with_the_generated_ca(echo: tuple[Echo, fakeiot.MqttBroker]) -> Non
         c, state = client("d5")
         c.tls_set(ca_certs=str(broker.ca_file))
         c.connect("localhost", broker.port)
-        while not state["connack"].is_set():
-            c.loop(0.05)
+        await_connack(c, state)
         assert state["rc"] == 0
         c.disconnect()
 

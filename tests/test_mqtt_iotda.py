@@ -187,14 +187,14 @@ def test_a_second_connection_of_the_device_takes_over(
     second = Device(device_id, SECRET)
     assert first.connect(broker.host, broker.port) == 0
     assert second.connect(broker.host, broker.port) == 0
-    assert first.dropped.wait(5)
+    assert first.dropped.wait(20)
     second.report("S", {"v": 1})
     wait_for(lambda: platform.iotda.device(device_id).shadow.get("S"))
     assert platform.iotda.device(device_id).status == "ONLINE"
     keys = platform.iotda.projects()[0]
     with platform.operation():
         platform.iotda.service.freeze(platform.iotda.state.projects[keys.project_id], device_id)
-    assert second.dropped.wait(5)
+    assert second.dropped.wait(20)
     assert platform.iotda.device(device_id).status == "FROZEN"
     wait_for(lambda: not broker.live)
     first.close()

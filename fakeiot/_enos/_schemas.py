@@ -157,15 +157,12 @@ def _device_list(value: Any) -> list[Any]:
 # =============================================================================================
 # Shared pieces
 # =============================================================================================
-@final
-@dataclass(frozen=True, slots=True)
-class DeviceName:
-    """A StringI18n device name: ``defaultValue`` is required whenever the struct is given."""
+class _I18nName:
+    """What device and product names share: their wire form and a patch update."""
 
-    default_value: Annotated[str, body(max_len=MAX_NAME, empty_is_missing=True)]
-    i18n_value: Annotated[
-        dict[str, Any] | None, body(check=_locales(frozenset()), example={"zh_CN": "电表"})
-    ] = None
+    __slots__ = ()
+    default_value: str
+    i18n_value: dict[str, Any] | None
 
     def wire(self) -> dict[str, Any]:
         return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
@@ -179,7 +176,18 @@ class DeviceName:
 
 @final
 @dataclass(frozen=True, slots=True)
-class ProductName:
+class DeviceName(_I18nName):
+    """A StringI18n device name: ``defaultValue`` is required whenever the struct is given."""
+
+    default_value: Annotated[str, body(max_len=MAX_NAME, empty_is_missing=True)]
+    i18n_value: Annotated[
+        dict[str, Any] | None, body(check=_locales(frozenset()), example={"zh_CN": "电表"})
+    ] = None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ProductName(_I18nName):
     """A StringI18n product name: as :class:`DeviceName`, without ``<>;@*%&\\`` (spec §2.9)."""
 
     default_value: Annotated[
@@ -189,15 +197,6 @@ class ProductName:
         dict[str, Any] | None,
         body(check=_locales(PRODUCT_NAME_FORBIDDEN), example={"zh_CN": "风机"}),
     ] = None
-
-    def wire(self) -> dict[str, Any]:
-        return {"defaultValue": self.default_value, "i18nValue": dict(self.i18n_value or {})}
-
-    def patch(self, current: dict[str, Any]) -> dict[str, Any]:
-        """The name after a patch update: an absent ``i18nValue`` keeps ``current``'s (§4.5)."""
-        if self.i18n_value is None:
-            return {"defaultValue": self.default_value, "i18nValue": dict(current["i18nValue"])}
-        return self.wire()
 
 
 @final

@@ -269,7 +269,9 @@ def test_what_waited_for_the_device_arrives_right_after_its_connack(
     device = Device(device_id, SECRET)
     device.on_command = lambda rid, cmd: {"result_code": 0}
     assert device.connect(broker.host, broker.port) == 0
+    # both arrive, in whichever order the broker's writer sends them
     wait_for(lambda: device.topics("/sys/messages/down"))
+    wait_for(lambda: device.topics("/sys/commands/request_id="))
     (topic, _payload), *_ = device.topics("/sys/commands/request_id=")
     assert topic.endswith(command["command_id"])
 

@@ -46,6 +46,9 @@ SECRET = "secret-01"
 
 def serve(devices: int) -> None:
     """The child: a platform with ``devices`` IoTDA devices, served over HTTP and MQTT."""
+    # blocked before any thread starts (they inherit the mask), then taken with sigwait: no
+    # handler runs, so none can deadlock on a lock the main thread holds
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     platform = fakeiot.Platform(seed=1, call_log_limit=1000, event_log_limit=1000)
     io = platform.iotda
     keys = io.create_project(ak="BENCHAK", sk="BENCHSK")
@@ -55,9 +58,7 @@ def serve(devices: int) -> None:
     with fakeiot.Server(platform) as server, fakeiot.MqttBroker(platform) as broker:
         info = {"url": server.url, "port": broker.port, "project": keys.project_id, "ids": ids}
         print(json.dumps(info), flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        stop.wait()
+        signal.sigwait({signal.SIGTERM})
 
 
 def percentiles(samples: list[float]) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +20,7 @@ import requests
 
 import fakeiot
 from fakeiot._oceanconnect import Application
+from fakeiot.serve._main import _Signals
 from tests.oc import LOGIN
 
 
@@ -181,6 +185,22 @@ def test_serve_answers_a_login_with_the_given_credentials(served: Served) -> Non
     response = login(served.url, app)
     assert response.status_code == 200
     assert response.json()["tokenType"] == "bearer"
+
+
+def test_a_signal_is_noticed_at_once_and_the_handlers_are_restored() -> None:
+    """``fakeiot serve``'s signal handling takes no lock (an Event's lock once deadlocked it when
+    the signal landed inside ``Event.wait``); the wait ends as the signal arrives."""
+    before = signal.getsignal(signal.SIGUSR1)
+    with _Signals(signal.SIGUSR1) as stop:
+        assert stop.wait(0.01) is False
+        started = time.monotonic()
+        sender = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1))
+        sender.start()
+        assert stop.wait(30) is True  # woken by the signal, not by the timeout
+        assert time.monotonic() - started < 5
+        sender.join()
+        assert stop.received == [signal.SIGUSR1]
+    assert signal.getsignal(signal.SIGUSR1) is before
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

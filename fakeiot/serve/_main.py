@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import re
 import secrets
+import select
 import shutil
 import signal
+import socket
 import sys
-import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from .._cli import parse_settings
 from .._clock import ManualClock
@@ -20,6 +23,9 @@ from .._http import HttpRequest, HttpResponse
 from .._platform import Platform
 from .._records import redact_target
 from . import _state
+
+if TYPE_CHECKING:
+    from ._server import Server
 
 
 def _log_line(request: HttpRequest, response: HttpResponse) -> None:
@@ -62,6 +68,48 @@ def _tenants(platform: Platform, args: argparse.Namespace) -> list[str]:
     return lines
 
 
+class _Signals:
+    """Notices the given signals while in use; :meth:`wait` returns as soon as one arrives.
+
+    The handler only appends to a list: it takes no lock. It runs in the main thread between
+    two bytecodes, perhaps while that thread holds a lock itself, and a handler that took the
+    same lock (``threading.Event.set`` in one that waits on the Event) would deadlock the
+    process for good. Python's C-level handler writes to the wakeup socket, which ends the
+    wait at once.
+    """
+
+    def __init__(self, *signums: signal.Signals) -> None:
+        self.received: list[int] = []
+        self._signums = signums
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        self._reader.setblocking(False)
+        self._previous: list[Any] = []
+        self._previous_fd = -1
+
+    def __enter__(self) -> _Signals:
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous = [signal.signal(signum, self._note) for signum in self._signums]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in zip(self._signums, self._previous, strict=True):
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+
+    def wait(self, timeout: float) -> bool:
+        """Whether a signal has arrived, waiting up to ``timeout`` seconds for one."""
+        if not self.received and select.select([self._reader], [], [], timeout)[0]:
+            with contextlib.suppress(BlockingIOError):
+                self._reader.recv(64)  # the signal numbers Python wrote; the list has them
+        return bool(self.received)
+
+
 def serve(args: argparse.Namespace) -> int:
     from ._server import Server
 
@@ -96,14 +144,20 @@ def serve(args: argparse.Namespace) -> int:
     server.save_state()
     server.control.token = token
     server.control.remember_initial_state()
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
     # before announcing, so a signal sent as soon as the banner is read stops us cleanly
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    with _Signals(signal.SIGINT, signal.SIGTERM) as stop:
+        return _run(platform, server, args, tenants, token, stop)
+
+
+def _run(
+    platform: Platform,
+    server: Server,
+    args: argparse.Namespace,
+    tenants: list[str],
+    token: str | None,
+    stop: _Signals,
+) -> int:
+    """Start ``server`` (and the MQTT broker if asked), announce them, serve until a signal."""
     server.start()
     broker = None
     if args.mqtt_port is not None:

@@ -199,7 +199,7 @@ class Platform:
             else:
                 self._current_call = index
                 try:
-                    response = route.handler(request, params)  # type: ignore[arg-type]
+                    response = self.routes.handler(route)(request, params)  # type: ignore[arg-type]
                 except ApiError as error:
                     response = face.render_error(error, route)
                     response.detail = error.explain()

@@ -1,8 +1,10 @@
 """One route table per platform, filled from methods marked with :func:`route`.
 
 The decorator only marks a face's methods; nothing is registered at import time, so two
-platforms never share a table. Dispatch, the "no such route" answer (which lists the routes that
-do exist and the nearest ones), ``docs/endpoints.md`` and the OpenAPI list all come from here.
+platforms never share a table. What a route is (its pattern, schema, segments) is worked out
+once per face class and shared; its handler is bound to the platform's face on first use.
+Dispatch, the "no such route" answer (which lists the routes that do exist and the nearest
+ones), ``docs/endpoints.md`` and the OpenAPI list all come from here.
 """
 
 from __future__ import annotations
@@ -118,14 +120,19 @@ def _marked(cls: type) -> list[tuple[str, RouteSpec]]:
     return found
 
 
+Handler = Callable[[HttpRequest, dict[str, str]], HttpResponse]
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A route bound to its face: ``handler(request, params)`` serves it."""
+    """A route of a face: the same object for every platform (:meth:`RouteTable.handler`
+    binds it to one platform's face)."""
 
     spec: RouteSpec
     face: str
-    handler: Callable[[HttpRequest, dict[str, str]], HttpResponse]
+    #: the face method that serves it ("": a handler given to :meth:`RouteTable.add`)
+    attr: str
     segments: tuple[str, ...] = field(repr=False)
     #: the compiled input schema of a declared route (``None``: a raw handler)
     schema: Schema | None = field(default=None, repr=False)
@@ -191,23 +198,39 @@ def _declared(func: Callable[..., Any], spec: RouteSpec) -> tuple[type[Request] 
     return None, returns
 
 
-_Plan = tuple[str, RouteSpec, "type[Request] | None", Any]
-_PLANS: dict[tuple[type, str], list[_Plan]] = {}
+_ROUTES: dict[tuple[type, str], tuple[tuple[Route, ...], tuple[str, ...]]] = {}
 
 
-def _plans(cls: type, face_name: str) -> list[_Plan]:
-    """Each route of a face class, named, with its input class and return type: worked out
-    once per class (type hints and signatures cost milliseconds; a platform is made per test)."""
-    found = _PLANS.get((cls, face_name))
-    if found is None:
-        found = []
-        for attr, spec in _marked(cls):
-            if not spec.name:
-                spec = replace(spec, name=f"{face_name}.{attr.lstrip('_')}")
-            request_cls, returns = _declared(getattr(cls, attr), spec)
-            found.append((attr, spec, request_cls, returns))
-        _PLANS[(cls, face_name)] = found
+def _face_routes(cls: type, face_name: str) -> tuple[tuple[Route, ...], tuple[str, ...]]:
+    """The routes of a face class under ``face_name`` and the path prefixes it owns: worked
+    out once per class (type hints, signatures and schemas cost milliseconds; a platform is
+    made per test)."""
+    found = _ROUTES.get((cls, face_name))
+    if found is not None:
+        return found
+    marked = _marked(cls)
+    routes = []
+    for attr, spec in marked:
+        if not spec.name:
+            spec = replace(spec, name=f"{face_name}.{attr.lstrip('_')}")
+        request_cls, returns = _declared(getattr(cls, attr), spec)
+        schema = schema_of(request_cls) if request_cls is not None else None
+        routes.append(Route(spec, face_name, attr, _split(spec.pattern), schema, returns))
+    prefixes = getattr(cls, "prefixes", None)
+    if prefixes is None:
+        prefixes = tuple(
+            dict.fromkeys(
+                "/" + spec.pattern.strip("/").split("/")[0] + "/"
+                for _attr, spec in marked
+                if "/" in spec.pattern.strip("/")
+            )
+        )
+    found = _ROUTES[(cls, face_name)] = (tuple(routes), tuple(prefixes))
     return found
+
+
+def _split(pattern: str) -> tuple[str, ...]:
+    return tuple(pattern.strip("/").split("/"))
 
 
 def _serve(
@@ -251,34 +274,35 @@ class RouteTable:
         self._index: dict[tuple[int, str], list[Route]] = {}
         #: (path prefix, face), longest prefix first: which face owns a path no route matches
         self._prefixes: list[tuple[str, str]] = []
+        #: the face objects by name, and the handlers bound so far, by route name
+        self._faces: dict[str, Any] = {}
+        self._handlers: dict[str, Handler] = {}
 
     def add_face(self, face_name: str, face: Any) -> list[Route]:
-        """Bind every :func:`route`-marked method of ``face`` and add it to the table.
+        """Add every :func:`route`-marked method of ``face`` to the table.
 
         The face's ``prefixes`` (its class attribute) say which paths it owns; a face that
         declares none owns ``/first-segment/`` of each of its routes.
         """
-        marked = _marked(type(face))
-        prefixes = getattr(type(face), "prefixes", None)
-        if prefixes is None:
-            prefixes = tuple(
-                dict.fromkeys(
-                    "/" + spec.pattern.strip("/").split("/")[0] + "/"
-                    for _attr, spec in marked
-                    if "/" in spec.pattern.strip("/")
-                )
-            )
+        routes, prefixes = _face_routes(type(face), face_name)
+        self._faces[face_name] = face
         self._prefixes.extend((prefix, face_name) for prefix in prefixes)
         self._prefixes.sort(key=lambda item: -len(item[0]))
-        added = []
-        for attr, spec, request_cls, returns in _plans(type(face), face_name):
-            if request_cls is None:
-                added.append(self.add(face_name, spec, getattr(face, attr)))
-                continue
-            schema = schema_of(request_cls)
-            handler = _serve(face, getattr(face, attr), spec, schema)
-            added.append(self.add(face_name, spec, handler, schema, returns))
-        return added
+        for found in routes:
+            self._insert(found)
+        return list(routes)
+
+    def handler(self, route: Route) -> Handler:
+        """``route``'s ``(request, params)`` handler on this table's face, bound on first use."""
+        found = self._handlers.get(route.spec.name)
+        if found is None:
+            face = self._faces[route.face]
+            method = getattr(face, route.attr)
+            found = (
+                method if route.schema is None else _serve(face, method, route.spec, route.schema)
+            )
+            self._handlers[route.spec.name] = found
+        return found
 
     def owner(self, path: str) -> str | None:
         """The face whose path prefix ``path`` is under, or ``None`` (no face owns it)."""
@@ -296,15 +320,32 @@ class RouteTable:
         self,
         face_name: str,
         spec: RouteSpec,
-        handler: Callable[[HttpRequest, dict[str, str]], HttpResponse],
+        handler: Handler,
         schema: Schema | None = None,
         returns: Any = None,
     ) -> Route:
+        """Add a route served by ``handler`` (not a face method)."""
+        new = Route(spec, face_name, "", _split(spec.pattern), schema, returns)
+        self._insert(new)
+        self._handlers[spec.name] = handler
+        return new
+
+    def merge(self, other: RouteTable) -> None:
+        """Add every route of ``other``, served as ``other`` serves it."""
+        for found in other:
+            self._insert(found)
+            self._faces.setdefault(found.face, other._faces.get(found.face))
+            if not found.attr:
+                self._handlers[found.spec.name] = other._handlers[found.spec.name]
+        self._prefixes.extend(other._prefixes)
+        self._prefixes.sort(key=lambda item: -len(item[0]))
+
+    def _insert(self, new: Route) -> None:
+        spec = new.spec
         if spec.name in self._routes:
             raise UsageError(f"a route named {spec.name!r} is already registered")
-        segments = tuple(spec.pattern.strip("/").split("/"))
-        new = Route(spec, face_name, handler, segments, schema, returns)
         self._routes[spec.name] = new
+        segments = new.segments
         bucket = self._index.setdefault((len(segments), segments[0]), [])
         # routes pinned to query values (EnOS's ?action=) are tried before the unpinned ones
         # of the same path, which then only see what no pin matched
@@ -313,7 +354,6 @@ class RouteTable:
             bucket.insert(at, new)
         else:
             bucket.append(new)
-        return new
 
     def __iter__(self) -> Iterator[Route]:
         return iter(self._routes.values())

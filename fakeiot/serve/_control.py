@@ -97,7 +97,7 @@ class Control(Face):
         with self.platform.operation():
             try:
                 self._same_site(request)
-                return found.handler(request, params)
+                return self.routes.handler(found)(request, params)
             except ApiError as error:
                 return self.render_error(error, found)
 
@@ -555,6 +555,6 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 def route_table(platform: Platform, control: Control | None = None) -> RouteTable:
     """The routes a server of ``platform`` answers: the faces' and the control API's."""
     table = RouteTable()
-    for found in (*platform.routes, *(control or Control(platform)).routes):
-        table.add(found.face, found.spec, found.handler, found.schema, found.returns)
+    table.merge(platform.routes)
+    table.merge((control or Control(platform)).routes)
     return table

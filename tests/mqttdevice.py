@@ -158,7 +158,12 @@ class Device:
         self.client.disconnect()
         if self._thread is not None:
             self._thread.join(5)
+            assert not self._thread.is_alive(), "the device's loop did not end within 5 s"
             self._thread = None
+        # paho closes the socket pair that loop() made only in reinitialise() or __del__, and
+        # the callbacks bound to this object make a cycle that defers __del__ to a GC pass:
+        # its ResourceWarning would then fail whichever test happens to be running
+        self.client.reinitialise()
 
     def publish(self, rest: str, body: Any, qos: int = 1) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

@@ -246,6 +246,7 @@ def test_the_fakeiot_mqtt_fixture_serves_the_tests_platform(
     overview = fakeiot_platform.iotda.overview()
     rows = overview["tables"][1]["rows"]
     assert rows[0]["cells"][-1] == "connected"
+    device.close()
 
 
 def test_the_password_matches_the_documented_test_vector() -> None:

@@ -11,14 +11,19 @@ keeps idle connections in a selector rather than in threads, answers with ``Date
 - the request head must arrive within ``header_timeout`` seconds (checked line by line);
 - at most ``max_connections`` connections are open at once: beyond, a new one is answered 503
   and closed;
-- TLS handshakes run in the worker thread, so a silent TLS client cannot stall ``accept()``.
+- TLS handshakes run in the worker thread, so a silent TLS client cannot stall ``accept()``;
+- stopping closes every connection: one a worker hands back while the server stops, one still
+  queued for a worker, and one answered 503, which cheroot would leave open.
 """
 
 from __future__ import annotations
 
+import collections
 import importlib
+import queue
 import socket
 import ssl
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -190,7 +195,7 @@ class _Connections(_connections.ConnectionManager):  # type: ignore[misc]
         if conn is None:
             return None
         if self._num_connections + front.busy() >= front.max_connections:
-            front._unservicable_conns.put(conn)  # cheroot's own 503 thread
+            front.refuse(conn)
             return None
         conn.last_used = time.time()
         self.put(conn)
@@ -235,10 +240,65 @@ class Front(_server.HTTPServer):  # type: ignore[misc]
             self.ssl_adapter = adapter
 
     def prepare(self) -> None:
+        self._gate = threading.Lock()
+        self._closing = False
+        self._refused: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._refuser = threading.Thread(
+            target=self._answer_refused, name="fakeiot-503", daemon=True
+        )
+        self._refuser.start()
         super().prepare()
         plain: Any = self.__dict__["_connections"]
         self._connections = _Connections(self)
         plain._selector.close()
+
+    def put_conn(self, conn: Any) -> None:
+        """Back to the selector after a request; closed if the server is stopping (cheroot
+        checks ``ready`` without a lock, and a connection registered as the selector closes
+        is never closed)."""
+        with self._gate:
+            if not self._closing:
+                self._connections.put(conn)
+                return
+        conn.close()
+
+    def stop(self) -> None:
+        with self._gate:
+            self._closing = True
+        super().stop()
+        self._refused.put(None)
+        self._refuser.join(5)
+        while True:  # the workers are gone: what is still queued for them was never served
+            try:
+                conn = self.requests._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(conn, _server.HTTPConnection):
+                conn.close()
+
+    def refuse(self, conn: Any) -> None:
+        """Answer ``conn`` 503 and close it (it is beyond ``max_connections``)."""
+        self._refused.put(conn)
+
+    def _answer_refused(self) -> None:
+        """Answer each refused connection 503, shut its sending side, and close it two seconds
+        later (or when the server stops): the client reads the answer before any reset.
+        (cheroot's own 503 thread leaves the socket open for the garbage collector.)"""
+        lingering: collections.deque[tuple[float, Any]] = collections.deque()
+        while True:
+            conn = self._refused.get()
+            now = time.monotonic()
+            while lingering and (conn is None or lingering[0][0] < now - 2):
+                lingering.popleft()[1].close()
+            if conn is None:
+                return
+            try:
+                _server.HTTPRequest(self, conn).simple_response("503 Service Unavailable")
+                conn.socket.shutdown(socket.SHUT_WR)
+            except (OSError, _errors.FatalSSLAlert):
+                conn.close()
+                continue
+            lingering.append((now, conn))
 
     def busy(self) -> int:
         """Connections being served by a worker right now."""

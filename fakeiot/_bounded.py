@@ -63,4 +63,13 @@ def bounded_call(call: Call, limit: int) -> Call:
     )
     kept_response.fault, kept_response.latency = response.fault, response.latency
     kept_response.injected = response.injected
-    return Call(call.index, call.time, kept_request, kept_response, call.route, cut=dropped)
+    return Call(
+        call.index,
+        call.time,
+        kept_request,
+        kept_response,
+        call.route,
+        call.face,
+        call._explain,
+        cut=dropped,
+    )

@@ -148,11 +148,12 @@ class Face:
         """Render a vendor error in this face's exact body shape."""
         raise NotImplementedError
 
-    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+    def render_not_found(self, request: HttpRequest) -> HttpResponse:
         """This face's answer to a request under its prefixes that no route matches.
 
-        ``explanation`` (why the nearest routes refused it) is kept in ``platform.calls``,
-        never put on the wire. Faces override this with the vendor's own not-found shape.
+        Why the nearest routes refused it is kept in ``platform.calls``
+        (:attr:`Call.explanation`), never put on the wire. Faces override this with the
+        vendor's own not-found shape.
         """
         return HttpResponse.json(404, {"error": "Not Found"})
 

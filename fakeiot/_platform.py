@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -178,7 +179,8 @@ class Platform:
         now = self.clock.now()
         route, params = matched if matched is not None else (None, None)
         response = None
-        explanation = owner = None
+        explanation: str | Callable[[], str] | None = None
+        owner = None
         if route is not None:
             face = self.faces[route.face]
             face.tick(now)
@@ -188,11 +190,12 @@ class Platform:
         self._call_count = index + 1
         if response is None:
             if route is None:
-                explanation = self.routes.explain_miss(request)
                 owner = self.routes.owner(request.path)
                 if owner is not None:  # the face's own not-found answer, the reason kept here
-                    response = self.faces[owner].render_not_found(request, explanation)
+                    explanation = functools.partial(self.routes.explain_miss, request)
+                    response = self.faces[owner].render_not_found(request)
                 else:  # outside every face (Server and wsgi_app only: in-process never asks)
+                    explanation = self.routes.explain_miss(request)
                     response = HttpResponse.json(
                         404, {"error": "no such route", "detail": explanation}
                     )

@@ -35,11 +35,21 @@ class Call:
     route: str | None
     #: the face that answered: the route's, or the owner of the path no route matched
     face: str | None = None
-    #: why no route matched (the nearest routes' refusals), never sent on the wire
-    explanation: str | None = None
+    #: :attr:`explanation`, or what works it out when first read (finding the nearest routes
+    #: takes milliseconds, and most misses are never looked at)
+    _explain: str | Callable[[], str] | None = field(default=None, repr=False)
 
     #: body bytes the call log did not keep (``Settings.call_body_limit``)
     cut: int = 0
+
+    @property
+    def explanation(self) -> str | None:
+        """Why no route matched (the nearest routes' refusals); never sent on the wire."""
+        explain = self._explain
+        if callable(explain):
+            explain = explain()
+            object.__setattr__(self, "_explain", explain)
+        return explain
 
     @property
     def detail(self) -> str | None:

@@ -30,6 +30,16 @@ def test_the_call_log_keeps_a_prefix_of_each_body_and_says_it_cut() -> None:
     assert platform.calls[-1].cut == 0
 
 
+def test_a_cut_call_keeps_its_face_and_why_no_route_matched() -> None:
+    platform = fakeiot.Platform(seed=0, call_body_limit=10)
+    answer = platform.handle(
+        fakeiot.HttpRequest("POST", "/iocm/app/sec/v9.9.9/login", body=b"appId=" + b"a" * 50)
+    )
+    call = platform.calls[-1]
+    assert (answer.status, call.cut > 0, call.face) == (404, True, "oceanconnect")
+    assert "oceanconnect.login takes versions v1.1.0, not 'v9.9.9'" in (call.explanation or "")
+
+
 def test_pushes_events_and_calls_are_capped_ring_buffers() -> None:
     platform = fakeiot.Platform(
         seed=0, call_log_limit=5, event_log_limit=4, push_log_limit=3, flow_control_limit=None

@@ -57,7 +57,7 @@ class Enos(TokenRoutes, ProductRoutes, DeviceRoutes, CommandRoutes):
             protocol = self.__dict__["_protocol"] = EnosProtocol(self)
         return protocol
 
-    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+    def render_not_found(self, request: HttpRequest) -> HttpResponse:
         """A path under the Connect Service or token service no route serves: the API
         gateway's (Kong's) stock 404 (spec §4.12 says HTTP 404 [I]; docs/fidelity.md)."""
         return HttpResponse.json(404, {"message": "no Route matched with those values"})

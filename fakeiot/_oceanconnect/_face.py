@@ -54,7 +54,7 @@ class OceanConnect(
     }
     prefixes: ClassVar[tuple[str, ...]] = ("/iocm/app/", "/iodm/app/")
 
-    def render_not_found(self, request: HttpRequest, explanation: str) -> HttpResponse:
+    def render_not_found(self, request: HttpRequest) -> HttpResponse:
         """A path under ``/iocm/app/`` no route serves: 404 with the platform's error shape
         and its "resource not found" row (docs/fidelity.md: the vendor's answer is unknown)."""
         row = OcError.RESOURCE_NOT_FOUND.row

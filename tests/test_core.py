@@ -156,6 +156,23 @@ def test_restore_brings_back_the_snapshot(oc: OcClient) -> None:
     assert error_of(oc.call("GET", CREDENTIALS.format(device_id)))[1] == "100403"
 
 
+def test_a_snapshot_is_a_copy_whether_or_not_the_state_pickles(oc: OcClient) -> None:
+    """Pickled when it can be (restoring is then five times cheaper), deep-copied when not."""
+    face = oc.platform.face("oceanconnect")
+
+    class Local:  # defined in a function: pickle cannot find it again
+        pass
+
+    for extra in ([1], Local()):
+        face.state.apps["extra"] = extra
+        snapshot = oc.platform.snapshot()
+        del face.state.apps["extra"]
+        oc.platform.restore(snapshot)
+        restored = face.state.apps.pop("extra")
+        assert type(restored) is type(extra)
+        assert restored is not extra
+
+
 def test_fork_is_independent(oc: OcClient) -> None:
     oc.register_ok(IMEI)
     fork = oc.platform.fork()

@@ -524,7 +524,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def local_server() -> Iterator[str]:
     """A plain ``http.server`` on loopback; its base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: shutdown() waits for the loop's next poll (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -84,6 +84,10 @@ def warm() -> None:
     imported faces half-gone for the next run."""
     importlib.import_module("fakeiot.serve")
     fakeiot.Platform().handle(fakeiot.HttpRequest("GET", "/"))
+    # the IoTDA SDK's examples: a second import of its HTTP stack would build a second
+    # CookieJar class, which the first one's requests session refuses
+    importlib.import_module("huaweicloudsdkiotda.v5")
+    importlib.import_module("huaweicloudsdkcore.http.http_client")
 
 
 @pytest.mark.parametrize("block", PYTEST_BLOCKS)

@@ -131,7 +131,7 @@ class Route:
 
     spec: RouteSpec
     face: str
-    #: the face method that serves it ("": a handler given to :meth:`RouteTable.add`)
+    #: the face method that serves it
     attr: str
     segments: tuple[str, ...] = field(repr=False)
     #: the compiled input schema of a declared route (``None``: a raw handler)
@@ -316,27 +316,11 @@ class RouteTable:
         """Every face's path prefixes, longest first."""
         return tuple(prefix for prefix, _face in self._prefixes)
 
-    def add(
-        self,
-        face_name: str,
-        spec: RouteSpec,
-        handler: Handler,
-        schema: Schema | None = None,
-        returns: Any = None,
-    ) -> Route:
-        """Add a route served by ``handler`` (not a face method)."""
-        new = Route(spec, face_name, "", _split(spec.pattern), schema, returns)
-        self._insert(new)
-        self._handlers[spec.name] = handler
-        return new
-
     def merge(self, other: RouteTable) -> None:
         """Add every route of ``other``, served as ``other`` serves it."""
         for found in other:
             self._insert(found)
-            self._faces.setdefault(found.face, other._faces.get(found.face))
-            if not found.attr:
-                self._handlers[found.spec.name] = other._handlers[found.spec.name]
+        self._faces.update(other._faces)
         self._prefixes.extend(other._prefixes)
         self._prefixes.sort(key=lambda item: -len(item[0]))
 

@@ -128,13 +128,42 @@ class Face:
             }
 
     def export_rest(self) -> dict[str, Any]:
-        """``export_state()`` without the sections :meth:`export_entities` gives."""
+        """``export_state()`` without the sections :meth:`export_entities` and
+        :meth:`export_maps` give (the maps are left empty)."""
         with self.platform.lock:
             shallow = copy.copy(self.state)
             shallow.devices = {}
+            for attribute, _encode in self._maps().values():
+                setattr(shallow, attribute, {})
             rest: dict[str, Any] = self.persist.export_state(shallow)
         del rest["devices"]
         return rest
+
+    def _maps(self) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+        return getattr(self.persist, "MAPS", {})
+
+    def export_maps(self, *, everything: bool = False) -> dict[str, tuple[bool, dict[str, Any]]]:
+        """The entries of the export's growing maps (the persist module's ``MAPS``, each a
+        :class:`~fakeiot._journal.Journaled`) changed since the last call, per section:
+        ``(whole, {key: (moved, JSON form or None: gone)})``. ``whole`` says the entries are
+        the whole map (``everything``, or a state that was not being journaled: loaded or
+        restored since), to replace what was stored. Journals from now on."""
+        out: dict[str, tuple[bool, dict[str, Any]]] = {}
+        with self.platform.lock:
+            for section, (attribute, encode) in self._maps().items():
+                journaled = getattr(self.state, attribute)
+                changed = journaled.take()
+                if everything or changed is None:
+                    out[section] = (True, {k: (True, encode(v)) for k, v in journaled.items()})
+                elif changed:
+                    out[section] = (
+                        False,
+                        {
+                            key: (moved, None if (v := journaled.get(key)) is None else encode(v))
+                            for key, moved in changed.items()
+                        },
+                    )
+        return out
 
     def on_event(self, event: Event) -> None:
         """React to an event this face emitted (pushes); called directly, not through hooks."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any, cast
 
@@ -202,3 +203,118 @@ def test_export_and_import_commands_round_trip(tmp_path: Path) -> None:
     connection = sqlite3.connect(copy)
     assert read_document(connection)["faces"] == exported["faces"]
     connection.close()
+
+
+def test_a_login_writes_its_tokens_not_every_token_issued_before(server: fakeiot.Server) -> None:
+    store = server.store
+    assert store is not None
+    oc = OcClient(cast(fakeiot.Platform, Through(server)))
+    for _ in range(50):
+        assert oc.login().status == 200
+    committed: list[Change] = []
+    commit = store.commit
+
+    def spy(change: Change) -> None:
+        committed.append(change)
+        commit(change)
+
+    store.commit = spy  # type: ignore[method-assign]
+    assert oc.login().status == 200
+    [change] = committed
+    # the new access and refresh tokens (each deleted, then inserted at the end), the app's
+    # previous access token deleted (single_token_per_app), the app's remainder row
+    assert Counter(section for _, section, _, _ in change.rows) == {
+        "": 1,
+        "map:tokens": 3,
+        "map:refreshTokens": 2,
+    }
+    assert len(server.platform.oceanconnect.state.refresh_tokens) == 52  # OcClient logs in too
+    same_state(store, server.platform)
+
+
+def test_a_map_is_rebuilt_in_its_order_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    platform = fakeiot.Platform(seed=4, clock=fakeiot.ManualClock(), flow_control_limit=None)
+    server = fakeiot.Server(platform, state_file=path)
+    server.load_state()
+    oc = OcClient(cast(fakeiot.Platform, Through(server)))
+    for node in ("n-1", "n-2", "n-1"):  # n-1 is buried twice: its tombstone moves to the end
+        device = oc.register_ok(node)
+        assert oc.call("DELETE", f"/iocm/app/dm/v1.4.0/devices/{device}").status == 204
+    assert list(platform.oceanconnect.state.tombstones) == ["n-2", "n-1"]
+    server.stop()
+    again = fakeiot.Platform(seed=4, clock=fakeiot.ManualClock())
+    Store(path).open(again)
+    assert list(again.oceanconnect.state.tombstones) == ["n-2", "n-1"]
+    assert held(again)["faces"] == held(platform)["faces"]
+
+
+def test_a_replaced_state_writes_its_maps_whole(server: fakeiot.Server) -> None:
+    store = server.store
+    assert store is not None
+    oc = OcClient(cast(fakeiot.Platform, Through(server)))
+    assert oc.login().status == 200
+    other = fakeiot.Platform(seed=9)
+    OcClient(other).login()
+    body = json.dumps(_state.dump(other)).encode()
+    put = fakeiot.HttpRequest(
+        "PUT", "/_fakeiot/api/state", headers={"Content-Type": "application/json"}, body=body
+    )
+    assert server.respond(put).status == 200
+    same_state(store, server.platform)
+    assert stored(store)["faces"]["oceanconnect"]["tokens"].keys() == set(
+        other.oceanconnect.state.tokens
+    )
+
+
+def test_a_schema_2_store_is_rewritten_once(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    source = fakeiot.Platform(seed=5)
+    client = OcClient(source)
+    client.register_ok(IMEI)
+    assert client.login().status == 200
+    server = fakeiot.Server(source, state_file=path)
+    server.load_state()
+    server.save_state()
+    server.stop()
+    # schema 2 kept the maps in the face's remainder row and the ids as a JSON array
+    connection = sqlite3.connect(path)
+    maps: dict[str, dict[str, Any]] = {}
+    for section, key, value in connection.execute(
+        "SELECT section, key, value FROM entities WHERE section LIKE 'map:%' ORDER BY rowid"
+    ):
+        maps.setdefault(section[4:], {})[key] = json.loads(value)
+    [rest] = connection.execute(
+        "SELECT value FROM entities WHERE face='oceanconnect' AND section=''"
+    ).fetchone()
+    with connection:
+        connection.execute("DELETE FROM entities WHERE section LIKE 'map:%'")
+        connection.execute(
+            "UPDATE entities SET value=? WHERE face='oceanconnect' AND section=''",
+            (json.dumps({**json.loads(rest), **maps}),),
+        )
+        connection.execute("UPDATE meta SET value='2' WHERE key='schema'")
+        connection.execute(
+            "UPDATE meta SET value=? WHERE key='ids'", (json.dumps(source.ids.getstate()),)
+        )
+    connection.close()
+
+    platform = fakeiot.Platform(seed=5)
+    notes = Store(path).open(platform)
+    assert any("from schema 2 to 3" in note for note in notes)
+    assert held(platform)["faces"] == held(source)["faces"]
+    assert platform.ids.getstate() == source.ids.getstate()
+    again = fakeiot.Platform(seed=5)
+    assert not Store(path).open(again)  # rewritten: nothing to do the second time
+    assert held(again)["faces"] == held(source)["faces"]
+
+
+def test_a_malformed_meta_table_is_refused_with_a_message(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    Store(path).open(fakeiot.Platform(seed=6))
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("UPDATE meta SET value='[3, \"not base64!\", null]' WHERE key='ids'")
+    connection.close()
+    with pytest.raises(fakeiot.UsageError, match="id generator state"):
+        Store(path).open(fakeiot.Platform(seed=6))

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
+from .._journal import Journaled
 from .._lifecycle import State
 
 Connection = Literal["long", "short"]
@@ -337,15 +338,16 @@ class Group:
 @dataclass
 class OcState:
     apps: dict[str, App] = field(default_factory=dict)
-    tokens: dict[str, Token] = field(default_factory=dict)
-    refresh_tokens: dict[str, Token] = field(default_factory=dict)
+    #: issued tokens (and tombstones below) are written to the state store entry by entry
+    tokens: Journaled[str, Token] = field(default_factory=Journaled)
+    refresh_tokens: Journaled[str, Token] = field(default_factory=Journaled)
     devices: dict[str, Device] = field(default_factory=dict)
     by_node: dict[str, Device] = field(default_factory=dict)
     #: verify codes are compared case-insensitively: keys are lowercased
     by_code: dict[str, Device] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     deadlines: Deadline = field(default_factory=Deadline)
-    tombstones: dict[str, Tombstone] = field(default_factory=dict)
+    tombstones: Journaled[str, Tombstone] = field(default_factory=Journaled)
     device_seq: int = 0
     #: push subscriptions by subscriptionId, in creation order
     subscriptions: dict[str, Subscription] = field(default_factory=dict)

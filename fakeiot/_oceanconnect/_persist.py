@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import UsageError
+from .._journal import Journaled
 from .._lifecycle import State
 from ._commands import CancelTask
 from ._model import App, Device, Group, OcState, Subscription, Token, Tombstone
@@ -44,6 +45,23 @@ _DEVICE_FIELDS = (
 )
 
 
+def _token(entry: Token) -> list[Any]:
+    return [entry.app_id, entry.expires]
+
+
+def _tombstone(stone: Tombstone) -> list[Any]:
+    return [stone.device_id, stone.reason, stone.when, stone.app_id]
+
+
+#: the export's maps that grow with use, kept entry by entry by the state store: section ->
+#: (the :class:`~fakeiot._journal.Journaled` attribute of the state, an entry's JSON form)
+MAPS = {
+    "tokens": ("tokens", _token),
+    "refreshTokens": ("refresh_tokens", _token),
+    "tombstones": ("tombstones", _tombstone),
+}
+
+
 def export_state(state: OcState) -> dict[str, Any]:
     return {
         "apps": [
@@ -58,8 +76,8 @@ def export_state(state: OcState) -> dict[str, Any]:
             }
             for a in state.apps.values()
         ],
-        "tokens": {t: [e.app_id, e.expires] for t, e in state.tokens.items()},
-        "refreshTokens": {t: [e.app_id, e.expires] for t, e in state.refresh_tokens.items()},
+        "tokens": {t: _token(e) for t, e in state.tokens.items()},
+        "refreshTokens": {t: _token(e) for t, e in state.refresh_tokens.items()},
         "devices": [
             {"state": d.state.value, **{f: getattr(d, f) for f in _DEVICE_FIELDS}}
             for d in state.devices.values()
@@ -77,9 +95,7 @@ def export_state(state: OcState) -> dict[str, Any]:
             }
             for s in state.subscriptions.values()
         ],
-        "tombstones": {
-            n: [s.device_id, s.reason, s.when, s.app_id] for n, s in state.tombstones.items()
-        },
+        "tombstones": {n: _tombstone(s) for n, s in state.tombstones.items()},
         "deviceSeq": state.device_seq,
         "cancelTasks": [
             [t.task_id, t.app_id, t.device_id, t.created, t.command_ids, t.status]
@@ -120,10 +136,12 @@ def _import(data: dict[str, Any]) -> OcState:
         app.grantees = set(a["grantees"])
         app.token, app.refresh_token = a["token"], a["refreshToken"]
         state.apps[app.app_id] = app
-    state.tokens = {t: Token(app_id, float(exp)) for t, (app_id, exp) in data["tokens"].items()}
-    state.refresh_tokens = {
-        t: Token(app_id, float(exp)) for t, (app_id, exp) in data["refreshTokens"].items()
-    }
+    state.tokens = Journaled(
+        (t, Token(app_id, float(exp))) for t, (app_id, exp) in data["tokens"].items()
+    )
+    state.refresh_tokens = Journaled(
+        (t, Token(app_id, float(exp))) for t, (app_id, exp) in data["refreshTokens"].items()
+    )
     for d in data["devices"]:
         device = Device(
             d["device_id"],
@@ -155,10 +173,10 @@ def _import(data: dict[str, Any]) -> OcState:
             bool(s["management"]),
         )
         state.subscriptions[sub.subscription_id] = sub
-    state.tombstones = {
-        n: Tombstone(dev, reason, float(when), app)
+    state.tombstones = Journaled(
+        (n, Tombstone(dev, reason, float(when), app))
         for n, (dev, reason, when, app) in data["tombstones"].items()
-    }
+    )
     state.device_seq = int(data["deviceSeq"])
     # sections added with commands: absent from older files
     for task_id, app_id, device_id, created, command_ids, status in data.get("cancelTasks", ()):

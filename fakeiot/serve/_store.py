@@ -14,10 +14,15 @@ an operating-system crash may lose the last commits (never the file's consistenc
 
 Faces that declare their ``persist`` module (``export_entities``, ``export_rest``) are
 stored entity by entity; any other face is stored as one row with its whole ``export_state()``.
+The maps that grow with use (issued tokens, tombstones: the persist module's ``MAPS``) are
+stored entry by entry too, as rows of the section ``map:<name>``: a login writes its token, not
+every token issued since the server started.
 """
 
 from __future__ import annotations
 
+import array
+import base64
 import json
 import os
 import sqlite3
@@ -37,10 +42,14 @@ if TYPE_CHECKING:
     from .._records import Event
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+#: older schemas this version reads, and rewrites in its own at start-up (2: maps in the rest)
+OLDER_SCHEMAS = ("2",)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 #: the row holding a face's remainder (everything but its entities)
 REST = ""
+#: the section prefix of a map's entry rows
+MAP = "map:"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,6 +78,8 @@ class Change:
     meta: dict[str, str] = field(default_factory=dict)
     #: the request replaced the whole state: clear every row first
     replace: bool = False
+    #: (face, section) whose rows are cleared first: a map written whole
+    cleared: list[tuple[str, str]] = field(default_factory=list)
     done: bool = False
     error: BaseException | None = None
 
@@ -117,12 +128,17 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _schema_of(connection: sqlite3.Connection) -> str | None:
+    row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    return None if row is None else str(row[0])
+
+
 def read_document(connection: sqlite3.Connection) -> dict[str, Any]:
     """The stored state as a state document (the JSON export format)."""
     meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("format") != _state.FORMAT:
         raise UsageError("not a fakeiot state store (no format row)")
-    if meta.get("schema") != SCHEMA_VERSION:
+    if meta.get("schema") != SCHEMA_VERSION and meta.get("schema") not in OLDER_SCHEMAS:
         raise UsageError(
             f"state store schema {meta.get('schema')!r} is not supported (this fakeiot "
             f"reads schema {SCHEMA_VERSION})"
@@ -130,7 +146,8 @@ def read_document(connection: sqlite3.Connection) -> dict[str, Any]:
     faces: dict[str, dict[str, Any]] = {}
     cursor = connection.execute("SELECT face, section, key, value FROM entities ORDER BY rowid")
     sections: dict[str, dict[str, list[Any]]] = {}
-    for face, section, _key, value in cursor:
+    maps: dict[str, dict[str, dict[str, Any]]] = {}
+    for face, section, key, value in cursor:
         try:
             data = json.loads(value)
         except ValueError:
@@ -139,19 +156,26 @@ def read_document(connection: sqlite3.Connection) -> dict[str, Any]:
             if not isinstance(data, dict):
                 raise UsageError(f"face {face!r}: the stored remainder is not an object")
             faces.setdefault(face, {}).update(data)
+        elif section.startswith(MAP):
+            maps.setdefault(face, {}).setdefault(section[len(MAP) :], {})[key] = data
         else:
             sections.setdefault(face, {}).setdefault(section, []).append(data)
     for face, by_section in sections.items():
         faces.setdefault(face, {}).update(by_section)
-    return {
-        "format": _state.FORMAT,
-        "version": _state.VERSION,
-        "savedAt": float(meta.get("savedAt", "0")),
-        "seed": json.loads(meta.get("seed", "null")),
-        "ids": json.loads(meta.get("ids", "null")),
-        "clock": json.loads(meta.get("clock", "null")),
-        "faces": faces,
-    }
+    for face, by_map in maps.items():
+        faces.setdefault(face, {}).update(by_map)
+    try:
+        return {
+            "format": _state.FORMAT,
+            "version": _state.VERSION,
+            "savedAt": float(meta.get("savedAt", "0")),
+            "seed": json.loads(meta.get("seed", "null")),
+            "ids": _ids_state(json.loads(meta.get("ids", "null"))),
+            "clock": json.loads(meta.get("clock", "null")),
+            "faces": faces,
+        }
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"the stored meta table is malformed ({exc})") from None
 
 
 def full_change(platform: Platform) -> Change:
@@ -163,6 +187,7 @@ def full_change(platform: Platform) -> Change:
             for section, items in entities(None).items():
                 change.rows += [(name, section, key, _dumps(item)) for key, item in items.items()]
         change.rows.append((name, REST, "", _dumps(_face_rest(face))))
+        _map_rows(change, name, face, everything=True)
     change.meta = {
         "format": _state.FORMAT,
         "schema": SCHEMA_VERSION,
@@ -170,6 +195,22 @@ def full_change(platform: Platform) -> Change:
         **_current_meta(platform),
     }
     return change
+
+
+def _map_rows(change: Change, name: str, face: Any, *, everything: bool = False) -> None:
+    """Add the rows of ``face``'s maps changed since the last call (see ``Face.export_maps``):
+    an entry that went to the end of its map is deleted and inserted again, to keep the order."""
+    if getattr(face, "persist", None) is None:
+        return
+    for section, (whole, entries) in face.export_maps(everything=everything).items():
+        stored = MAP + section
+        if whole:
+            change.cleared.append((name, stored))
+        for key, (moved, item) in entries.items():
+            if moved and not whole:
+                change.rows.append((name, stored, key, None))
+            if item is not None:
+                change.rows.append((name, stored, key, _dumps(item)))
 
 
 def _face_rest(face: Any) -> dict[str, Any]:
@@ -190,8 +231,33 @@ def _current_meta_clock(platform: Platform) -> str:
 
 def _current_meta(platform: Platform) -> dict[str, str]:
     clock = platform.clock.now() if isinstance(platform.clock, ManualClock) else None
-    # the id generator's state is nested tuples: JSON arrays as they are (no copy)
-    return {"ids": _dumps(platform.ids.getstate()), "clock": _dumps(clock)}
+    return {"ids": _ids_text(platform.ids.getstate()), "clock": _dumps(clock)}
+
+
+def _ids_text(state: Any) -> str:
+    """The id generator's state, written after every request that drew an id: the Mersenne
+    Twister's 625 words as base64 of little-endian 32-bit words (3.3 KB, encoded at C speed),
+    not a JSON array of 625 numbers (6 KB, 60 µs)."""
+    version, words, gauss = state
+    packed = array.array("I", words)
+    if packed.itemsize != 4:  # pragma: no cover - no such platform in use
+        return _dumps(state)
+    if sys.byteorder == "big":  # pragma: no cover - no such platform in use
+        packed.byteswap()
+    return _dumps([version, base64.b64encode(packed.tobytes()).decode("ascii"), gauss])
+
+
+def _ids_state(stored: Any) -> Any:
+    """:func:`_ids_text`'s value back in the state document's form (a JSON array as is)."""
+    if not (isinstance(stored, list) and len(stored) == 3 and isinstance(stored[1], str)):
+        return stored
+    try:
+        packed = array.array("I", base64.b64decode(stored[1], validate=True))
+    except ValueError:
+        raise UsageError("the stored id generator state is not base64 of 32-bit words") from None
+    if sys.byteorder == "big":  # pragma: no cover - no such platform in use
+        packed.byteswap()
+    return [stored[0], packed.tolist(), stored[2]]
 
 
 def write_store(path: Path, platform: Platform) -> None:
@@ -218,6 +284,10 @@ def _apply(connection: sqlite3.Connection, batch: list[Change]) -> None:
         for change in batch:
             if change.replace:
                 connection.execute("DELETE FROM entities")
+            if change.cleared:
+                connection.executemany(
+                    "DELETE FROM entities WHERE face=? AND section=?", change.cleared
+                )
             deletes = [r[:3] for r in change.rows if r[3] is None]
             upserts = [r for r in change.rows if r[3] is not None]
             if deletes:
@@ -282,6 +352,18 @@ class Store:
             except UsageError as exc:
                 connection.close()
                 raise UsageError(f"{self.path}: {exc}; the file is left as it is") from None
+            schema = _schema_of(connection)
+            if schema != SCHEMA_VERSION:
+                try:
+                    _apply(connection, [full_change(platform)])
+                except sqlite3.Error as exc:
+                    connection.close()
+                    raise UsageError(
+                        f"{self.path}: cannot rewrite schema {schema} as {SCHEMA_VERSION} ({exc})"
+                    ) from None
+                notes.append(
+                    f"rewrote the state store {self.path} from schema {schema} to {SCHEMA_VERSION}"
+                )
         else:
             write_store(self.path, platform)
             connection = _connect(self.path)
@@ -319,6 +401,9 @@ class Store:
     def _remember(self, platform: Platform) -> None:
         """Cache what is stored now, to compare the next requests against."""
         self._rest = {name: _dumps(_face_rest(face)) for name, face in platform.faces.items()}
+        for face in platform.faces.values():  # journal the maps from here on
+            if getattr(face, "persist", None) is not None:
+                face.export_maps()
         self._meta = _current_meta(platform)
         self._ids = platform.ids.getstate()
 
@@ -366,6 +451,7 @@ class Store:
                         (name, section, key, None if item is None else _dumps(item))
                         for key, item in items.items()
                     ]
+            _map_rows(change, name, face)
             text = _dumps(_face_rest(face))
             if text != self._rest.get(name):
                 self._rest[name] = text

@@ -1,0 +1,94 @@
+"""A dict that can note which keys changed: how the state store writes a growing map (issued
+tokens, tombstones) one entry at a time instead of re-encoding all of it on every request."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+_MISSING: Any = object()
+
+
+class Journaled(dict[K, V]):
+    """A ``dict`` that, while :attr:`changed` is a dict, notes every key set or removed.
+
+    ``changed[key]`` is ``True`` when the key went to the end of the iteration order (added, or
+    removed) and ``False`` when its value was replaced in place; the moved keys are in the
+    order they last moved in. A writer that deletes every moved key, then writes the changed
+    keys in the journal's order, rebuilds the map in its order.
+    Reads cost what a dict's cost; only writes are noted. Pickles and copies as a dict does.
+    """
+
+    #: ``None``: not noting (the default); a dict: the keys changed since it was set
+    changed: dict[Any, bool] | None = None
+
+    def _note(self, key: Any, moved: bool) -> None:
+        changed = self.changed
+        if changed is None:
+            return
+        if moved:  # the journal's order is the order the moved keys last went to the end in
+            changed.pop(key, None)
+            changed[key] = True
+        else:
+            changed.setdefault(key, False)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        if self.changed is not None:
+            self._note(key, key not in self)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: K) -> None:
+        super().__delitem__(key)
+        self._note(key, True)
+
+    def pop(self, key: K, default: Any = _MISSING) -> Any:
+        if key in self:
+            self._note(key, True)
+            return super().pop(key)
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    def popitem(self) -> tuple[K, V]:
+        key, value = super().popitem()
+        self._note(key, True)
+        return key, value
+
+    def setdefault(self, key: K, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        for key in self:
+            self._note(key, True)
+        super().clear()
+
+    def __ior__(self, other: Any) -> Journaled[K, V]:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # items then journal, copied (a dict subclass's default copy would note every item
+        # it sets back, and a shallow copy would share the journal)
+        changed = None if self.changed is None else dict(self.changed)
+        return (_rebuild, (dict(self), changed))
+
+    def take(self) -> dict[Any, bool] | None:
+        """The keys changed since the last call (``None``: nothing was being noted); notes
+        from now on."""
+        changed, self.changed = self.changed, {}
+        return changed
+
+
+def _rebuild(items: dict[Any, Any], changed: dict[Any, bool] | None) -> Journaled[Any, Any]:
+    journaled: Journaled[Any, Any] = Journaled(items)
+    if changed is not None:
+        journaled.changed = changed
+    return journaled

@@ -7,12 +7,12 @@ kept in epoch milliseconds, as they go on the wire.
 from __future__ import annotations
 
 import heapq
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, final
 
 from .._errors import UsageError
+from .._http import dumps_compact
 from .._lifecycle import State
 from ._commands import Command
 
@@ -26,7 +26,7 @@ STATUS: dict[State, str] = {
 
 
 #: the encoder ``HttpResponse.json`` uses, so cached bytes are identical to a fresh render.
-encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+encode = dumps_compact
 
 
 def i18n(default: str, values: dict[str, str] | None = None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .._clock import ManualClock
 from .._errors import UsageError
 from .._hooks import hookimpl
+from .._http import dumps_compact
 from . import _state
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SCHEMA_VERSION = "3"
 #: older schemas this version reads, and rewrites in its own at start-up (2: maps in the rest)
 OLDER_SCHEMAS = ("2",)
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dumps = dumps_compact
 #: the row holding a face's remainder (everything but its entities)
 REST = ""
 #: the section prefix of a map's entry rows

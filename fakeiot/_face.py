@@ -139,6 +139,14 @@ class Face:
         del rest["devices"]
         return rest
 
+    #: the sections :meth:`export_entities` gives, each entity a row of the state store
+    entity_sections: ClassVar[tuple[str, ...]] = ("devices",)
+
+    def journal(self) -> None:
+        """Note what changes from now on (the state store calls it after it wrote or loaded
+        everything): :meth:`export_entities` and :meth:`export_maps` then give what changed."""
+        self.export_maps()
+
     def _maps(self) -> dict[str, tuple[str, Callable[[Any], Any]]]:
         return getattr(self.persist, "MAPS", {})
 

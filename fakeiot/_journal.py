@@ -1,5 +1,7 @@
-"""A dict that can note which keys changed: how the state store writes a growing map (issued
-tokens, tombstones) one entry at a time instead of re-encoding all of it on every request."""
+"""Dicts that note which keys changed, for the state store: :class:`Journaled` (a growing map,
+issued tokens or tombstones, written one entry at a time instead of re-encoding all of it on
+every request) and :class:`NotingIndex` (an index of mutable records, IoTDA's devices: the
+records a request found by key are the ones it may have changed)."""
 
 from __future__ import annotations
 
@@ -92,3 +94,103 @@ def _rebuild(items: dict[Any, Any], changed: dict[Any, bool] | None) -> Journale
     if changed is not None:
         journaled.changed = changed
     return journaled
+
+
+class Noted:
+    """The keys some :class:`NotingIndex` dicts were asked for or changed at, while
+    :attr:`keys` is a set (``None``: not noting). One is shared by every index of one state."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: set[Any] | None = None
+
+    def take(self) -> set[Any] | None:
+        """The keys noted since the last call (``None``: nothing was being noted); notes from
+        now on."""
+        keys, self.keys = self.keys, set()
+        return keys
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_noted, (None if self.keys is None else set(self.keys),))
+
+
+def _rebuild_noted(keys: set[Any] | None) -> Noted:
+    noted = Noted()
+    noted.keys = keys
+    return noted
+
+
+class NotingIndex(dict[K, V]):
+    """An index of mutable records that notes, in its :class:`Noted`, every key looked up
+    (``index[key]``, ``get``) or changed: an over-approximation of the records a request may
+    have changed, since code changes a record after finding it by key. Iterating does not
+    note (views and searches only read). Pickles and copies with the ``Noted`` shared.
+    """
+
+    __slots__ = ("noted",)
+
+    def __init__(self, noted: Noted, *args: Any) -> None:
+        super().__init__(*args)
+        self.noted = noted
+
+    def get(self, key: K, default: Any = None) -> Any:
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: K) -> V:
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: K) -> None:
+        super().__delitem__(key)
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+
+    def pop(self, key: K, default: Any = _MISSING) -> Any:
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+        if default is _MISSING:
+            return super().pop(key)
+        return super().pop(key, default)
+
+    def popitem(self) -> tuple[K, V]:
+        key, value = super().popitem()
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+        return key, value
+
+    def setdefault(self, key: K, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        keys = self.noted.keys
+        if keys is not None:
+            keys.update(self)
+        super().clear()
+
+    def __ior__(self, other: Any) -> NotingIndex[K, V]:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return (NotingIndex, (self.noted, dict(self)))

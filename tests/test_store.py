@@ -42,8 +42,11 @@ def held(platform: fakeiot.Platform) -> dict[str, Any]:
 
 
 def same_state(store: Store, platform: fakeiot.Platform) -> None:
+    """What the store holds, loaded into a new platform, is the platform's state."""
     document, expected = stored(store), held(platform)
-    assert document["faces"] == expected["faces"]
+    loaded = fakeiot.Platform(seed=platform.seed, clock=fakeiot.ManualClock())
+    _state.load(loaded, document)
+    assert held(loaded)["faces"] == expected["faces"]
     assert document["ids"] == expected["ids"]
 
 
@@ -318,3 +321,65 @@ def test_a_malformed_meta_table_is_refused_with_a_message(tmp_path: Path) -> Non
     connection.close()
     with pytest.raises(fakeiot.UsageError, match="id generator state"):
         Store(path).open(fakeiot.Platform(seed=6))
+
+
+class Checked(Through):
+    """Through the server, and the store checked against the platform after every request."""
+
+    def handle(self, request: fakeiot.HttpRequest) -> fakeiot.HttpResponse:
+        response = super().handle(request)
+        store = self._server.store
+        assert store is not None
+        same_state(store, self._server.platform)
+        return response
+
+
+def test_iotda_requests_write_the_devices_they_touched(server: fakeiot.Server) -> None:
+    from tests.iotda import IoClient
+
+    io = IoClient(cast(fakeiot.Platform, Checked(server)))
+    server.save_state()  # the project, created from Python
+    product = io.product()
+    gateway = io.device(product, "gw", auth_info={"secret": "s3cret-gw", "timeout": 300})
+    gid = gateway["device_id"]
+    child = io.device(product, "child", gateway_id=gid)["device_id"]  # the gateway's count
+    io.ok("PUT", f"/devices/{gid}", {"device_name": "renamed", "description": "d"})
+    shadow = {"shadow": [{"service_id": "Temp", "desired": {"target": 21}}]}
+    io.ok("PUT", f"/devices/{gid}/shadow", shadow)
+    tags = {"resource_type": "device", "resource_id": gid, "tags": [{"tag_key": "site"}]}
+    io.ok("POST", "/tags/bind-resource", tags)
+    group = io.ok("POST", "/device-group", {"name": "north"})["group_id"]
+    for action in ("addDevice", "removeDevice", "addDevice"):
+        io.call(
+            "POST",
+            f"/device-group/{group}/action",
+            query={"action_id": action, "device_id": gid},
+        )
+    io.ok("DELETE", f"/device-group/{group}")  # the member's group list
+    io.ok("POST", f"/devices/{gid}/async-commands", {"paras": {}, "send_strategy": "delay"})
+    io.ok("POST", f"/devices/{gid}/messages", {"message": "hi", "message_id": "m1"})
+    io.ok(
+        "POST",
+        f"/devices/{gid}/action",
+        {"secret": "s3cret-new"},
+        query={"action_id": "resetSecret"},
+    )
+    sim = server.platform.iotda.simulate(gid, "s3cret-new")
+    sim.connect()  # the device side, from Python: the store learns of it at the next save
+    server.save_state()
+    same_state(cast(Store, server.store), server.platform)
+    io.ok("POST", f"/devices/{gid}/freeze")
+    io.ok("POST", f"/devices/{gid}/unfreeze")
+    io.ok("DELETE", f"/devices/{child}")  # the gateway's count again
+    io.ok("DELETE", f"/devices/{gid}")
+    late = io.device(product, "late", auth_info={"secret": "s3cret-late", "timeout": 60})
+    advance = fakeiot.HttpRequest(
+        "POST",
+        "/_fakeiot/api/clock/advance",
+        headers={"Content-Type": "application/json"},
+        body=b'{"seconds": 61}',
+    )
+    assert server.respond(advance).status == 200  # the registration timeout deletes it
+    same_state(cast(Store, server.store), server.platform)
+    assert late["device_id"] not in server.platform.iotda.state.devices
+    assert server.platform.iotda.devices() == []

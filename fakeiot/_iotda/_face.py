@@ -543,6 +543,34 @@ class Iotda(IotdaRoutes, Face):
         with self.platform.lock:
             return _persist.export_state(self.state)
 
+    # -- the state store: each device a row (see ``Face.persist``) ------------------------------
+    #: the store writes devices one at a time; which ones, it learns from the device indexes:
+    #: every device a request looked up or changed by id (``IotdaState.noted``)
+    persist: ClassVar[Any] = _persist
+
+    def export_entities(self, subjects: Iterable[str] | None = None) -> dict[str, Any]:
+        """The devices ``subjects`` names and every device noted since the last call (each
+        ``None`` if gone), or all devices (``subjects=None``); notes from now on."""
+        with self.platform.lock:
+            devices = self.state.devices
+            noted = self.state.noted.take() or set()
+            keys = list(dict.keys(devices)) if subjects is None else noted.union(subjects)
+            found = dict.get
+            return {
+                "devices": {
+                    key: None if (d := found(devices, key)) is None else _persist.export_device(d)
+                    for key in keys
+                }
+            }
+
+    def export_rest(self) -> dict[str, Any]:
+        with self.platform.lock:
+            return _persist.export_state(self.state, devices=False)
+
+    def journal(self) -> None:
+        super().journal()
+        self.state.noted.take()
+
     def import_state(self, data: dict[str, Any]) -> None:
         try:
             state = _persist.import_state(data)

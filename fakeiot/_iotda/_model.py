@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._journal import Noted, NotingIndex
 from ._lifecycle import CommandStatus, Status
 
 _COMPACT: dict[int, str] = {}
@@ -216,6 +217,20 @@ class IotdaState:
     #: (when, sequence, kind, device_id, key): time-driven work, a heap ordered by time
     deadlines: list[tuple[float, int, str, str, str]] = field(default_factory=list)
     counter: int = 0
+    #: the device ids looked up or changed through the device indexes (this one and each
+    #: project's) while the state store notes them: the devices a request may have changed
+    noted: Noted = field(default_factory=Noted)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.devices, NotingIndex):
+            self.devices = NotingIndex(self.noted, self.devices)
+
+    def add_project(self, project: Project) -> None:
+        """Register ``project`` (its device index noting into this state's)."""
+        if not isinstance(project.devices, NotingIndex) or project.devices.noted is not self.noted:
+            project.devices = NotingIndex(self.noted, project.devices)
+        self.projects[project.project_id] = project
+        self.by_ak[project.ak] = project
 
     def marker(self) -> str:
         self.counter += 1

@@ -26,9 +26,12 @@ from ._model import (
 )
 
 
-def _plain(record: Any) -> dict[str, Any]:
+def _plain(record: Any, skip: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(record):
+        if f.name == skip:
+            out[f.name] = {}
+            continue
         value = getattr(record, f.name)
         if isinstance(value, Status | CommandStatus):
             value = value.value
@@ -42,12 +45,21 @@ def _plain(record: Any) -> dict[str, Any]:
     return out
 
 
-def export_state(state: IotdaState) -> dict[str, Any]:
+def export_state(state: IotdaState, *, devices: bool = True) -> dict[str, Any]:
+    """The state as JSON-ready data; ``devices=False``: each project's ``devices`` empty (the
+    state store keeps each device as a row of its own, :func:`export_device`)."""
+    skip = "" if devices else "devices"
+    projects = [_plain(p, skip) for p in state.projects.values()]
     return {
-        "projects": [_plain(p) for p in state.projects.values()],
+        "projects": projects,
         "deadlines": [list(d) for d in state.deadlines],
         "counter": state.counter,
     }
+
+
+def export_device(device: Device) -> dict[str, Any]:
+    """One device as the state store keeps it (its ``project_id`` says where it belongs)."""
+    return _plain(device)
 
 
 def import_state(data: dict[str, Any]) -> IotdaState:
@@ -72,18 +84,29 @@ def import_state(data: dict[str, Any]) -> IotdaState:
         project = Project(**fields)
         for name, cls in maps.items():
             setattr(project, name, {k: cls(**v) for k, v in loaded[name].items()})
+        state.add_project(project)
         for device_id, rec in devices.items():
-            rec = dict(rec)
-            rec["status"] = Status(rec["status"])
-            rec["shadow"] = {k: ShadowService(**v) for k, v in rec.get("shadow", {}).items()}
-            rec["commands"] = {
-                k: AsyncCommand(**{**v, "status": CommandStatus(v["status"])})
-                for k, v in rec.get("commands", {}).items()
-            }
-            rec["messages"] = {k: Message(**v) for k, v in rec.get("messages", {}).items()}
-            device = Device(**rec)
-            project.devices[device_id] = device
-            state.devices[device_id] = device
-        state.projects[project.project_id] = project
-        state.by_ak[project.ak] = project
+            _add_device(state, project, device_id, rec)
+    # the state store's form: every device a row of its own, naming its project
+    for rec in data.get("devices", []):
+        owner = state.projects.get(rec.get("project_id"))
+        if owner is None:
+            raise ValueError(f"device {rec.get('device_id')!r:.80}: no such project")
+        _add_device(state, owner, rec["device_id"], rec)
     return state
+
+
+def _add_device(state: IotdaState, project: Project, device_id: str, rec: dict[str, Any]) -> None:
+    rec = dict(rec)
+    rec["status"] = Status(rec["status"])
+    rec["shadow"] = {k: ShadowService(**v) for k, v in rec.get("shadow", {}).items()}
+    rec["commands"] = {
+        k: AsyncCommand(**{**v, "status": CommandStatus(v["status"])})
+        for k, v in rec.get("commands", {}).items()
+    }
+    rec["messages"] = {k: Message(**v) for k, v in rec.get("messages", {}).items()}
+    device = Device(**rec)
+    if device.device_id != device_id or device_id in state.devices:
+        raise ValueError(f"device {device_id!r:.80} is stored twice or under another id")
+    project.devices[device_id] = device
+    state.devices[device_id] = device

@@ -87,8 +87,7 @@ class Service:
         default_app = ids.hex(32)
         project = Project(project_id, ak, sk, instance_id, default_app)
         project.apps[default_app] = App(default_app, "DefaultApp", self.now(), True)
-        state.projects[project_id] = project
-        state.by_ak[ak] = project
+        state.add_project(project)
         return project
 
     def project(self, project_id: str) -> Project:

@@ -152,6 +152,14 @@ OCEANCONNECT: dict[str, Any] = {
     ),
 }
 
+#: an EnOS command as stored (``Command.record``): id, type, service or point, input,
+#: pending TTL, timeout, created (ms), created (local text), state, output, released, replied,
+#: reply body, reply ok
+_ENOS_COMMAND = (
+    "tuple", "str", "int", "str", "any", "int", "int", "int", "str", "int", "any", "num?",
+    "num?", "any", "bool",
+)  # fmt: skip
+
 ENOS: dict[str, Any] = {
     "orgs": (
         "list",
@@ -208,6 +216,11 @@ ENOS: dict[str, Any] = {
             "active_time": "int",
             "last_online_time": "int",
             "last_offline_time": "int",
+            # added with commands and measure points: absent from older files
+            "points?": ("map", ("tuple", "int", "any")),
+            "measurepoint_last_update?": "int?",
+            "attribute_last_update?": "int?",
+            "command_records?": ("list", _ENOS_COMMAND),
         },
     ),
     "tokens": ("map", ("tuple", "str", "num")),

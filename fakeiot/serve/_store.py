@@ -217,11 +217,10 @@ def _map_rows(change: Change, name: str, face: Any, *, everything: bool = False)
 def _face_rest(face: Any) -> dict[str, Any]:
     """A face's remainder row: its export without the entities (their sections empty)."""
     rest = face.export_rest if getattr(face, "persist", None) is not None else None
-    entities = face.export_entities if getattr(face, "persist", None) is not None else None
-    if not callable(rest) or not callable(entities):
+    if not callable(rest):
         return face.export_state()  # type: ignore[no-any-return]
     data: dict[str, Any] = rest()
-    for section in entities(()):
+    for section in face.entity_sections:
         data[section] = []
     return data
 
@@ -402,9 +401,9 @@ class Store:
     def _remember(self, platform: Platform) -> None:
         """Cache what is stored now, to compare the next requests against."""
         self._rest = {name: _dumps(_face_rest(face)) for name, face in platform.faces.items()}
-        for face in platform.faces.values():  # journal the maps from here on
+        for face in platform.faces.values():  # note what changes from here on
             if getattr(face, "persist", None) is not None:
-                face.export_maps()
+                face.journal()
         self._meta = _current_meta(platform)
         self._ids = platform.ids.getstate()
 
@@ -445,9 +444,8 @@ class Store:
         touched = self._subjects.take()
         for name, face in platform.faces.items():
             entities = face.export_entities if getattr(face, "persist", None) is not None else None
-            subjects = touched.get(name)
-            if subjects and callable(entities):
-                for section, items in entities(subjects).items():
+            if callable(entities):  # the event subjects, and what the face noted itself
+                for section, items in entities(touched.get(name, ())).items():
                     change.rows += [
                         (name, section, key, None if item is None else _dumps(item))
                         for key, item in items.items()

@@ -210,3 +210,82 @@ def test_date_server_head_and_options(server: fakeiot.Server, platform: fakeiot.
     assert not [h for h in options.headers if h.lower().startswith("access-control-")]
     nothing = requests.options(server.url + "/nowhere", timeout=5)
     assert nothing.status_code == 404
+
+
+def test_a_refused_connection_is_closed_after_its_linger_with_no_other_traffic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fakeiot.serve._front import Front
+
+    monkeypatch.setattr(Front, "refused_linger", 0.2)
+    with fakeiot.Server(fakeiot.Platform(seed=0), max_connections=2) as server:
+        held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            answer = b""
+            while chunk := sock.recv(65536):  # the 503, then the server's end of sending
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 503 ")
+            reset = False
+            deadline = time.monotonic() + 5
+            while not reset and time.monotonic() < deadline:
+                time.sleep(0.1)
+                try:  # data for a closed socket is answered with a reset
+                    sock.sendall(b"x")
+                    sock.recv(1)
+                except (ConnectionResetError, BrokenPipeError):
+                    reset = True
+            assert reset, "the refused connection was never closed"
+        for other in held:
+            other.close()
+
+
+def test_a_refused_connection_that_cannot_be_answered_is_closed_quietly() -> None:
+    from cheroot.server import HTTPConnection
+
+    with fakeiot.Server(fakeiot.Platform(seed=0), max_connections=4) as server:
+        front = server._httpd
+        assert front is not None
+        ours, theirs = socket.socketpair()
+        conn = HTTPConnection(front, ours)
+        ours.close()  # the 503 cannot be written
+        front.refuse(conn)
+        theirs.close()
+        time.sleep(0.2)
+        assert front._refuser.is_alive()
+        # and the refusals still work
+        held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(4)]
+        time.sleep(0.3)
+        refused = raw(server, b"GET /_fakeiot/api/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for sock in held:
+            sock.close()
+    assert refused.startswith(b"HTTP/1.1 503 ")
+
+
+def test_the_installed_cheroot_has_the_private_api_the_front_uses() -> None:
+    """Fails when cheroot changes underneath: re-check fakeiot/serve/_front.py."""
+    import inspect
+    import queue
+
+    from cheroot import connections, server
+    from cheroot.ssl import builtin
+
+    def params(function: object) -> list[str]:
+        return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+    assert params(server.HeaderReader.__call__) == ["self", "rfile", "hdict"]
+    assert params(server.HTTPRequest.read_request_headers) == ["self"]
+    assert params(server.HTTPRequest.simple_response) == ["self", "status", "msg"]
+    assert params(server.HTTPServer.put_conn) == ["self", "conn"]
+    manager = vars(connections.ConnectionManager)
+    assert params(manager["_from_server_socket"]) == ["self", "server_socket"]
+    assert isinstance(manager["_num_connections"], property)
+    assert params(builtin.BuiltinSSLAdapter.wrap) == ["self", "sock"]
+    with fakeiot.Server(fakeiot.Platform(seed=0)) as served:
+        front = served._httpd
+        assert front is not None
+        assert isinstance(front.requests._queue, queue.Queue)
+        assert isinstance(front.requests._threads, list)
+        assert isinstance(front.requests.idle, int)
+        assert type(front._connections).__name__ == "_Connections"
+        assert front._connections._selector is not None

@@ -19,6 +19,7 @@ keeps idle connections in a selector rather than in threads, answers with ``Date
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib
 import queue
 import socket
@@ -274,29 +275,39 @@ class Front(_server.HTTPServer):  # type: ignore[misc]
             except queue.Empty:
                 break
             if isinstance(conn, _server.HTTPConnection):
-                conn.close()
+                _close(conn)
 
     def refuse(self, conn: Any) -> None:
         """Answer ``conn`` 503 and close it (it is beyond ``max_connections``)."""
         self._refused.put(conn)
 
+    #: seconds a connection answered 503 stays open after its answer (the client reads the
+    #: answer before the close could reset it)
+    refused_linger = 2.0
+
     def _answer_refused(self) -> None:
-        """Answer each refused connection 503, shut its sending side, and close it two seconds
-        later (or when the server stops): the client reads the answer before any reset.
-        (cheroot's own 503 thread leaves the socket open for the garbage collector.)"""
+        """Answer each refused connection 503, shut its sending side, and close it
+        :attr:`refused_linger` seconds later (or when the server stops). (cheroot's own 503
+        thread leaves the socket open for the garbage collector.)"""
         lingering: collections.deque[tuple[float, Any]] = collections.deque()
+        linger = self.refused_linger
         while True:
-            conn = self._refused.get()
+            try:  # with sockets lingering, wake up to close them even if nothing new comes
+                conn = self._refused.get(timeout=linger / 2 if lingering else None)
+            except queue.Empty:
+                conn = False
             now = time.monotonic()
-            while lingering and (conn is None or lingering[0][0] < now - 2):
-                lingering.popleft()[1].close()
+            while lingering and (conn is None or lingering[0][0] <= now - linger):
+                _close(lingering.popleft()[1])
             if conn is None:
                 return
+            if conn is False:
+                continue
             try:
                 _server.HTTPRequest(self, conn).simple_response("503 Service Unavailable")
                 conn.socket.shutdown(socket.SHUT_WR)
-            except (OSError, _errors.FatalSSLAlert):
-                conn.close()
+            except (OSError, _errors.FatalSSLAlert):  # the client is gone already
+                _close(conn)
                 continue
             lingering.append((now, conn))
 
@@ -307,3 +318,9 @@ class Front(_server.HTTPServer):  # type: ignore[misc]
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """A client that hangs up or talks nonsense is not the platform's problem: quiet."""
+
+
+def _close(conn: Any) -> None:
+    """Close a connection whose client may be gone (closing a dead socket raises)."""
+    with contextlib.suppress(OSError):
+        conn.close()

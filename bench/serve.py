@@ -3,7 +3,9 @@
     python bench/serve.py [--quick]
 
 1. With a state store, one registration (through ``Server.respond``: the platform, then the
-   commit of what it touched) at 10**5 devices against one at 10**2 (budget <= 1.2x).
+   commit of what it touched) at 10**5 devices against one at 10**2 (budget <= 1.2x); for
+   information, a login after 10**4 logins against one after 10, and an IoTDA device added
+   at 10**4 devices against one at 10**2 (each a ratio, like the budget).
 2. 32 concurrent clients, each looping login / register / query / delete against a
    `fakeiot serve` process with ``--state`` and without (budget: with >= 0.5x the throughput
    without); p50 / p95 / p99 latency of each call.
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ import fakeiot
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.oc import REGISTER, OcClient  # noqa: E402
+from tests.oc import LOGIN, REGISTER, OcClient  # noqa: E402
 
 
 def stored_server(devices: int, directory: Path) -> tuple[fakeiot.Server, dict[str, str]]:
@@ -188,6 +191,8 @@ def main() -> int:
     only = os.environ.get("BENCH_ONLY", "123")  # which sections, e.g. BENCH_ONLY=2
     if "1" in only:
         registration()
+        growth("a login with a store", "logins", (10, 10_000), _oc_logins)
+        growth("an IoTDA device added with a store", "devices", (100, 10_000), _iotda_adds)
     if "2" in only:
         concurrent(5.0 if args.quick else 15.0)
     if "3" in only:
@@ -220,6 +225,63 @@ def registration() -> None:
         f"{big * 1e6:.0f} us, ratio {ratio:.2f}x (budget <= 1.2x) "
         f"{'PASS' if ratio <= 1.2 else 'MISS'}"
     )
+
+
+def growth(
+    what: str,
+    unit: str,
+    sizes: tuple[int, int],
+    setup: Callable[[int, Path], Callable[[int], fakeiot.HttpResponse]],
+) -> None:
+    """``what`` (through ``Server.respond``) at both sizes, interleaved; medians of 200."""
+    with tempfile.TemporaryDirectory() as scratch:
+        calls = [setup(n, Path(scratch)) for n in sizes]
+        samples: list[list[float]] = [[], []]
+        for round_ in range(20):
+            for which in (0, 1) if round_ % 2 == 0 else (1, 0):
+                for i in range(10):
+                    started = time.perf_counter()
+                    response = calls[which](round_ * 10 + i)
+                    samples[which].append(time.perf_counter() - started)
+                    assert response.status < 300, response.body
+    small, big = (statistics.median(s) for s in samples)
+    print(
+        f"   {what}: after {sizes[0]:,} {unit} {small * 1e6:.0f} us, after {sizes[1]:,} "
+        f"{big * 1e6:.0f} us, ratio {big / small:.2f}x (info)"
+    )
+
+
+def _oc_logins(count: int, directory: Path) -> Callable[[int], fakeiot.HttpResponse]:
+    platform = fakeiot.Platform(seed=1, flow_control_limit=None, call_log_limit=1000)
+    server = fakeiot.Server(platform, state_file=directory / f"logins-{count}.db")
+    server.load_state()
+    client = OcClient(platform)
+    for _ in range(count):
+        client.login()
+    server.save_state()
+    body = f"appId={client.app.app_id}&secret={client.app.secret}".encode()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    login = fakeiot.HttpRequest("POST", LOGIN, headers=form, body=body)
+    return lambda _i: server.respond(login)
+
+
+def _iotda_adds(count: int, directory: Path) -> Callable[[int], fakeiot.HttpResponse]:
+    from tests.iotda import IoClient
+
+    platform = fakeiot.Platform(seed=1, call_log_limit=1000)
+    server = fakeiot.Server(platform, state_file=directory / f"iotda-{count}.db")
+    server.load_state()
+    client = IoClient(platform)
+    product = client.product()
+    for i in range(count):
+        client.device(product, f"pre-{i}")
+    server.save_state()
+
+    def add(i: int) -> fakeiot.HttpResponse:
+        body = {"node_id": f"new-{i}", "product_id": product, "auth_info": {"secret": "s3cret-1"}}
+        return server.respond(client.request("POST", "/devices", body))
+
+    return add
 
 
 def concurrent(seconds: float) -> None:

@@ -188,6 +188,19 @@ def test_add_device_refusals(io: IoClient, product: str) -> None:
     assert error_of(io.call("POST", "/devices", orphan)) == expected(E.GATEWAY_NOT_FOUND)
     space = {"node_id": "n5", "product_id": product, "app_id": "nope"}
     assert error_of(io.call("POST", "/devices", space)) == expected(E.APP_NOT_FOUND)
+    renamed = {"node_id": "n1", "product_id": product, "device_id": "another-id"}
+    assert error_of(io.call("POST", "/devices", renamed)) == expected(E.DEVICE_EXISTS)
+
+
+def test_a_node_id_is_unique_in_its_product_only_while_its_device_exists(
+    io: IoClient, product: str
+) -> None:
+    first = io.device(product, "n1")["device_id"]
+    other = io.product(name="Other")
+    assert io.device(other, "n1")["node_id"] == "n1"  # another product: allowed
+    io.ok("DELETE", f"/devices/{first}")
+    assert io.device(product, "n1", device_id="n1-again")["device_id"] == "n1-again"
+    io.platform.check_invariants()
 
 
 def test_children_two_levels_deep_and_the_delete_rule(io: IoClient, product: str) -> None:

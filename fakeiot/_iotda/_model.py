@@ -217,6 +217,8 @@ class IotdaState:
     #: (when, sequence, kind, device_id, key): time-driven work, a heap ordered by time
     deadlines: list[tuple[float, int, str, str, str]] = field(default_factory=list)
     counter: int = 0
+    #: (project_id, product_id, node_id) -> device_id: a node id is unique in its product
+    nodes: dict[tuple[str, str, str], str] = field(default_factory=dict)
     #: the device ids looked up or changed through the device indexes (this one and each
     #: project's) while the state store notes them: the devices a request may have changed
     noted: Noted = field(default_factory=Noted)

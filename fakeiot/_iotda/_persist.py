@@ -106,7 +106,9 @@ def _add_device(state: IotdaState, project: Project, device_id: str, rec: dict[s
     }
     rec["messages"] = {k: Message(**v) for k, v in rec.get("messages", {}).items()}
     device = Device(**rec)
-    if device.device_id != device_id or device_id in state.devices:
+    node = (project.project_id, device.product_id, device.node_id)
+    if device.device_id != device_id or device_id in state.devices or node in state.nodes:
         raise ValueError(f"device {device_id!r:.80} is stored twice or under another id")
     project.devices[device_id] = device
     state.devices[device_id] = device
+    state.nodes[node] = device_id

@@ -184,9 +184,9 @@ class Service:
             raise ApiError(E.INVALID_PARAM, "device_id: product_id_node_id exceeds 128 characters")
         if device_id in state.devices:
             raise ApiError(E.DEVICE_EXISTS, f"device_id {device_id!r} exists")
-        for other in project.devices.values():
-            if other.product_id == req.product_id and other.node_id == req.node_id:
-                raise ApiError(E.DEVICE_EXISTS, f"node_id {req.node_id!r} exists in the product")
+        node = (project.project_id, req.product_id, req.node_id)
+        if node in state.nodes:
+            raise ApiError(E.DEVICE_EXISTS, f"node_id {req.node_id!r} exists in the product")
         auth = req.auth_info or sc.AuthInfo()
         depth = 0
         gateway_id = req.gateway_id or device_id
@@ -227,6 +227,7 @@ class Service:
         device.status = step(None, "add")
         project.devices[device_id] = device
         state.devices[device_id] = device
+        state.nodes[node] = device_id
         product.devices += 1
         if parent is not None:
             parent.children += 1
@@ -309,6 +310,7 @@ class Service:
         device.connected = False
         del project.devices[device.device_id]
         del self.state.devices[device.device_id]
+        del self.state.nodes[project.project_id, device.product_id, device.node_id]
         project.products[device.product_id].devices -= 1
         if device.gateway_id != device.device_id:
             parent = project.devices.get(device.gateway_id)
@@ -1221,6 +1223,8 @@ class Service:
             listed = sum(len(p.devices) for p in state.projects.values())
             if listed != len(state.devices):
                 raise InvariantError(f"{len(state.devices)} devices but {listed} in projects")
+            if len(state.nodes) != len(state.devices):
+                raise InvariantError(f"{len(state.devices)} devices, {len(state.nodes)} nodes")
             subjects = list(state.devices)
         for device_id in subjects:
             device = state.devices.get(device_id)
@@ -1231,6 +1235,10 @@ class Service:
                 raise InvariantError(f"device {device_id} has no owning project")
             if device.product_id not in project.products:
                 raise InvariantError(f"device {device_id} has no product")
+            if state.nodes.get((project.project_id, device.product_id, device.node_id)) != (
+                device_id
+            ):
+                raise InvariantError(f"device {device_id}: not indexed by its node id")
             if (device.status is Status.INACTIVE) != (
                 device.active_time is None and device.status is not Status.FROZEN
             ) and device.status is not Status.FROZEN:

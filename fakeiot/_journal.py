@@ -13,7 +13,27 @@ V = TypeVar("V")
 _MISSING: Any = object()
 
 
-class Journaled(dict[K, V]):
+class _Written(dict[K, V]):
+    """A dict whose every write goes through ``__setitem__`` (dict's own ``update``,
+    ``setdefault`` and ``|=`` bypass an overridden one)."""
+
+    __slots__ = ()
+
+    def setdefault(self, key: K, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> _Written[K, V]:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
+class Journaled(_Written[K, V]):
     """A ``dict`` that, while :attr:`changed` is a dict, notes every key set or removed.
 
     ``changed[key]`` is ``True`` when the key went to the end of the iteration order (added, or
@@ -58,23 +78,10 @@ class Journaled(dict[K, V]):
         self._note(key, True)
         return key, value
 
-    def setdefault(self, key: K, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
     def clear(self) -> None:
         for key in self:
             self._note(key, True)
         super().clear()
-
-    def __ior__(self, other: Any) -> Journaled[K, V]:  # type: ignore[override,misc]
-        self.update(other)
-        return self
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         # items then journal, copied (a dict subclass's default copy would note every item
@@ -121,7 +128,7 @@ def _rebuild_noted(keys: set[Any] | None) -> Noted:
     return noted
 
 
-class NotingIndex(dict[K, V]):
+class NotingIndex(_Written[K, V]):
     """An index of mutable records that notes, in its :class:`Noted`, every key looked up
     (``index[key]``, ``get``) or changed: an over-approximation of the records a request may
     have changed, since code changes a record after finding it by key. Iterating does not
@@ -173,24 +180,11 @@ class NotingIndex(dict[K, V]):
             keys.add(key)
         return key, value
 
-    def setdefault(self, key: K, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
     def clear(self) -> None:
         keys = self.noted.keys
         if keys is not None:
             keys.update(self)
         super().clear()
-
-    def __ior__(self, other: Any) -> NotingIndex[K, V]:  # type: ignore[override,misc]
-        self.update(other)
-        return self
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         return (NotingIndex, (self.noted, dict(self)))

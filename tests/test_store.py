@@ -50,6 +50,19 @@ def same_state(store: Store, platform: fakeiot.Platform) -> None:
     assert document["ids"] == expected["ids"]
 
 
+def spy_on_commits(store: Store) -> list[Change]:
+    """The changes ``store`` commits from now on."""
+    committed: list[Change] = []
+    commit = store.commit
+
+    def spy(change: Change) -> None:
+        committed.append(change)
+        commit(change)
+
+    store.commit = spy  # type: ignore[method-assign]
+    return committed
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> fakeiot.Server:
     platform = fakeiot.Platform(seed=3, clock=fakeiot.ManualClock(), flow_control_limit=None)
@@ -112,14 +125,7 @@ def test_a_registration_writes_only_what_it_touched(server: fakeiot.Server) -> N
     assert len(full.rows) > 300
     store.commit(full)
     oc.platform = cast(fakeiot.Platform, Through(server))
-    committed: list[Change] = []
-    commit = store.commit
-
-    def spy(change: Change) -> None:
-        committed.append(change)
-        commit(change)
-
-    store.commit = spy  # type: ignore[method-assign]
+    committed = spy_on_commits(store)
     response = oc.call("POST", REGISTER, {"nodeId": "one-more"})
     assert response.status == 200
     # one device row and the face's remainder (its device counter); the ids in the meta table
@@ -214,14 +220,7 @@ def test_a_login_writes_its_tokens_not_every_token_issued_before(server: fakeiot
     oc = OcClient(cast(fakeiot.Platform, Through(server)))
     for _ in range(50):
         assert oc.login().status == 200
-    committed: list[Change] = []
-    commit = store.commit
-
-    def spy(change: Change) -> None:
-        committed.append(change)
-        commit(change)
-
-    store.commit = spy  # type: ignore[method-assign]
+    committed = spy_on_commits(store)
     assert oc.login().status == 200
     [change] = committed
     # the new access and refresh tokens (each deleted, then inserted at the end), the app's

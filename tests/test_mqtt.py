@@ -40,6 +40,7 @@ PRIVATE = {
     (BrokerProtocolHandler, "handle_connection_closed"): ["self"],
     (BrokerProtocolHandler, "mqtt_publish"): ["self", "topic", "data", "qos", "retain",
                                               "ack_timeout"],
+    (BrokerProtocolHandler, "_handle_qos1_message_flow"): ["self", "app_message"],
 }  # fmt: skip
 
 
@@ -55,6 +56,11 @@ def test_the_installed_amqtt_is_the_pinned_one_with_the_private_api_we_use() -> 
     # the $-topic defect the override works around is still there (else drop the override)
     source = inspect.getsource(Broker._handle_message_delivery)
     assert 'app_message.topic.startswith("$")' in source
+    # amqtt's incoming QoS 1 flow is still "queue for delivery, then PUBACK" (ours replaces
+    # it with "apply, commit, then PUBACK", and keeps its outgoing flow)
+    qos1 = inspect.getsource(BrokerProtocolHandler._handle_qos1_message_flow)
+    assert "delivered_message_queue.put(app_message)" in qos1
+    assert "PubackPacket.build(app_message.packet_id)" in qos1
     # and amqtt's broker still ignores a read timeout (we end the connection ourselves)
     assert inspect.getsource(BrokerProtocolHandler.handle_read_timeout).rstrip().endswith("pass")
 

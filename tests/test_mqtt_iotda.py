@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Iterator
 
 import pytest
@@ -282,3 +283,60 @@ def test_what_waited_for_the_device_arrives_right_after_its_connack(
 
     wait_for(status)
     device.close()
+
+
+def reported(platform: fakeiot.Platform, device_id: str) -> dict[str, object]:
+    shadow = platform.iotda.state.devices[device_id].shadow
+    return dict(shadow["Temp"].reported) if "Temp" in shadow else {}
+
+
+def test_a_qos1_puback_leaves_once_the_report_is_applied_and_made_durable(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    device_id = add_device(platform)
+    committed: list[dict[str, object]] = []
+
+    def durable() -> None:  # as `fakeiot serve --state` commits: slowly, to widen any race
+        time.sleep(0.3)
+        committed.append(reported(platform, device_id))
+
+    broker.durable = durable
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    try:
+        started = time.monotonic()
+        body = {"services": [{"service_id": "Temp", "properties": {"t": 21}}]}
+        info = device.client.publish(
+            f"$oc/devices/{device_id}/sys/properties/report", json.dumps(body).encode(), qos=1
+        )
+        info.wait_for_publish(5)  # the PUBACK
+        assert info.is_published()
+        assert time.monotonic() - started >= 0.3, "PUBACK before the commit"
+        assert committed == [{"t": 21}], "the commit saw the applied report"
+        assert reported(platform, device_id) == {"t": 21}
+    finally:
+        device.close()
+
+
+def test_a_qos1_publish_that_cannot_be_made_durable_is_not_acknowledged(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    device_id = add_device(platform)
+
+    def durable() -> None:
+        raise OSError("disk full")
+
+    broker.durable = durable
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    try:
+        body = {"services": [{"service_id": "Temp", "properties": {"t": 22}}]}
+        info = device.client.publish(
+            f"$oc/devices/{device_id}/sys/properties/report", json.dumps(body).encode(), qos=1
+        )
+        assert device.dropped.wait(5), "the connection stays open without its PUBACK"
+        assert not info.is_published()
+        assert any("not acknowledged" in r.getMessage() for r in caplog.records)
+        assert broker.errors == deque()
+    finally:
+        device.close()

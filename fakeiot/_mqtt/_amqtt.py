@@ -12,6 +12,9 @@ guards each one against the pinned version and signature):
   device's protocol instead of refusing ``$`` topics and leaving a zombie connection
   (spec device-traffic D.3); device uplinks are not relayed to other clients;
 - ``_handle_disconnect``: tell the protocol the connection ended;
+- the handler's ``_handle_qos1_message_flow`` (per connection): PUBACK an incoming QoS 1
+  PUBLISH only once the platform applied it and a state store committed it (amqtt
+  acknowledges first and delivers after);
 - ``_create_server_instance``: listen with a backlog that absorbs a burst of connects (a fleet
   of devices reconnecting at once; asyncio's default is 100).
 """
@@ -19,6 +22,7 @@ guards each one against the pinned version and signature):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -27,6 +31,8 @@ from amqtt.broker import Broker
 from amqtt.contexts import ListenerType
 from amqtt.mqtt.connack import ConnackPacket
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.puback import PubackPacket
+from amqtt.session import INCOMING
 
 if TYPE_CHECKING:
     from amqtt.adapters import ReaderAdapter, WriterAdapter
@@ -91,6 +97,7 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
 
         handler.mqtt_connack_authorize = connack
         handler.handle_read_timeout = connection.keepalive_expired
+        handler._handle_qos1_message_flow = partial(_qos1_flow, handler, connection)
         return handler, session
 
     async def _authenticate(self, session: Session, _: ListenerConfig) -> bool:
@@ -137,7 +144,17 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
             # MQTT-4.7.3-1 / 3.3.2-2: a protocol violation ends this connection (cleanly)
             connection.close()
             return True
-        connection.received(topic, bytes(message.data or b""))
+        acknowledge = connection.acks.pop(id(message), None)
+        if acknowledge is None:
+            connection.received(topic, bytes(message.data or b""))
+        else:
+            loop = asyncio.get_running_loop()
+
+            def applied(ok: bool) -> None:  # in the connection's lane: back to the loop
+                with contextlib.suppress(RuntimeError):  # the loop closed: the broker stopped
+                    loop.call_soon_threadsafe(_settle, acknowledge, ok)
+
+            connection.received(topic, bytes(message.data or b""), applied)
         return True
 
     async def _handle_disconnect(
@@ -150,3 +167,38 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
         connection: Connection | None = getattr(handler, "fakeiot", None)
         if connection is not None:
             connection.ended()
+
+
+async def _qos1_flow(handler: BrokerProtocolHandler, connection: Connection, message: Any) -> None:
+    """amqtt's QoS 1 flow, but an incoming PUBLISH is acknowledged only once the platform
+    applied it (and, with a state store, committed it): a PUBACK means the report is there.
+    If it could not be made durable there is no PUBACK, and the connection ends (the client
+    sends it again, DUP set, when it reconnects)."""
+    if message.direction != INCOMING:
+        await _AMQTT_QOS1(handler, message)
+        return
+    if message.packet_id is None or handler.session is None:
+        return
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    connection.acks[id(message)] = done
+    await handler.session.delivered_message_queue.put(message)
+    try:
+        durable = await done
+    except asyncio.CancelledError:  # the connection ended first
+        connection.acks.pop(id(message), None)
+        raise
+    if not durable:
+        connection.close()
+        return
+    puback = PubackPacket.build(message.packet_id)
+    await handler._send_packet(puback)
+    message.puback_packet = puback
+
+
+def _settle(done: asyncio.Future[bool], ok: bool) -> None:
+    if not done.done():
+        done.set_result(ok)
+
+
+#: amqtt's own QoS 1 flow (outgoing messages still use it)
+_AMQTT_QOS1 = BrokerProtocolHandler._handle_qos1_message_flow

@@ -67,6 +67,9 @@ class Connection:
         self._ended = False
         #: downlinks queued until CONNACK is sent (None once it is)
         self._early: list[tuple[str, bytes, int]] | None = []
+        #: QoS 1 PUBLISHes waiting to be applied before their PUBACK, by ``id()`` of amqtt's
+        #: message (the loop's side only)
+        self.acks: dict[int, asyncio.Future[bool]] = {}
 
     def __repr__(self) -> str:
         face = self.protocol.face if self.protocol is not None else "-"
@@ -78,10 +81,45 @@ class Connection:
         self.code = await loop.run_in_executor(self.front.pool, self._connect)
         return self.code == ACCEPTED
 
-    def received(self, topic: str, payload: bytes) -> None:
-        self._queue(lambda: self._receive(topic, payload))
+    def received(
+        self, topic: str, payload: bytes, applied: Callable[[bool], None] | None = None
+    ) -> None:
+        """Apply a PUBLISH (in this connection's lane). ``applied`` (a QoS 1 PUBLISH, whose
+        PUBACK waits for it) is called once the platform applied it and, with a state store,
+        the change is committed: with ``False`` if the commit failed (no PUBACK then)."""
+        if applied is None:
+            self._queue(lambda: self._receive(topic, payload))
+            return
+
+        def apply() -> None:
+            try:
+                self._receive(topic, payload)
+            except Exception as exc:  # a protocol's bug: recorded, and no PUBACK
+                self.front.record_error(exc, self)
+                applied(False)
+                return
+            commit = self.front.durable
+            if commit is not None:
+                try:
+                    commit()
+                except Exception as exc:
+                    log.warning(
+                        "fakeiot: QoS 1 PUBLISH from %r on %r not acknowledged: %s",
+                        self.client_id[:80],
+                        topic[:120],
+                        exc,
+                    )
+                    applied(False)
+                    return
+            applied(True)
+
+        self._queue(apply)
 
     def ended(self) -> None:
+        """The connection is gone (on the loop): no PUBACK will be sent any more."""
+        acks, self.acks = self.acks, {}
+        for waiting in acks.values():
+            waiting.cancel()
         self._queue(self._disconnect)
 
     def keepalive_expired(self) -> None:
@@ -198,6 +236,9 @@ class MqttBroker:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         #: connections accepted and not yet ended
         self.live: set[Connection] = set()
+        #: makes what devices changed durable before a QoS 1 PUBLISH is acknowledged (``fakeiot
+        #: serve --state`` sets it to commit to its store; raising refuses the PUBACK)
+        self.durable: Callable[[], None] | None = None
         #: exceptions raised by device protocols (kept, logged; the broker carries on)
         self.errors: deque[tuple[str, BaseException]] = deque(maxlen=100)
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fakeiot-mqtt")

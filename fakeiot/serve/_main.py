@@ -166,7 +166,10 @@ def _run(
         try:
             broker = MqttBroker(
                 platform, host=args.host, port=args.mqtt_port, tls=server.tls_files or False
-            ).start()
+            )
+            if server.store is not None:  # a QoS 1 PUBACK leaves once the report is committed
+                broker.durable = server.save_state
+            broker.start()
         except BaseException:
             server.stop()
             raise
@@ -183,7 +186,7 @@ def _run(
         print(f"control API token: {token}", flush=True)
     print(f"dashboard: {server.url}/" + (f"?token={token}" if token else ""), flush=True)
     while not stop.wait(0.2):
-        if broker is not None:  # what devices changed over MQTT reaches the store here
+        if broker is not None:  # what else devices changed over MQTT reaches the store here
             server.save_state()
     if broker is not None:
         broker.stop()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ._errors import ApiError, UsageError
 from ._http import HttpResponse
+from ._journal import Journaled, StoredMap
 
 if TYPE_CHECKING:
     from ._clock import Clock
@@ -133,8 +134,8 @@ class Face:
         with self.platform.lock:
             shallow = copy.copy(self.state)
             shallow.devices = {}
-            for attribute, _encode in self._maps().values():
-                setattr(shallow, attribute, {})
+            for stored in self._maps().values():
+                setattr(shallow, stored.attribute, {})
             rest: dict[str, Any] = self.persist.export_state(shallow)
         del rest["devices"]
         return rest
@@ -147,30 +148,32 @@ class Face:
         everything): :meth:`export_entities` and :meth:`export_maps` then give what changed."""
         self.export_maps()
 
-    def _maps(self) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+    def _maps(self) -> dict[str, StoredMap]:
         return getattr(self.persist, "MAPS", {})
 
-    def export_maps(self, *, everything: bool = False) -> dict[str, tuple[bool, dict[str, Any]]]:
-        """The entries of the export's growing maps (the persist module's ``MAPS``, each a
-        :class:`~fakeiot._journal.Journaled`) changed since the last call, per section:
-        ``(whole, {key: (moved, JSON form or None: gone)})``. ``whole`` says the entries are
-        the whole map (``everything``, or a state that was not being journaled: loaded or
-        restored since), to replace what was stored. Journals from now on."""
-        out: dict[str, tuple[bool, dict[str, Any]]] = {}
+    def export_maps(
+        self, *, everything: bool = False
+    ) -> dict[str, tuple[StoredMap, bool, dict[str, tuple[bool, Any]]]]:
+        """The entries of the export's growing maps (the persist module's ``MAPS``) changed
+        since the last call, per section: ``(map, whole, {key text: (moved, the entry's export
+        form or None: gone)})``. ``whole`` says the entries are the whole map (``everything``,
+        or a state that was not being journaled: loaded or restored since), to replace what
+        was stored. Journals from now on."""
+        out: dict[str, tuple[StoredMap, bool, dict[str, tuple[bool, Any]]]] = {}
         with self.platform.lock:
-            for section, (attribute, encode) in self._maps().items():
-                journaled = getattr(self.state, attribute)
+            for section, stored in self._maps().items():
+                journaled: Journaled[Any, Any] = getattr(self.state, stored.attribute)
                 changed = journaled.take()
+                text, encode = stored.key_text, stored.encode
                 if everything or changed is None:
-                    out[section] = (True, {k: (True, encode(v)) for k, v in journaled.items()})
+                    entries = {text(k): (True, encode(k, v)) for k, v in journaled.items()}
+                    out[section] = (stored, True, entries)
                 elif changed:
-                    out[section] = (
-                        False,
-                        {
-                            key: (moved, None if (v := journaled.get(key)) is None else encode(v))
-                            for key, moved in changed.items()
-                        },
-                    )
+                    entries = {
+                        text(k): (moved, None if (v := journaled.get(k)) is None else encode(k, v))
+                        for k, moved in changed.items()
+                    }
+                    out[section] = (stored, False, entries)
         return out
 
     def on_event(self, event: Event) -> None:

@@ -5,12 +5,31 @@ records a request found by key are the ones it may have changed)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 _MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    """A :class:`Journaled` attribute of a face's state that the state store keeps entry by
+    entry (a face's persist module lists them in ``MAPS``, by their section of the export)."""
+
+    #: the state's attribute holding the :class:`Journaled`
+    attribute: str
+    #: an entry's form in the export, from its key and value
+    encode: Callable[[Any, Any], Any]
+    #: the export holds the entries as a list (each item carries its key), not an object
+    listed: bool = False
+
+    def key_text(self, key: Any) -> str:
+        """The entry's key as the store's text key (a tuple's parts joined by U+001F)."""
+        return "\x1f".join(key) if isinstance(key, tuple) else str(key)
 
 
 class _Written(dict[K, V]):

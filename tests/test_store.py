@@ -382,3 +382,30 @@ def test_iotda_requests_write_the_devices_they_touched(server: fakeiot.Server) -
     same_state(cast(Store, server.store), server.platform)
     assert late["device_id"] not in server.platform.iotda.state.devices
     assert server.platform.iotda.devices() == []
+
+
+def test_an_enos_delete_writes_its_tombstone_not_every_one_before(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    platform = fakeiot.Platform(seed=8, clock=fakeiot.ManualClock(), flow_control_limit=None)
+    server = fakeiot.Server(platform, state_file=path)
+    server.load_state()
+    store = server.store
+    assert store is not None
+    enos = EnosClient(cast(fakeiot.Platform, Through(server)))
+    server.save_state()
+    product = enos.create_product()
+    assets = [enos.create_device(product, deviceKey=f"dev-{i}")["assetId"] for i in range(21)]
+    for asset in assets[:20]:
+        assert enos.devices("delete", assetId=asset)["code"] == 0
+    committed = spy_on_commits(store)
+    assert enos.devices("delete", assetId=assets[20])["code"] == 0
+    [change] = committed
+    sections = Counter(section for _, section, _, _ in change.rows)
+    assert sections["list:gone"] == 2  # the new tombstone: deleted (if there), inserted
+    assert sections["devices"] == 1
+    assert len(platform.enos.state.gone) == 21
+    same_state(store, platform)
+    server.stop()
+    again = fakeiot.Platform(seed=8, clock=fakeiot.ManualClock())
+    Store(path).open(again)
+    assert list(again.enos.state.gone) == list(platform.enos.state.gone)

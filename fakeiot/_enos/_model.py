@@ -13,6 +13,7 @@ from typing import Any, final
 
 from .._errors import UsageError
 from .._http import dumps_compact
+from .._journal import Journaled
 from .._lifecycle import State
 from ._commands import Command
 
@@ -317,7 +318,8 @@ class EnosState:
     #: token-service ``encryption`` values seen recently, oldest first (replay check, 1001).
     encryptions: dict[str, float] = field(default_factory=dict)
     encryption_order: deque[tuple[float, str]] = field(default_factory=deque)
-    gone: dict[tuple[str, str], Gone] = field(default_factory=dict)
+    #: deleted and replaced devices, written to the state store entry by entry
+    gone: Journaled[tuple[str, str], Gone] = field(default_factory=Journaled)
     device_seq: int = 0
     #: time-driven command moves: (when, seq, kind, assetId, commandId), a heap (B.1)
     deadlines: list[tuple[float, int, str, str, str]] = field(default_factory=list)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import UsageError
+from .._journal import Journaled, StoredMap
 from .._lifecycle import State
 from ._model import Device, EnosState, Gone, Org, Product, Token
 
@@ -61,6 +62,15 @@ _ADDED = frozenset(
 )
 
 
+def _gone(key: tuple[str, str], g: Gone) -> list[Any]:
+    return [key[0], key[1], g.asset_id, g.reason, g.when, g.new_key]
+
+
+#: the export's maps that grow with use (deleted and replaced devices, up to
+#: ``EnosState.GONE_LIMIT``), kept entry by entry by the state store
+MAPS = {"gone": StoredMap("gone", _gone, listed=True)}
+
+
 def export_state(state: EnosState) -> dict[str, Any]:
     return {
         "orgs": [
@@ -83,9 +93,7 @@ def export_state(state: EnosState) -> dict[str, Any]:
         "tokens": {t: [e.app_key, e.expires] for t, e in state.tokens.items()},
         "tokenByApp": dict(state.token_by_app),
         "encryptions": [[when, enc] for when, enc in state.encryption_order],
-        "gone": [
-            [pk, dk, g.asset_id, g.reason, g.when, g.new_key] for (pk, dk), g in state.gone.items()
-        ],
+        "gone": [_gone(key, g) for key, g in state.gone.items()],
         "deviceSeq": state.device_seq,
     }
 
@@ -143,7 +151,9 @@ def _import(data: dict[str, Any]) -> EnosState:
     for when, enc in data["encryptions"]:
         state.encryptions[enc] = float(when)
         state.encryption_order.append((float(when), enc))
-    for pk, dk, asset_id, reason, when, new_key in data["gone"]:
-        state.gone[(pk, dk)] = Gone(asset_id, reason, float(when), new_key)
+    state.gone = Journaled(
+        ((pk, dk), Gone(asset_id, reason, float(when), new_key))
+        for pk, dk, asset_id, reason, when, new_key in data["gone"]
+    )
     state.device_seq = int(data["deviceSeq"])
     return state

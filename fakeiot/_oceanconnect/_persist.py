@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import UsageError
-from .._journal import Journaled
+from .._journal import Journaled, StoredMap
 from .._lifecycle import State
 from ._commands import CancelTask
 from ._model import App, Device, Group, OcState, Subscription, Token, Tombstone
@@ -45,20 +45,19 @@ _DEVICE_FIELDS = (
 )
 
 
-def _token(entry: Token) -> list[Any]:
+def _token(_token: str, entry: Token) -> list[Any]:
     return [entry.app_id, entry.expires]
 
 
-def _tombstone(stone: Tombstone) -> list[Any]:
+def _tombstone(_node_id: str, stone: Tombstone) -> list[Any]:
     return [stone.device_id, stone.reason, stone.when, stone.app_id]
 
 
-#: the export's maps that grow with use, kept entry by entry by the state store: section ->
-#: (the :class:`~fakeiot._journal.Journaled` attribute of the state, an entry's JSON form)
+#: the export's maps that grow with use, kept entry by entry by the state store
 MAPS = {
-    "tokens": ("tokens", _token),
-    "refreshTokens": ("refresh_tokens", _token),
-    "tombstones": ("tombstones", _tombstone),
+    "tokens": StoredMap("tokens", _token),
+    "refreshTokens": StoredMap("refresh_tokens", _token),
+    "tombstones": StoredMap("tombstones", _tombstone),
 }
 
 
@@ -76,8 +75,8 @@ def export_state(state: OcState) -> dict[str, Any]:
             }
             for a in state.apps.values()
         ],
-        "tokens": {t: _token(e) for t, e in state.tokens.items()},
-        "refreshTokens": {t: _token(e) for t, e in state.refresh_tokens.items()},
+        "tokens": {t: _token(t, e) for t, e in state.tokens.items()},
+        "refreshTokens": {t: _token(t, e) for t, e in state.refresh_tokens.items()},
         "devices": [
             {"state": d.state.value, **{f: getattr(d, f) for f in _DEVICE_FIELDS}}
             for d in state.devices.values()
@@ -95,7 +94,7 @@ def export_state(state: OcState) -> dict[str, Any]:
             }
             for s in state.subscriptions.values()
         ],
-        "tombstones": {n: _tombstone(s) for n, s in state.tombstones.items()},
+        "tombstones": {n: _tombstone(n, s) for n, s in state.tombstones.items()},
         "deviceSeq": state.device_seq,
         "cancelTasks": [
             [t.task_id, t.app_id, t.device_id, t.created, t.command_ids, t.status]

@@ -49,8 +49,9 @@ OLDER_SCHEMAS = ("2",)
 _dumps = dumps_compact
 #: the row holding a face's remainder (everything but its entities)
 REST = ""
-#: the section prefix of a map's entry rows
+#: the section prefixes of a map's entry rows: a map exported as an object, or as a list
 MAP = "map:"
+LIST = "list:"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -159,6 +160,8 @@ def read_document(connection: sqlite3.Connection) -> dict[str, Any]:
             faces.setdefault(face, {}).update(data)
         elif section.startswith(MAP):
             maps.setdefault(face, {}).setdefault(section[len(MAP) :], {})[key] = data
+        elif section.startswith(LIST):  # in the map's order: the rows' order
+            sections.setdefault(face, {}).setdefault(section[len(LIST) :], []).append(data)
         else:
             sections.setdefault(face, {}).setdefault(section, []).append(data)
     for face, by_section in sections.items():
@@ -203,8 +206,8 @@ def _map_rows(change: Change, name: str, face: Any, *, everything: bool = False)
     an entry that went to the end of its map is deleted and inserted again, to keep the order."""
     if getattr(face, "persist", None) is None:
         return
-    for section, (whole, entries) in face.export_maps(everything=everything).items():
-        stored = MAP + section
+    for section, (kind, whole, entries) in face.export_maps(everything=everything).items():
+        stored = (LIST if kind.listed else MAP) + section
         if whole:
             change.cleared.append((name, stored))
         for key, (moved, item) in entries.items():

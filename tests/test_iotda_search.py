@@ -208,6 +208,14 @@ def test_resource_spaces(io: IoClient) -> None:
     default = io.call("DELETE", f"/apps/{apps[0]['app_id']}")
     assert error_of(default) == expected(E.APP_DEFAULT)
     assert error_of(io.call("GET", "/apps/nope")) == expected(E.APP_NOT_FOUND)
+    space = f"/apps/{app['app_id']}"
+    assert error_of(io.call("DELETE", space)) == expected(E.FORBIDDEN)  # it has a device
+    io.ok("DELETE", f"/devices/{device['device_id']}")
+    assert error_of(io.call("DELETE", space)) == expected(E.FORBIDDEN)  # and a product
+    assert io.ok("GET", "/products")["products"][0]["app_name"] == "Second"
+    io.ok("DELETE", f"/products/{product}")
+    assert io.call("DELETE", space).status == 204
+    io.platform.check_invariants()
 
 
 # =============================================================================================

@@ -1,5 +1,6 @@
-"""Fuzzing the state import: a stored state with one value replaced by arbitrary JSON is either
-refused with a 400 naming the field, or accepted and then served without a single 500."""
+"""Fuzzing the state import (OceanConnect, EnOS and IoTDA): a stored state with one value
+replaced by arbitrary JSON is either refused with a 400 naming the field, or accepted and then
+served without a single 500."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fakeiot
+from fakeiot.iotda import ProjectKeys
 from fakeiot.serve import _state
 from tests.enos import EnosClient
+from tests.iotda import IoClient
 from tests.oc import IMEI, OcClient
 
 #: examples per run (derandomised: the same every run, whatever the Hypothesis database holds)
-EXAMPLES = 120
+EXAMPLES = 200
 
 
 def _reference() -> dict[str, Any]:
@@ -39,6 +42,22 @@ def _reference() -> dict[str, Any]:
     device = enos.create_device(product)
     enos.create_device(product)
     platform.enos.login_device(product, device["deviceKey"], device["deviceSecret"])
+    io = IoClient(platform, platform.iotda.create_project(project_id="fuzz", ak="FUZZAK"))
+    meter = io.product()
+    gateway = io.device(meter, "gw", auth_info={"secret": "s3cret-gw", "timeout": 600})
+    gid = gateway["device_id"]
+    io.device(meter, "child", gateway_id=gid)
+    shadow = {"shadow": [{"service_id": "Temp", "desired": {"target": 21}}]}
+    io.ok("PUT", f"/devices/{gid}/shadow", shadow)
+    tags = {"resource_type": "device", "resource_id": gid, "tags": [{"tag_key": "site"}]}
+    io.ok("POST", "/tags/bind-resource", tags)
+    group = io.ok("POST", "/device-group", {"name": "north"})["group_id"]
+    io.call(
+        "POST", f"/device-group/{group}/action", query={"action_id": "addDevice", "device_id": gid}
+    )
+    io.ok("POST", f"/devices/{gid}/async-commands", {"paras": {"n": 1}, "send_strategy": "delay"})
+    io.ok("POST", f"/devices/{gid}/messages", {"message": "hi", "message_id": "m1"})
+    platform.iotda.simulate(gid, "s3cret-gw").connect()
     return _state.dump(platform)
 
 
@@ -161,7 +180,26 @@ def test_malformed_stored_state_never_yields_a_500(document: dict[str, Any]) -> 
             target = f"/iocm/app/dm/v1.4.0/devices/{device.device_id}"
             response = server.respond(fakeiot.HttpRequest.from_url("GET", target, headers=headers))
             assert response.status < 500, response.body[:300]
+    _iotda_reads(server, platform)
     platform.advance(3 * 86400)  # expiries and ageing over the loaded devices
     _serve(server, "GET", "/_fakeiot/api/overview")
     platform.check_invariants()
     server.check()
+
+
+def _iotda_reads(server: fakeiot.Server, platform: fakeiot.Platform) -> None:
+    """Every IoTDA read of every loaded project's devices, signed with the loaded keys."""
+    for project in list(platform.iotda.state.projects.values()):
+        keys = ProjectKeys(
+            project.project_id, project.ak, project.sk, project.instance_id, project.default_app
+        )
+        io = IoClient(platform, keys)
+        paths = ["/devices", "/products", "/device-group", "/apps"]
+        for device_id in list(project.devices):
+            base = f"/devices/{device_id}"
+            paths += [base, f"{base}/shadow", f"{base}/async-commands", f"{base}/messages"]
+        for path in paths:
+            response = server.respond(io.request("GET", path))
+            assert response.status < 500, (path, response.body[:300])
+        search = io.request("POST", "/search/query-devices", {"sql": "select * from device"})
+        assert server.respond(search).status < 500

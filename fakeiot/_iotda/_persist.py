@@ -7,7 +7,10 @@ the indexes (``by_ak``, the platform-wide device index) are rebuilt on load.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import heapq
+import types
+import typing
 from typing import Any
 
 from ._lifecycle import CommandStatus, Status
@@ -112,3 +115,70 @@ def _add_device(state: IotdaState, project: Project, device_id: str, rec: dict[s
     project.devices[device_id] = device
     state.devices[device_id] = device
     state.nodes[node] = device_id
+
+
+# =============================================================================================
+# The stored form's schema (``fakeiot.serve._schema``), derived from the records' annotations
+# =============================================================================================
+def _schema_of_type(hint: Any) -> Any:
+    """A field's annotation as a stored-state schema (``fakeiot/serve/_schema.py``)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1 or len(args) != 2:  # pragma: no cover - no such field
+            raise TypeError(f"no stored schema for {hint!r}")
+        schema = _schema_of_type(inner[0])
+        if isinstance(schema, str):
+            return schema if schema == "any" else schema + "?"
+        if isinstance(schema, tuple):
+            return (schema[0] + "?", *schema[1:])
+        return ("map?", "any") if schema == "obj" else schema  # pragma: no cover
+    if hint is Any:
+        return "any"
+    if hint in _SIMPLE:
+        return _SIMPLE[hint]
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return ("enum", *(member.value for member in hint))
+    if origin is dict:
+        value = args[1]
+        if value is Any:
+            return "obj"
+        return ("map", _schema_of_type(value))
+    if origin is list:
+        return ("list", _schema_of_type(args[0]))
+    if dataclasses.is_dataclass(hint):
+        return record_schema(hint)  # type: ignore[arg-type]
+    raise TypeError(f"no stored schema for {hint!r}")  # pragma: no cover - no such field
+
+
+#: every ``float`` of an IoTDA record is a time (formatted as a date in the views)
+_SIMPLE: dict[Any, str] = {str: "str", int: "int", float: "time", bool: "bool"}
+
+
+def record_schema(cls: type[Any], *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The stored form of a record: every field, those with a default optional (a state
+    written before the field existed lacks it)."""
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        optional = f.default is not dataclasses.MISSING or (
+            f.default_factory is not dataclasses.MISSING
+        )
+        out[f.name + ("?" if optional else "")] = _schema_of_type(hints[f.name])
+    return out
+
+
+def stored_schema() -> dict[str, Any]:
+    """The IoTDA face's part of a state document: the export, or the store's form (each
+    device a row of its own, in ``devices``)."""
+    device = record_schema(Device)
+    project = record_schema(Project, skip=("devices",))
+    project["devices?"] = ("map", device)
+    return {
+        "projects?": ("list", project),
+        "deadlines?": ("list", ("tuple", "time", "int", "str", "str", "str")),
+        "counter?": "int",
+        "devices?": ("list", device),
+    }

@@ -6,7 +6,8 @@ oceanconnect.devices[3].info: expected an object, got a string``), so that nothi
 later make a route answer 500. A face with no schema here is checked by its own
 ``import_state`` only.
 
-Types: ``"str"``, ``"int"``, ``"num"`` (finite), ``"bool"``, ``"obj"`` (any JSON object),
+Types: ``"str"``, ``"int"``, ``"num"`` (finite), ``"time"`` (seconds since 1970, before the
+year 10000: what the views can format), ``"bool"``, ``"obj"`` (any JSON object),
 ``"any"``, a trailing ``?`` for "or null"; ``("list", T)``, ``("map", T)`` (an object of T),
 ``("tuple", T, ...)`` (a fixed-length array), ``("enum", v, ...)``; a dict: an object with
 exactly those keys.
@@ -18,8 +19,11 @@ import math
 from typing import Any
 
 from .._errors import UsageError
+from .._iotda import _persist as _iotda_persist
 from .._lifecycle import State
 
+#: the last second of the year 9999: later times cannot be formatted as dates
+LAST_TIME = 253_402_300_799
 _STATES = ("enum", *(s.value for s in State))
 _I18N = {"defaultValue": "str", "i18nValue": ("map", "str")}
 _SERVICE = {
@@ -230,8 +234,12 @@ ENOS: dict[str, Any] = {
     "deviceSeq": "int",
 }
 
-#: the stored form of each built-in face
-FACES: dict[str, dict[str, Any]] = {"oceanconnect": OCEANCONNECT, "enos": ENOS}
+#: the stored form of each built-in face (IoTDA's derived from its records' annotations)
+FACES: dict[str, dict[str, Any]] = {
+    "oceanconnect": OCEANCONNECT,
+    "enos": ENOS,
+    "iotda": _iotda_persist.stored_schema(),
+}
 
 DOCUMENT: dict[str, Any] = {
     "format": ("enum", "fakeiot-state"),
@@ -284,6 +292,7 @@ def check(value: Any, schema: Any, where: str) -> None:
             schema = schema[:-1]
         if not _simple(value, schema):
             want = {"str": "a string", "int": "an integer", "num": "a finite number"}
+            want["time"] = "a time (seconds since 1970, before the year 10000)"
             wanted = want.get(schema) or {"bool": "a boolean", "obj": "an object"}.get(schema)
             raise UsageError(f"{where}: expected {wanted}, got {_kind(value)}")
         return
@@ -341,6 +350,8 @@ def _simple(value: Any, schema: str) -> bool:
         return (
             isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         )
+    if schema == "time":
+        return _simple(value, "num") and 0 <= value <= LAST_TIME
     if schema == "obj":
         return isinstance(value, dict)
     raise AssertionError(f"unknown schema type {schema!r}")  # pragma: no cover

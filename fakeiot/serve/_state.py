@@ -70,7 +70,7 @@ def load(platform: Platform, data: Any) -> None:
             platform.clock.set(clock)
         try:
             platform.ids.setstate(_tuples(data["ids"]))
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             raise UsageError(f"the state file's id generator state is malformed: {exc}") from None
         for name, face_state in faces.items():
             if not isinstance(face_state, dict):
@@ -81,7 +81,14 @@ def load(platform: Platform, data: Any) -> None:
                 raise UsageError(f"faces.{name}: {exc}") from None
             except InvariantError as exc:
                 raise UsageError(f"faces.{name}: the state breaks a rule: {exc}") from None
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            except (
+                KeyError,
+                TypeError,
+                ValueError,
+                AttributeError,
+                IndexError,
+                OverflowError,
+            ) as exc:
                 raise UsageError(
                     f"faces.{name}: the state is malformed: {type(exc).__name__}: {exc}"
                 ) from None

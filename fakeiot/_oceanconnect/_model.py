@@ -118,6 +118,10 @@ class Device:
     """A registered device. ``state`` is its lifecycle state; the rest is data."""
 
     __slots__ = (
+        "_commands",
+        "_desired_history",
+        "_history",
+        "_services",
         "activated",
         "age_gen",
         "app_id",
@@ -125,15 +129,12 @@ class Device:
         "code_expired",
         "code_gen",
         "code_generated",
-        "commands",
         "connection",
         "created",
-        "desired_history",
         "device_id",
         "end_user_id",
         "ever_bound",
         "extra",
-        "history",
         "imsi",
         "info",
         "is_secure",
@@ -144,7 +145,6 @@ class Device:
         "psk",
         "rebind_pending",
         "seq",
-        "services",
         "state",
         "timeout",
         "verify_code",
@@ -189,21 +189,67 @@ class Device:
         self.is_secure = False
         self.product_id: str | None = None
         self.extra: dict[str, Any] | None = None
-        #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"},
-        #: and once the application set some, "desired" (the shadow's desiredProps) and
-        #: "desiredPending" (not yet handed to the device)
-        self.services: dict[str, dict[str, Any]] = {}
-        #: the device's V4 commands by commandId, in creation order (``_commands.Command``)
-        self.commands: dict[str, Any] = {}
-        #: reported data, oldest first: [time, serviceId, data]
-        self.history: list[list[Any]] = []
-        #: desired values the application set, oldest first: [time, serviceId, desired]
-        self.desired_history: list[list[Any]] = []
+        # the containers below are made on first use: most devices of a big fleet never get
+        # data or a command, and four empty containers are a fifth of a device's memory
+        self._services: dict[str, dict[str, Any]] | None = None
+        self._commands: dict[str, Any] | None = None
+        self._history: list[list[Any]] | None = None
+        self._desired_history: list[list[Any]] | None = None
+
+    @property
+    def services(self) -> dict[str, dict[str, Any]]:
+        """The latest data reported per serviceId: {"serviceType", "data", "eventTime"}, and
+        once the application set some, "desired" (the shadow's desiredProps) and
+        "desiredPending" (not yet handed to the device)."""
+        found = self._services
+        if found is None:
+            found = self._services = {}
+        return found
+
+    @services.setter
+    def services(self, value: dict[str, dict[str, Any]]) -> None:
+        self._services = value
+
+    @property
+    def commands(self) -> dict[str, Any]:
+        """The device's V4 commands by commandId, in creation order (``_commands.Command``)."""
+        found = self._commands
+        if found is None:
+            found = self._commands = {}
+        return found
+
+    @commands.setter
+    def commands(self, value: dict[str, Any]) -> None:
+        self._commands = value
+
+    @property
+    def history(self) -> list[list[Any]]:
+        """Reported data, oldest first: [time, serviceId, data]."""
+        found = self._history
+        if found is None:
+            found = self._history = []
+        return found
+
+    @history.setter
+    def history(self, value: list[list[Any]]) -> None:
+        self._history = value
+
+    @property
+    def desired_history(self) -> list[list[Any]]:
+        """Desired values the application set, oldest first: [time, serviceId, desired]."""
+        found = self._desired_history
+        if found is None:
+            found = self._desired_history = []
+        return found
+
+    @desired_history.setter
+    def desired_history(self, value: list[list[Any]]) -> None:
+        self._desired_history = value
 
     @property
     def command_records(self) -> list[dict[str, Any]]:
         """The device's commands as JSON-ready data (what the state store keeps)."""
-        return [c.export() for c in self.commands.values()]
+        return [c.export() for c in (self._commands or {}).values()]
 
     @command_records.setter
     def command_records(self, records: list[dict[str, Any]]) -> None:

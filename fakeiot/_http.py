@@ -76,6 +76,20 @@ def parse_query(query: str) -> dict[str, str]:
     return params
 
 
+def _split_url(url: str) -> tuple[str, str, str, str]:
+    """(scheme, host, path, query) of an absolute URL or of a path with a query string."""
+    scheme, host, rest = "https", "", url
+    # only a URL that does not start with a path has a scheme: a query value may hold
+    # a raw URL (``?callbackUrl=https://...``, spec §1.5)
+    if not url.startswith("/") and "://" in url.partition("?")[0]:
+        scheme, _, rest = url.partition("://")
+        host, slash, rest = rest.partition("/")
+        rest = slash + rest
+    rest, _, _fragment = rest.partition("#")
+    path, _, query = rest.partition("?")
+    return scheme, host, path, query
+
+
 @final
 class HttpRequest:
     """An HTTP request as the platform sees it, whatever transport carried it."""
@@ -113,15 +127,7 @@ class HttpRequest:
         body: bytes | str | None = None,
     ) -> HttpRequest:
         """Build a request from an absolute URL or a path with an optional query string."""
-        scheme, host, rest = "https", "", url
-        # only a URL that does not start with a path has a scheme: a query value may hold
-        # a raw URL (``?callbackUrl=https://...``, spec §1.5)
-        if not url.startswith("/") and "://" in url.partition("?")[0]:
-            scheme, _, rest = url.partition("://")
-            host, slash, rest = rest.partition("/")
-            rest = slash + rest
-        rest, _, _fragment = rest.partition("#")
-        path, _, query = rest.partition("?")
+        scheme, host, path, query = _split_url(url)
         if isinstance(body, str):
             body = body.encode("utf-8")
         return cls(
@@ -133,6 +139,25 @@ class HttpRequest:
             host=host,
             scheme=scheme,
         )
+
+    @classmethod
+    def _from_client(
+        cls, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> HttpRequest:
+        """:meth:`from_url` for a transport whose client normalised the request already: an
+        upper-case method and lower-case header names (``requests``' prepared requests). It
+        skips normalising them again: this runs on every intercepted call."""
+        scheme, host, path, query = _split_url(url)
+        request = cls.__new__(cls)
+        request.method = method
+        request.path = path or "/"
+        request.query_string = query
+        request.headers = headers
+        request.body = body
+        request.host = host
+        request.scheme = scheme
+        request._query = None
+        return request
 
     @property
     def query(self) -> dict[str, str]:

@@ -19,7 +19,10 @@ __all__ = ["Adapter", "act_out", "mock", "to_platform_request", "to_requests_res
 def to_platform_request(prepared: requests.PreparedRequest) -> HttpRequest:
     url = prepared.url or "/"
     headers = prepared.headers
-    pairs = headers.lower_items() if isinstance(headers, CaseInsensitiveDict) else headers.items()
+    if isinstance(headers, CaseInsensitiveDict):
+        lowered = dict(headers.lower_items())
+    else:  # a prepared request someone built by hand
+        lowered = {k.lower(): v for k, v in headers.items()}
     body = prepared.body
     if body is None:
         data = b""
@@ -29,7 +32,7 @@ def to_platform_request(prepared: requests.PreparedRequest) -> HttpRequest:
         data = body.encode("utf-8")
     else:  # a file-like or generator body
         data = b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
-    return HttpRequest.from_url(prepared.method or "GET", url, headers=pairs, body=data)
+    return HttpRequest._from_client((prepared.method or "GET").upper(), url, lowered, data)
 
 
 def _read_timeout(timeout: Any) -> float | None:

@@ -409,3 +409,32 @@ def test_an_enos_delete_writes_its_tombstone_not_every_one_before(tmp_path: Path
     again = fakeiot.Platform(seed=8, clock=fakeiot.ManualClock())
     Store(path).open(again)
     assert list(again.enos.state.gone) == list(platform.enos.state.gone)
+
+
+def test_an_iotda_deadline_is_written_as_it_comes_and_goes(server: fakeiot.Server) -> None:
+    from tests.iotda import IoClient
+
+    store = server.store
+    assert store is not None
+    io = IoClient(cast(fakeiot.Platform, Through(server)))
+    server.save_state()
+    device = io.device(io.product())["device_id"]
+    commands = f"/devices/{device}/async-commands"
+    for _ in range(5):
+        io.ok("POST", commands, {"paras": {}, "send_strategy": "delay", "expire_time": 60})
+    committed = spy_on_commits(store)
+    io.ok("POST", commands, {"paras": {}, "send_strategy": "delay", "expire_time": 60})
+    [change] = committed
+    deadline_rows = [row for row in change.rows if row[1] == "list:deadlines"]
+    assert len(deadline_rows) == 2  # the new deadline (deleted if there, inserted): not all 6
+    assert len(server.platform.iotda.state.deadlines) == 6
+    advance = fakeiot.HttpRequest(
+        "POST",
+        "/_fakeiot/api/clock/advance",
+        headers={"Content-Type": "application/json"},
+        body=b'{"seconds": 61}',
+    )
+    assert server.respond(advance).status == 200  # every command expires
+    assert server.platform.iotda.state.deadlines == []
+    same_state(store, server.platform)
+    assert stored(store)["faces"]["iotda"]["deadlines"] == []

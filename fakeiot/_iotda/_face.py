@@ -565,7 +565,7 @@ class Iotda(IotdaRoutes, Face):
 
     def export_rest(self) -> dict[str, Any]:
         with self.platform.lock:
-            return _persist.export_state(self.state, devices=False)
+            return _persist.export_state(self.state, rest=True)
 
     def journal(self) -> None:
         super().journal()

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._journal import Noted, NotingIndex
+from .._journal import Journaled, Noted, NotingIndex
 from ._lifecycle import CommandStatus, Status
 
 _COMPACT: dict[int, str] = {}
@@ -216,6 +216,9 @@ class IotdaState:
     devices: dict[str, Device] = field(default_factory=dict)
     #: (when, sequence, kind, device_id, key): time-driven work, a heap ordered by time
     deadlines: list[tuple[float, int, str, str, str]] = field(default_factory=list)
+    #: the same entries by sequence, journaled: the state store writes each one as it comes
+    #: and goes (``_service.IotdaService._at`` and ``tick`` keep the two in step)
+    pending: Journaled[int, tuple[float, int, str, str, str]] = field(default_factory=Journaled)
     counter: int = 0
     #: (project_id, product_id, node_id) -> device_id: a node id is unique in its product
     nodes: dict[tuple[str, str, str], str] = field(default_factory=dict)

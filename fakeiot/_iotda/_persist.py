@@ -13,6 +13,7 @@ import types
 import typing
 from typing import Any
 
+from .._journal import StoredMap
 from ._lifecycle import CommandStatus, Status
 from ._model import (
     Action,
@@ -48,16 +49,20 @@ def _plain(record: Any, skip: str = "") -> dict[str, Any]:
     return out
 
 
-def export_state(state: IotdaState, *, devices: bool = True) -> dict[str, Any]:
-    """The state as JSON-ready data; ``devices=False``: each project's ``devices`` empty (the
-    state store keeps each device as a row of its own, :func:`export_device`)."""
-    skip = "" if devices else "devices"
-    projects = [_plain(p, skip) for p in state.projects.values()]
+def export_state(state: IotdaState, *, rest: bool = False) -> dict[str, Any]:
+    """The state as JSON-ready data, the deadlines in order; ``rest``: without what the state
+    store keeps as rows of their own (each device, :func:`export_device`, and each deadline,
+    :data:`MAPS`)."""
+    projects = [_plain(p, "devices" if rest else "") for p in state.projects.values()]
     return {
         "projects": projects,
-        "deadlines": [list(d) for d in state.deadlines],
+        "deadlines": [] if rest else [list(d) for d in sorted(state.deadlines)],
         "counter": state.counter,
     }
+
+
+#: the pending deadlines, kept entry by entry by the state store
+MAPS = {"deadlines": StoredMap("pending", lambda _seq, entry: list(entry), listed=True)}
 
 
 def export_device(device: Device) -> dict[str, Any]:
@@ -71,7 +76,11 @@ def import_state(data: dict[str, Any]) -> IotdaState:
         when, seq, kind, device_id, key = entry
         if not (isinstance(when, int | float) and isinstance(seq, int)):
             raise ValueError(f"deadline {entry!r:.80} is not [time, sequence, kind, device, key]")
-        state.deadlines.append((float(when), seq, str(kind), str(device_id), str(key)))
+        deadline = (float(when), seq, str(kind), str(device_id), str(key))
+        if seq in state.pending:
+            raise ValueError(f"deadline {entry!r:.80}: its sequence number is used twice")
+        state.deadlines.append(deadline)
+        state.pending[seq] = deadline
     heapq.heapify(state.deadlines)
     maps: dict[str, type] = {
         "apps": App,

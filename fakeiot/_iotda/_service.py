@@ -1170,12 +1170,15 @@ class Service:
     def _at(self, when: float, kind: str, device_id: str, key: str) -> None:
         state = self.state
         state.counter += 1
-        heapq.heappush(state.deadlines, (when, state.counter, kind, device_id, key))
+        entry = (when, state.counter, kind, device_id, key)
+        heapq.heappush(state.deadlines, entry)
+        state.pending[state.counter] = entry
 
     def tick(self, now: float) -> None:
-        deadlines = self.state.deadlines
+        deadlines, pending = self.state.deadlines, self.state.pending
         while deadlines and deadlines[0][0] <= now:
-            when, _seq, kind, device_id, key = heapq.heappop(deadlines)
+            when, seq, kind, device_id, key = heapq.heappop(deadlines)
+            pending.pop(seq, None)
             device = self.state.devices.get(device_id)
             if device is None:
                 continue
@@ -1231,6 +1234,8 @@ class Service:
                 raise InvariantError(f"{len(state.devices)} devices but {listed} in projects")
             if len(state.nodes) != len(state.devices):
                 raise InvariantError(f"{len(state.devices)} devices, {len(state.nodes)} nodes")
+            if len(state.pending) != len(state.deadlines):
+                raise InvariantError("the deadline heap and its journal differ")
             subjects = list(state.devices)
             for tenant in state.projects.values():
                 self._check_project(tenant)

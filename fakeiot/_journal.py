@@ -160,6 +160,12 @@ class NotingIndex(_Written[K, V]):
         super().__init__(*args)
         self.noted = noted
 
+    def _note(self, key: Any) -> None:
+        keys = self.noted.keys
+        if keys is not None:
+            keys.add(key)
+
+    # the lookups note inline: they are on every IoTDA request's path
     def get(self, key: K, default: Any = None) -> Any:
         keys = self.noted.keys
         if keys is not None:
@@ -173,30 +179,20 @@ class NotingIndex(_Written[K, V]):
         return super().__getitem__(key)
 
     def __setitem__(self, key: K, value: V) -> None:
-        keys = self.noted.keys
-        if keys is not None:
-            keys.add(key)
+        self._note(key)
         super().__setitem__(key, value)
 
     def __delitem__(self, key: K) -> None:
         super().__delitem__(key)
-        keys = self.noted.keys
-        if keys is not None:
-            keys.add(key)
+        self._note(key)
 
     def pop(self, key: K, default: Any = _MISSING) -> Any:
-        keys = self.noted.keys
-        if keys is not None:
-            keys.add(key)
-        if default is _MISSING:
-            return super().pop(key)
-        return super().pop(key, default)
+        self._note(key)
+        return super().pop(key) if default is _MISSING else super().pop(key, default)
 
     def popitem(self) -> tuple[K, V]:
         key, value = super().popitem()
-        keys = self.noted.keys
-        if keys is not None:
-            keys.add(key)
+        self._note(key)
         return key, value
 
     def clear(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fakeiot._journal import Journaled
+from fakeiot._journal import Journaled, Noted, NotingIndex
 
 KEYS = st.sampled_from("abcdef")
 OPERATIONS = st.lists(
@@ -126,3 +126,39 @@ def test_copies_keep_the_items_and_the_journal(clone: Any) -> None:
     assert twin.take() == {"b": True}
     twin["c"] = 3
     assert journaled.take() == {"b": True}
+
+
+def test_an_index_notes_every_key_looked_up_or_changed_while_noting() -> None:
+    noted = Noted()
+    index: NotingIndex[str, int] = NotingIndex(noted, {"a": 1, "b": 2, "c": 3, "d": 4})
+    index.get("a")
+    assert noted.take() is None  # not noting yet
+    index.get("a")
+    _ = index["b"]
+    index["e"] = 5
+    del index["c"]
+    index.pop("zz", None)
+    index.setdefault("f", 6)
+    assert list(index.values()) == [1, 2, 4, 5, 6]  # iterating notes nothing
+    assert noted.take() == {"a", "b", "c", "e", "f", "zz"}
+    index.popitem()
+    index.update(g=7)
+    assert noted.take() == {"f", "g"}
+    index.clear()
+    assert noted.take() == {"a", "b", "d", "e", "g"}
+
+
+@pytest.mark.parametrize("clone", [copy.deepcopy, lambda d: pickle.loads(pickle.dumps(d))])
+def test_copied_indexes_share_one_new_noted(clone: Any) -> None:
+    noted = Noted()
+    noted.take()
+    state: dict[str, NotingIndex[str, int]] = {
+        "all": NotingIndex(noted, {"x": 1}),
+        "mine": NotingIndex(noted, {"x": 1}),
+    }
+    twin = clone(state)
+    assert twin["all"].noted is twin["mine"].noted
+    assert twin["all"].noted is not noted
+    twin["mine"].get("x")
+    assert twin["all"].noted.take() == {"x"}
+    assert noted.take() == set()  # the original noted nothing of the copy's lookups

@@ -4,6 +4,7 @@ and the official huaweicloudsdkiotda client seeing what the device does."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -342,3 +343,32 @@ def test_a_qos1_publish_that_cannot_be_made_durable_is_not_acknowledged(
         assert broker.errors == deque()
     finally:
         device.close()
+
+
+def test_a_device_gone_before_its_qos1_publish_is_durable_breaks_nothing(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    device_id = add_device(platform)
+    started = threading.Event()
+
+    def durable() -> None:  # a slow commit: the device leaves meanwhile
+        started.set()
+        time.sleep(0.5)
+
+    broker.durable = durable
+    device = Device(device_id, SECRET)
+    acknowledged: list[int] = []
+    device.client.on_publish = lambda _c, _u, mid, _rc, _p: acknowledged.append(mid)
+    assert device.connect(broker.host, broker.port) == 0
+    body = {"services": [{"service_id": "Temp", "properties": {"t": 23}}]}
+    device.client.publish(
+        f"$oc/devices/{device_id}/sys/properties/report", json.dumps(body).encode(), qos=1
+    )
+    assert started.wait(5)
+    device.close()  # gone before the commit ends: its PUBACK is dropped, quietly
+    wait_for(lambda: platform.iotda.device(device_id).status == "OFFLINE")
+    time.sleep(0.6)
+    assert acknowledged == []
+    assert reported(platform, device_id) == {"t": 23}  # applied all the same
+    assert broker.errors == deque()
+    assert broker.live == set()

@@ -1234,7 +1234,7 @@ class Service:
                 raise InvariantError(f"{len(state.devices)} devices but {listed} in projects")
             if len(state.nodes) != len(state.devices):
                 raise InvariantError(f"{len(state.devices)} devices, {len(state.nodes)} nodes")
-            if len(state.pending) != len(state.deadlines):
+            if state.pending.keys() != {seq for _when, seq, *_rest in state.deadlines}:
                 raise InvariantError("the deadline heap and its journal differ")
             subjects = list(state.devices)
             for tenant in state.projects.values():
@@ -1273,12 +1273,11 @@ class Service:
         state = self.state
         if state.by_ak.get(project.ak) is not project or project.default_app not in project.apps:
             raise InvariantError(f"project {project.project_id}: keys or default space")
-        for product in project.products.values():
-            if product.app_id not in project.apps:
-                raise InvariantError(f"product {product.product_id} is in no resource space")
         devices = list(dict.values(project.devices))
         per_product = collections.Counter(d.product_id for d in devices)
         for product in project.products.values():
+            if product.app_id not in project.apps:
+                raise InvariantError(f"product {product.product_id} is in no resource space")
             if product.devices != per_product[product.product_id]:
                 raise InvariantError(f"product {product.product_id}: wrong device count")
         per_gateway = collections.Counter(

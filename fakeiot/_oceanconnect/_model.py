@@ -8,13 +8,15 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Generic, Literal, TypedDict, TypeVar, overload
 
 from .._journal import Journaled
 from .._lifecycle import State
 
 Connection = Literal["long", "short"]
+T = TypeVar("T")
 
 #: deviceInfo keys in the order the platform sends them (spec §6.2; queries omit isHD).
 DEVICE_INFO_KEYS = (
@@ -114,6 +116,31 @@ class App:
         self.refresh_token: str | None = None
 
 
+class _MadeOnUse(Generic[T]):
+    """An attribute whose empty container is made when first read (its slot holds ``None``
+    until then)."""
+
+    def __init__(self, slot: str, make: Callable[[], T]) -> None:
+        self.slot = slot
+        self.make = make
+
+    @overload
+    def __get__(self, device: None, owner: type[Any]) -> _MadeOnUse[T]: ...
+    @overload
+    def __get__(self, device: object, owner: type[Any]) -> T: ...
+    def __get__(self, device: object | None, owner: type[Any]) -> T | _MadeOnUse[T]:
+        if device is None:
+            return self
+        found: T | None = getattr(device, self.slot)
+        if found is None:
+            found = self.make()
+            setattr(device, self.slot, found)
+        return found
+
+    def __set__(self, device: object, value: T) -> None:
+        setattr(device, self.slot, value)
+
+
 class Device:
     """A registered device. ``state`` is its lifecycle state; the rest is data."""
 
@@ -189,62 +216,23 @@ class Device:
         self.is_secure = False
         self.product_id: str | None = None
         self.extra: dict[str, Any] | None = None
-        # the containers below are made on first use: most devices of a big fleet never get
-        # data or a command, and four empty containers are a fifth of a device's memory
         self._services: dict[str, dict[str, Any]] | None = None
         self._commands: dict[str, Any] | None = None
         self._history: list[list[Any]] | None = None
         self._desired_history: list[list[Any]] | None = None
 
-    @property
-    def services(self) -> dict[str, dict[str, Any]]:
-        """The latest data reported per serviceId: {"serviceType", "data", "eventTime"}, and
-        once the application set some, "desired" (the shadow's desiredProps) and
-        "desiredPending" (not yet handed to the device)."""
-        found = self._services
-        if found is None:
-            found = self._services = {}
-        return found
-
-    @services.setter
-    def services(self, value: dict[str, dict[str, Any]]) -> None:
-        self._services = value
-
-    @property
-    def commands(self) -> dict[str, Any]:
-        """The device's V4 commands by commandId, in creation order (``_commands.Command``)."""
-        found = self._commands
-        if found is None:
-            found = self._commands = {}
-        return found
-
-    @commands.setter
-    def commands(self, value: dict[str, Any]) -> None:
-        self._commands = value
-
-    @property
-    def history(self) -> list[list[Any]]:
-        """Reported data, oldest first: [time, serviceId, data]."""
-        found = self._history
-        if found is None:
-            found = self._history = []
-        return found
-
-    @history.setter
-    def history(self, value: list[list[Any]]) -> None:
-        self._history = value
-
-    @property
-    def desired_history(self) -> list[list[Any]]:
-        """Desired values the application set, oldest first: [time, serviceId, desired]."""
-        found = self._desired_history
-        if found is None:
-            found = self._desired_history = []
-        return found
-
-    @desired_history.setter
-    def desired_history(self, value: list[list[Any]]) -> None:
-        self._desired_history = value
+    # made on first use: most devices of a big fleet never get data or a command, and four
+    # empty containers were a fifth of a device's memory
+    #: the latest data reported per serviceId: {"serviceType", "data", "eventTime"}, and once
+    #: the application set some, "desired" (the shadow's desiredProps) and "desiredPending"
+    #: (not yet handed to the device)
+    services: _MadeOnUse[dict[str, dict[str, Any]]] = _MadeOnUse("_services", dict)
+    #: the device's V4 commands by commandId, in creation order (``_commands.Command``)
+    commands: _MadeOnUse[dict[str, Any]] = _MadeOnUse("_commands", dict)
+    #: reported data, oldest first: [time, serviceId, data]
+    history: _MadeOnUse[list[list[Any]]] = _MadeOnUse("_history", list)
+    #: desired values the application set, oldest first: [time, serviceId, desired]
+    desired_history: _MadeOnUse[list[list[Any]]] = _MadeOnUse("_desired_history", list)
 
     @property
     def command_records(self) -> list[dict[str, Any]]:

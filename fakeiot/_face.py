@@ -39,6 +39,10 @@ class Host(Protocol):
 
     def after(self, work: Callable[[], None]) -> None: ...
 
+    def wait_released(self, ready: Callable[[], bool], seconds: float) -> bool: ...
+
+    def wake(self) -> None: ...
+
     def emit(
         self,
         face: str,

@@ -9,13 +9,13 @@ device sends, and tells it when the connection ends. The protocol answers throug
 front delivers to that one connection whether or not the device subscribed (the vendors' SDKs
 rely on server-side delivery, spec device-traffic B.3 and C.2).
 
-Threads: the front calls the protocol from its own thread (the broker's event loop); the
-protocol takes ``platform.operation()`` for any state change and must never block the caller
-waiting for a device. ``Link.publish`` may be called from any thread (a northbound request's
-thread while it holds the platform's lock): it only queues. A northbound call that waits for
-the device's answer (a synchronous command) therefore waits on something the front's thread
-completes *without* taking the platform's lock (a future keyed by request id), so that the
-device's reply can arrive while the caller holds it.
+Threads: the front calls the protocol from its worker threads, one connection's calls in
+order; the protocol takes ``platform.operation()`` for any state change. ``Link.publish`` may be
+called from any thread (a northbound request's thread while it holds the platform's lock): it
+only queues. A northbound call that waits for the device's answer (a synchronous command) waits
+in ``platform.wait_released``, the platform's lock released, so that the device's traffic, its
+answer included, is applied meanwhile under the lock as usual, and every other call and device
+goes on.
 """
 
 from __future__ import annotations

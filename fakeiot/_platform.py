@@ -93,6 +93,8 @@ class Platform:
         self.seed = seed
         self.ids = IdGenerator(seed)
         self.lock = threading.RLock()
+        #: woken when a device's answer that a call waits for arrives (see :meth:`wait_released`)
+        self._answered = threading.Condition(self.lock)
         self.routes = RouteTable()
         self.calls = CallLog(self.settings.call_log_limit)
         self.events: deque[Event] = deque(maxlen=self.settings.event_log_limit)
@@ -252,6 +254,29 @@ class Platform:
         finally:
             if self._outbox and not self._depth:
                 self.flush()
+
+    def wait_released(self, ready: Callable[[], bool], seconds: float) -> bool:
+        """Wait, the lock released however deeply it is held, up to ``seconds`` of real time
+        for ``ready()`` (checked under the lock); ``False`` if it never became true.
+
+        A call waiting for a device over MQTT waits here, so other calls, other devices'
+        logins and the device's own traffic go on meanwhile. The time is real: such a device
+        answers in real time, and a frozen or manual clock must not hang the call (threading
+        reads the monotonic clock, which freezegun leaves alone there and time-machine does
+        not move). Whoever makes ``ready()`` true calls :meth:`wake`.
+        """
+        depth, call, touched = self._depth, self._current_call, self._touched
+        self._depth, self._current_call, self._touched = 0, None, set()
+        try:
+            return self._answered.wait_for(ready, seconds)
+        finally:  # the call goes on as it was; what devices touched meanwhile is checked too
+            touched |= self._touched
+            self._depth, self._current_call, self._touched = depth, call, touched
+
+    def wake(self) -> None:
+        """Wake the calls in :meth:`wait_released` to look at their ``ready()`` again."""
+        with self._answered:
+            self._answered.notify_all()
 
     def after(self, work: Callable[[], None]) -> None:
         """Run ``work`` once the current operation has released the lock (in order)."""

@@ -19,12 +19,14 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import freezegun
 import pytest
 
 import fakeiot
 from fakeiot._enos._mqtt import EnosSession, sign
 from fakeiot._link import Refused
 from tests.enos import EnosClient
+from tests.mqttdevice import real_time, wait_for
 
 COMMANDS = "/connect-service/v2.1/commands"
 MEASUREPOINTS = "/connect-service/v2.1/measurepoints"
@@ -351,8 +353,8 @@ def test_cached_commands_go_out_at_connect_and_replies_complete_them(
 def test_immediate_command_waits_for_the_reply_from_the_front_thread(
     platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
 ) -> None:
-    """The northbound call holds the platform lock while it waits; the device's reply, and a
-    measure point post sent before it, arrive on another thread (the front's) and complete it."""
+    """The device's reply, and a measure point post sent before it, arrive on another thread
+    (the front's) while the northbound call waits, and complete it."""
     session, link = connect(platform, device)
     protocol = platform.enos.device_protocol()
     pk, dk = device["productKey"], device["deviceKey"]
@@ -399,6 +401,48 @@ def test_immediate_command_without_a_reply_times_out(
     )  # fmt: skip
     assert answer["code"] == 11915
     assert [c["state"] for c in platform.enos.commands(device["assetId"])] == [7]
+
+
+def test_a_silent_device_holds_up_nobody_and_its_wait_ends_under_freezegun(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    """An immediate command waits for its device with the platform's lock released: meanwhile
+    other calls are answered and another device logs in. The wait is real seconds, so a frozen
+    clock cannot make it endless (under freezegun it once never ended)."""
+    _, link = connect(platform, device)
+    answers: list[dict[str, Any]] = []
+    meanwhile: list[Any] = []
+
+    def other_work() -> None:
+        meanwhile.append(en.devices("get", assetId=device["assetId"]))
+        other = en.create_device(en.create_product(), deviceKey="meter-002")
+        connect(platform, other)
+        meanwhile.append(other)
+
+    with freezegun.freeze_time("2026-06-01"):
+        waiting = threading.Thread(
+            target=lambda: answers.append(en.call(
+                COMMANDS, "invokeService", {"inputData": {}},
+                assetId=device["assetId"], serviceId="silent", timeout="1",
+            )),
+            daemon=True,
+        )  # fmt: skip
+        start = real_time()
+        waiting.start()
+        wait_for(lambda: link.sent)  # the command is out: the call waits for the answer
+        worker = threading.Thread(target=other_work, daemon=True)
+        worker.start()
+        worker.join(5)
+        assert not worker.is_alive(), "other calls waited for the silent device"
+        assert waiting.is_alive(), "the call ended before its timeout"
+        waiting.join(10)
+        assert not waiting.is_alive(), "the wait did not end under freezegun"
+    assert real_time() - start >= 1.0
+    found, other = meanwhile
+    assert found["code"] == 0
+    assert found["data"]["assetId"] == device["assetId"]
+    assert platform.enos.device(other["assetId"]).status == "online"
+    assert answers[0]["code"] == 11915
 
 
 def test_dynamic_activation_sends_the_device_its_secret(

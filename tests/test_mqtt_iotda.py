@@ -3,12 +3,14 @@ and the official huaweicloudsdkiotda client seeing what the device does."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 
+import freezegun
 import pytest
 from huaweicloudsdkiotda.v5 import (
     AsyncDeviceCommandRequest,
@@ -24,7 +26,9 @@ from huaweicloudsdkiotda.v5 import (
 
 import fakeiot
 import tests.iotda
-from tests.mqttdevice import Device, wait_for
+from fakeiot._iotda import IotdaError
+from tests.iotda import error_of, expected
+from tests.mqttdevice import Device, real_time, wait_for
 from tests.test_iotda_sdk import ENDPOINT, client_for
 
 SECRET = "s3cret-01"
@@ -297,9 +301,9 @@ def test_a_qos1_puback_leaves_once_the_report_is_applied_and_made_durable(
     device_id = add_device(platform)
     committed: list[dict[str, object]] = []
 
-    def durable() -> None:  # as `fakeiot serve --state` commits: slowly, to widen any race
+    def durable() -> None:  # as `fakeiot serve --state` commits, slowly
+        committed.append(reported(platform, device_id))  # what the commit sees
         time.sleep(0.3)
-        committed.append(reported(platform, device_id))
 
     broker.durable = durable
     device = Device(device_id, SECRET)
@@ -372,3 +376,72 @@ def test_a_device_gone_before_its_qos1_publish_is_durable_breaks_nothing(
     assert reported(platform, device_id) == {"t": 23}  # applied all the same
     assert broker.errors == deque()
     assert broker.live == set()
+
+
+def test_a_device_that_never_answers_holds_up_nobody_and_times_out_under_freezegun() -> None:
+    """A synchronous command waits for its device with the platform's lock released: meanwhile
+    other calls are answered, and another device logs in and reports. The wait is real
+    seconds, so a frozen clock cannot make it endless."""
+    platform = fakeiot.Platform(seed=0, iotda_command_timeout=1.0)
+    with fakeiot.MqttBroker(platform) as broker:
+        silent_id, other_id = add_device(platform, "silent"), add_device(platform, "other")
+        io = tests.iotda.IoClient(platform, platform.iotda.projects()[0])
+        silent, other = Device(silent_id, SECRET), Device(other_id, SECRET)  # silent: no answer
+        assert silent.connect(broker.host, broker.port) == 0
+        answers: list[fakeiot.HttpResponse] = []
+        meanwhile: list[object] = []
+
+        def other_work() -> None:
+            meanwhile.append(io.ok("GET", f"/devices/{other_id}")["device_id"])
+            meanwhile.append(other.connect(broker.host, broker.port))
+            # QoS 0: paho's wait for a PUBACK reads two clocks under freezegun in a thread
+            other.report("Temp", {"t": 1}, qos=0)
+            meanwhile.append(wait_for(lambda: reported(platform, other_id)))
+
+        body = {"service_id": "Temp", "command_name": "reboot", "paras": {}}
+        with freezegun.freeze_time(datetime.datetime.now(datetime.timezone.utc)):
+            waiting = threading.Thread(
+                target=lambda: answers.append(
+                    io.call("POST", f"/devices/{silent_id}/commands", body)
+                ),
+                daemon=True,
+            )
+            start = real_time()
+            waiting.start()
+            wait_for(lambda: silent.topics("/sys/commands/request_id="))  # the call waits now
+            worker = threading.Thread(target=other_work, daemon=True)
+            worker.start()
+            worker.join(10)
+            assert not worker.is_alive(), "other calls and devices waited for the silent one"
+            assert waiting.is_alive(), "the command ended before its timeout"
+            waiting.join(10)
+            assert not waiting.is_alive(), "the wait did not end under freezegun"
+        assert real_time() - start >= 1.0
+        assert meanwhile == [other_id, 0, {"t": 1}]
+        assert error_of(answers[0]) == expected(IotdaError.COMMAND_TIMEOUT)
+        silent.close()
+        other.close()
+
+
+def test_an_answer_completes_only_the_kind_of_request_it_answers(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """A ``commands/response`` with a property set's request id does not complete the set
+    (spec C.2: each request kind has its own response topic); the right topic does."""
+    device_id = add_device(platform)
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+
+    def answer(message: object) -> None:
+        rid = message.topic.rsplit("=", 1)[1]  # type: ignore[attr-defined]
+        device.publish(f"sys/commands/response/request_id={rid}", {"result_code": 0}, 0)
+        device.publish(f"sys/properties/set/response/request_id={rid}", {"result_code": 1}, 0)
+
+    device.client.message_callback_add(f"$oc/devices/{device_id}/sys/properties/set/#",
+                                       lambda c, u, m: answer(m))  # fmt: skip
+    io = tests.iotda.IoClient(platform, platform.iotda.projects()[0])
+    body = {"services": [{"service_id": "Temp", "properties": {"t": 9}}]}
+    response = io.call("PUT", f"/devices/{device_id}/properties", body)
+    assert response.json_body()["response"] == {"result_code": 1}
+    assert reported(platform, device_id) == {}  # a failed set changes no shadow
+    device.close()

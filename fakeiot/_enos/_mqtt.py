@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -453,15 +452,14 @@ class EnosProtocol:
             if sub is None or sub.asset_id not in session.subs:
                 return
             owner = sub.asset_id
-        if enos._waits.offer((owner, message_id), ok, data):
-            return
 
         def complete() -> None:
-            with enos.platform.operation():
-                device = enos.state.devices.get(owner)
-                command = device.commands.get(message_id) if device is not None else None
-                if device is not None and command is not None and command.state is C.RELEASED:
-                    enos._finish(device, command, ok, data)
+            if enos._waits.offer((owner, message_id), ok, data):
+                return  # an immediate command's caller waits for it
+            device = enos.state.devices.get(owner)
+            command = device.commands.get(message_id) if device is not None else None
+            if device is not None and command is not None and command.state is C.RELEASED:
+                enos._finish(device, command, ok, data)
 
         self._locked(complete)
 
@@ -475,24 +473,10 @@ class EnosProtocol:
         link.publish(topic + "_reply", encode(reply), 1)
 
     def _locked(self, work: Callable[[], None]) -> None:
-        """Run ``work`` under the platform lock from the front's thread; while a northbound
-        call holds the lock waiting for a device, that call runs it (see ``_traffic._Waits``).
-        Returns once ``work`` has run; re-raises what it raised."""
-        done = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                work()
-            except BaseException as exc:  # handed back to the front's thread
-                failure.append(exc)
-            finally:
-                done.set()
-
-        self.enos._waits.run_locked(self.enos.platform.lock, run)
-        done.wait()
-        if failure:
-            raise failure[0]
+        """Run ``work`` under the platform's lock, from the front's thread (a northbound call
+        waiting for a device releases the lock while it waits)."""
+        with self.enos.platform.operation():
+            work()
 
 
 def _pairs(text: str) -> dict[str, str]:

@@ -7,17 +7,13 @@ test drives (a default one that acknowledges everything when the test made none)
 the data in :mod:`._commands`; the time-driven ones (``pendingTtl`` expiry, ``timeout``, a reply
 the simulated device gives later) sit in a heap of deadlines applied lazily by :meth:`tick`.
 
-Threads (see :mod:`fakeiot._link`): an immediate command to an MQTT device waits, holding the
-platform lock, for a reply that the front's thread hands over in :class:`_Waits` without the
-lock; uplinks that arrive meanwhile and need the lock are queued there and run by the waiting
-thread, so the front's loop is never stuck behind the lock the waiter holds.
+Threads (see :mod:`fakeiot._link`): an immediate command to an MQTT device waits for the
+reply in :class:`_Waits`, the platform's lock released meanwhile; the reply, applied under the
+lock like every uplink, hands the waiting call its result.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -121,7 +117,7 @@ class EnosDevice(_device.SimulatedDevice):
 
 
 # =============================================================================================
-# Replies the MQTT front hands to a waiting northbound call
+# Replies an MQTT device sends to a waiting northbound call
 # =============================================================================================
 class _Slot:
     __slots__ = ("result",)
@@ -131,73 +127,33 @@ class _Slot:
 
 
 class _Waits:
-    """Immediate commands waiting for an MQTT device's reply, and uplinks queued meanwhile."""
+    """Immediate commands waiting for an MQTT device's reply (under the platform's lock)."""
 
-    def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+    def __init__(self, platform: Host) -> None:
+        self.platform = platform
         self.slots: dict[tuple[str, str], _Slot] = {}
-        self.inbox: deque[Callable[[], None]] = deque()
-        self.waiting = 0
 
     def offer(self, key: tuple[str, str], ok: bool, body: Any) -> bool:
-        """Give a waiting call its reply (no platform lock); ``False`` if nobody waits."""
-        with self.cond:
-            slot = self.slots.get(key)
-            if slot is None or slot.result is not None:
-                return False
-            slot.result = (ok, body)
-            self.cond.notify_all()
-            return True
+        """Give a waiting call its reply; ``False`` if nobody waits for ``key``."""
+        slot = self.slots.get(key)
+        if slot is None or slot.result is not None:
+            return False
+        slot.result = (ok, body)
+        self.platform.wake()
+        return True
 
     def ask(
         self, key: tuple[str, str], send: Callable[[], None], seconds: float
     ) -> tuple[bool, Any] | None:
-        """``send()`` the request, then wait (holding the platform lock) up to ``seconds`` of
-        real time for ``key``'s reply, running the uplinks queued meanwhile."""
-        slot = _Slot()
-        with self.cond:
-            self.slots[key] = slot
-            self.waiting += 1
+        """``send()`` the request, then wait up to ``seconds`` of real time, the platform's
+        lock released, for ``key``'s reply (``None`` if none came)."""
+        slot = self.slots[key] = _Slot()
         try:
             send()
-            deadline = time.monotonic() + seconds
-            with self.cond:
-                while slot.result is None:
-                    self._drain()
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or slot.result is not None:
-                        break
-                    self.cond.wait(remaining)
+            self.platform.wait_released(lambda: slot.result is not None, seconds)
         finally:
-            with self.cond:
-                self.waiting -= 1
-                del self.slots[key]
-                self._drain()
+            del self.slots[key]
         return slot.result
-
-    def _drain(self) -> None:
-        while self.inbox:
-            work = self.inbox.popleft()
-            self.cond.release()
-            try:
-                work()
-            finally:
-                self.cond.acquire()
-
-    def run_locked(self, lock: Any, work: Callable[[], None]) -> None:
-        """Run ``work`` under the platform ``lock``; if a waiting call holds it, queue it."""
-        while True:
-            if lock.acquire(timeout=0.05):
-                try:
-                    work()
-                finally:
-                    lock.release()
-                return
-            with self.cond:
-                if self.waiting:
-                    self.inbox.append(work)
-                    self.cond.notify_all()
-                    return
 
 
 # =============================================================================================
@@ -215,7 +171,7 @@ class TrafficService(EnosService):
         self._links: dict[str, Link] = {}
         #: sub-devices whose connection is their gateway's (dropping them keeps it open)
         self._via_gateway: set[str] = set()
-        self._waits = _Waits()
+        self._waits = _Waits(platform)
 
     # -- test-side API ----
     def simulate(self, product_key: str, device_key: str, secret: str) -> EnosDevice:

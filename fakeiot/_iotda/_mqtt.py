@@ -2,24 +2,20 @@
 uplink topics and the downlinks, as a :class:`~fakeiot._link.DeviceProtocol`.
 
 Threads (see :mod:`fakeiot._link`): the MQTT front calls :meth:`IotdaProtocol.receive` from
-its pool. The answer to a synchronous request (command, property set/get) completes a future
-at once, without the platform's lock: the northbound caller that waits for it holds that lock.
-Everything else that changes the platform (reports, events, async results, disconnects) goes
-into one ordered queue, applied under the lock by a short-lived drainer thread, or by the
-waiting northbound caller itself while it waits (so a report the device sent just before its
-answer cannot stall the answer behind the lock).
+its worker threads, one connection's PUBLISHes in order; each is applied at once under the
+platform's lock (so a QoS 1 PUBLISH is acknowledged only once applied). A northbound call that
+waits for a device's answer (a synchronous command, a property set or get) waits with the
+platform's lock released (:meth:`~fakeiot.Platform.wait_released`): the device's traffic, its
+answer included, and every other call and device go on meanwhile.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import ApiError, ConnectRefused, UsageError
@@ -56,9 +52,12 @@ class IotdaSession:
 
 @dataclass(eq=False)
 class _Waiter:
+    """A northbound call waiting for the device's answer to one request."""
+
     device_id: str
     kind: str
-    future: Future[Any] = field(default_factory=Future)
+    answered: bool = False
+    answer: Any = None
 
 
 class IotdaProtocol:
@@ -73,9 +72,6 @@ class IotdaProtocol:
         #: MQTT traffic, one line each, for the failure transcript
         self.log: deque[str] = deque(maxlen=LOG_LIMIT)
         self._waiters: dict[str, _Waiter] = {}
-        self._work: deque[Callable[[], None]] = deque()
-        self._cond = threading.Condition(threading.Lock())
-        self._draining = False
 
     # =========================================================================================
     # DeviceProtocol
@@ -136,30 +132,16 @@ class IotdaProtocol:
             return
         response = _RESPONSE.fullmatch(rest)
         if response is not None:
-            request_id = response.group(2)
-            with self._cond:
-                waiter = self._waiters.get(request_id)
-                if waiter is not None and waiter.device_id == session.device_id:
-                    del self._waiters[request_id]
-                else:
-                    waiter = None
-            if waiter is not None:
-                waiter.future.set_result(_json(payload))
-                with self._cond:
-                    self._cond.notify_all()
-                return
-            if response.group(1) == "commands":
-                self._queue(lambda: self._async_result(session, request_id, payload))
-            else:
-                self._log(f"{session.device_id} ignored: no request {request_id[:64]!r} waits")
+            kind, request_id = response.group(1), response.group(2)
+            self._apply(lambda: self._answer(session, kind, request_id, payload))
             return
-        self._queue(lambda: self._uplink(session, rest, payload))
+        self._apply(lambda: self._uplink(session, rest, payload))
 
     def disconnect(
         self, session: IotdaSession, why: Literal["client", "keepalive", "server"]
     ) -> None:
         self._log(f"{session.device_id} DISCONNECT ({why})")
-        self._queue(lambda: self._ended(session))
+        self._apply(lambda: self._ended(session))
 
     # =========================================================================================
     # What the service calls (under the platform's lock)
@@ -167,32 +149,23 @@ class IotdaProtocol:
     def ask(
         self, device_id: str, kind: str, request_id: str, body: dict[str, Any], timeout: float
     ) -> Any:
-        """Publish a request to the device and wait (real seconds) for its answer.
+        """Publish a request to the device and wait up to ``timeout`` real seconds, the
+        platform's lock released, for its answer on the matching response topic.
 
         ``kind`` is ``commands``, ``properties/set`` or ``properties/get``. Returns the answer's
         JSON (``None`` if it was not JSON); raises :class:`TimeoutError`. The caller holds the
-        platform's lock; while it waits it applies the queued device work itself.
+        platform's lock.
         """
         session = self.links[device_id]
         waiter = _Waiter(device_id, kind)
-        with self._cond:
-            self._waiters[request_id] = waiter
-        self.send(session, f"sys/{kind}/request_id={request_id}", body)
-        deadline = time.monotonic() + timeout
+        self._waiters[request_id] = waiter
         try:
-            while True:
-                self._run_queued()
-                with self._cond:
-                    while not waiter.future.done() and not self._work:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            raise TimeoutError(f"{device_id} did not answer within {timeout}s")
-                        self._cond.wait(remaining)
-                if waiter.future.done():
-                    return waiter.future.result()
+            self.send(session, f"sys/{kind}/request_id={request_id}", body)
+            if not self.iotda.platform.wait_released(lambda: waiter.answered, timeout):
+                raise TimeoutError(f"{device_id} did not answer within {timeout}s")
+            return waiter.answer
         finally:
-            with self._cond:
-                self._waiters.pop(request_id, None)
+            self._waiters.pop(request_id, None)
 
     def send(self, session: IotdaSession, rest: str, body: Any) -> None:
         """Publish ``body`` (JSON) on ``$oc/devices/{id}/{rest}`` to the device's connection."""
@@ -211,35 +184,15 @@ class IotdaProtocol:
             session.link.close()
 
     # =========================================================================================
-    # Queued work (under the platform's lock)
+    # What the device sends, applied on the front's thread (one connection's in order)
     # =========================================================================================
-    def _queue(self, work: Callable[[], None]) -> None:
-        with self._cond:
-            self._work.append(work)
-            self._cond.notify_all()
-            if self._draining:
-                return
-            self._draining = True
-        threading.Thread(target=self._drain, name="fakeiot-iotda-mqtt", daemon=True).start()
-
-    def _drain(self) -> None:
-        while True:
-            with self.iotda.platform.operation():
-                self._run_queued()
-            with self._cond:
-                if not self._work:
-                    self._draining = False
-                    return
-
-    def _run_queued(self) -> None:
-        while True:
-            with self._cond:
-                if not self._work:
-                    return
-                work = self._work.popleft()
+    def _apply(self, work: Callable[[], None]) -> None:
+        """Apply one thing the device sent, under the platform's lock; a QoS 1 PUBLISH is
+        acknowledged once this returns."""
+        with self.iotda.platform.operation():
             try:
                 work()
-            except Exception as exc:  # a bug here must not stop the queue or the broker
+            except Exception as exc:  # a bug here must not stop the broker
                 self._log(f"error: {exc!r:.200}")
 
     def _uplink(self, session: IotdaSession, rest: str, payload: bytes) -> None:
@@ -285,6 +238,19 @@ class IotdaProtocol:
             # IoTDA drops a malformed uplink (no error topic exists); the state is unchanged
             self._log(f"{device_id} rejected {rest[:60]!r}: {exc}")
 
+    def _answer(self, session: IotdaSession, kind: str, request_id: str, payload: bytes) -> None:
+        """A ``.../response/request_id=...``: completes the call that waits for it (the same
+        device and kind of request), else, on ``commands``, an asynchronous command."""
+        waiter = self._waiters.get(request_id)
+        if waiter is not None and (waiter.device_id, waiter.kind) == (session.device_id, kind):
+            del self._waiters[request_id]
+            waiter.answer, waiter.answered = _json(payload), True
+            self.iotda.platform.wake()
+        elif kind == "commands":
+            self._async_result(session, request_id, payload)
+        else:
+            self._log(f"{session.device_id} ignored: no request {request_id[:64]!r} waits")
+
     def _async_result(self, session: IotdaSession, command_id: str, payload: bytes) -> None:
         body = _json(payload)
         ok = not isinstance(body, dict) or body.get("result_code", 0) in (0, None)
@@ -312,10 +278,6 @@ class IotdaProtocol:
     # -- the dashboard --------------------------------------------------------------------------
     def connected(self) -> dict[str, IotdaSession]:
         return dict(self.links)
-
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._work)
 
 
 def _json(payload: bytes) -> Any:

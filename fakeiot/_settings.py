@@ -133,6 +133,10 @@ class Settings:
     iotda_async_command_timeout: float = 3600.0
     #: commands must name a service and command the product's capabilities declare.
     iotda_strict_products: bool = False
+    #: CONNACK return code for a frozen device's correct MQTT login: 5, "not authorized" (the
+    #: CONNACK table's meaning [I]; the platform's choice is undocumented). Huawei's device SDK
+    #: retries every code but 4 forever; 4 makes it stop.
+    iotda_mqtt_frozen_connack: int = 5
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -162,6 +166,10 @@ class Settings:
         ):
             if getattr(self, name) < 0:
                 raise UsageError(f"Settings.{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.iotda_mqtt_frozen_connack not in (1, 2, 3, 4, 5):
+            raise UsageError(
+                "Settings.iotda_mqtt_frozen_connack must be a CONNACK refusal code 1-5"
+            )
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

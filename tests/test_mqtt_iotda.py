@@ -124,13 +124,16 @@ def test_a_paho_device_through_the_official_sdk(
 def test_refusals_carry_the_connack_code_the_sdk_expects(
     platform: fakeiot.Platform, broker: fakeiot.MqttBroker
 ) -> None:
-    """Wrong secret 4 (the SDK stops retrying), frozen 5, malformed client id 2, a timestamp
-    two hours off 4, keep-alive outside 30..1200 s 2; nothing goes ONLINE."""
+    """Wrong secret 4 (the SDK stops retrying), frozen 5 (a setting), malformed client id 2
+    (the identity type is always 0), a timestamp two hours off 4, keep-alive outside
+    30..1200 s 2; nothing goes ONLINE."""
     device_id = add_device(platform)
     keys = platform.iotda.projects()[0]
+    hour = time.strftime("%Y%m%d%H", time.gmtime())
     cases = [
         (Device(device_id, "wrong"), 4),
         (Device(device_id, SECRET, client_id=f"{device_id}_bad"), 2),
+        (Device(device_id, SECRET, client_id=f"{device_id}_2_1_{hour}"), 2),
         (Device(device_id, SECRET, at=time.time() - 7200), 4),
         (Device(device_id, SECRET, keepalive=10), 2),
         (Device("nobody_node", SECRET), 4),
@@ -143,8 +146,12 @@ def test_refusals_carry_the_connack_code_the_sdk_expects(
         device.close()
     with platform.operation():
         platform.iotda.service.freeze(platform.iotda.state.projects[keys.project_id], device_id)
+    for device, code in [(Device(device_id, SECRET), 5), (Device(device_id, "wrong"), 4)]:
+        assert device.connect(broker.host, broker.port) == code  # authenticated, then authorised
+        device.close()
+    platform.settings = platform.settings.replace(iotda_mqtt_frozen_connack=4)
     frozen = Device(device_id, SECRET)
-    assert frozen.connect(broker.host, broker.port) == 5
+    assert frozen.connect(broker.host, broker.port) == 4
     frozen.close()
     assert platform.iotda.device(device_id).status == "FROZEN"
     assert broker.live == set()
@@ -445,3 +452,90 @@ def test_an_answer_completes_only_the_kind_of_request_it_answers(
     assert response.json_body()["response"] == {"result_code": 1}
     assert reported(platform, device_id) == {}  # a failed set changes no shadow
     device.close()
+
+
+def test_the_shadow_syncs_desired_values_when_the_device_connects_and_reports(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """Spec iotda §6.2 / device-traffic C.5: desired values that differ from the reported ones
+    go to the device as a property set when it comes online and when it reports; a report's
+    ``event_time`` (either format) is the shadow's reported time."""
+    device_id = add_device(platform)
+    io = tests.iotda.IoClient(platform, platform.iotda.projects()[0])
+    io.ok("PUT", f"/devices/{device_id}/shadow",
+          {"shadow": [{"service_id": "Temp", "desired": {"target": 20}}]})  # fmt: skip
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    (_topic, payload), *_ = wait_for(lambda: device.topics("/sys/properties/set/request_id="))
+    assert json.loads(payload) == {
+        "object_device_id": device_id,
+        "services": [{"service_id": "Temp", "properties": {"target": 20}}],
+    }
+    report = {"service_id": "Temp", "properties": {"target": 20, "t": 1},
+              "event_time": "20250102T030405Z"}  # fmt: skip
+    device.publish("sys/properties/report", {"services": [report]})
+    shadow = io.ok("GET", f"/devices/{device_id}/shadow")["shadow"][0]
+    assert shadow["reported"] == {"properties": {"target": 20, "t": 1},
+                                  "event_time": "20250102T030405Z"}  # fmt: skip
+    assert len(device.topics("/sys/properties/set/")) == 1, "in sync: nothing sent"
+    report = {
+        "service_id": "Temp",
+        "properties": {"target": 19},
+        "event_time": "2025-01-02T03:04:06Z",
+    }  # as Huawei's device SDK writes it
+    device.publish("sys/properties/report", {"services": [report]})
+    sets = wait_for(lambda: device.topics("/sys/properties/set/")[1:])
+    assert json.loads(sets[0][1])["services"][0]["properties"] == {"target": 20}
+    shadow = io.ok("GET", f"/devices/{device_id}/shadow")["shadow"][0]
+    assert shadow["reported"]["event_time"] == "20250102T030406Z"
+    device.close()
+
+
+def test_a_time_sync_request_is_answered_on_events_down(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """IoTDA device API iot_06_v5_3040/3041: ``$time_sync`` ``time_sync_request`` up, the
+    ``time_sync_response`` down with the device's send time and the platform's times."""
+    device_id = add_device(platform)
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    event = {"service_id": "$time_sync", "event_type": "time_sync_request",
+             "paras": {"device_send_time": 1582685678789}}  # fmt: skip
+    device.publish("sys/events/up", {"object_device_id": device_id, "services": [event]})
+    (_topic, payload), *_ = wait_for(lambda: device.topics("/sys/events/down"))
+    answer = json.loads(payload)
+    assert answer["object_device_id"] == device_id
+    (response,) = answer["services"]
+    assert (response["service_id"], response["event_type"]) == ("$time_sync",
+                                                                "time_sync_response")  # fmt: skip
+    paras = response["paras"]
+    assert paras["device_send_time"] == 1582685678789
+    assert paras["server_recv_time"] == paras["server_send_time"]
+    assert abs(paras["server_recv_time"] / 1000 - platform.clock.now()) < 60
+    device.publish("sys/events/up", {"services": [dict(event, paras={"device_send_time": "x"})]})
+    device.publish("sys/events/up", {"object_device_id": "someone-else", "services": [event]})
+    device.publish("sys/properties/report", {"services": [{"service_id": "Temp",
+                                                           "properties": {"t": 2}}]})  # fmt: skip
+    assert reported(platform, device_id) == {"t": 2}  # the connection carried on
+    assert len(device.topics("/sys/events/down")) == 1, "malformed requests get no answer"
+    device.close()
+
+
+def test_a_gateway_batch_with_a_stranger_changes_nobody(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """Every entry of a gateway's sub-device report is checked before any is applied."""
+    gateway_id = add_device(platform, "gw")
+    io = platform.iotda
+    keys = io.projects()[0]
+    product = next(iter(io.state.projects[keys.project_id].products))
+    child = io.add_device(keys, product, node_id="child", gateway_id=gateway_id).device_id
+    gateway = Device(gateway_id, SECRET)
+    assert gateway.connect(broker.host, broker.port) == 0
+    entry = {"device_id": child, "services": [{"service_id": "Temp", "properties": {"t": 1}}]}
+    stranger = dict(entry, device_id="not-a-child")
+    gateway.publish("sys/gateway/sub_devices/properties/report", {"devices": [entry, stranger]})
+    assert reported(platform, child) == {}
+    gateway.publish("sys/gateway/sub_devices/properties/report", {"devices": [entry]})
+    assert reported(platform, child) == {"t": 1}
+    gateway.close()

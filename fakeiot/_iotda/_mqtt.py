@@ -11,6 +11,7 @@ answer included, and every other call and device go on meanwhile.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections import deque
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import ApiError, ConnectRefused, UsageError
 from .._link import BAD_CLIENT_ID, BAD_CREDENTIALS, NOT_AUTHORIZED, Link, Refused
+from ._model import compact_time
 
 if TYPE_CHECKING:
     from ._face import Iotda
@@ -34,6 +36,8 @@ MAX_PAYLOAD = 1024 * 1024
 _RESPONSE = re.compile(r"sys/(commands|properties/set|properties/get)/response/request_id=(.+)")
 _REQUEST = re.compile(r"sys/shadow/get/request_id=(.+)")
 LOG_LIMIT = 500
+#: the ``(service_id, event_type)`` of a device's time synchronisation request
+TIME_SYNC = ("$time_sync", "time_sync_request")
 
 
 @dataclass(eq=False)
@@ -107,7 +111,10 @@ class IotdaProtocol:
                     del self.links[device_id]
                 else:
                     self.links[device_id] = previous
-                refused = self._refuse(client_id, CODES.get(exc.reason, BAD_CREDENTIALS), str(exc))
+                code = CODES.get(exc.reason, BAD_CREDENTIALS)
+                if exc.reason == "not_authorized":
+                    code = platform.settings.iotda_mqtt_frozen_connack
+                refused = self._refuse(client_id, code, str(exc))
             else:
                 if previous is not None:  # one connection per device: the newer one wins
                     previous.superseded = True
@@ -202,27 +209,35 @@ class IotdaProtocol:
         service = self.iotda.service
         try:
             if rest == "sys/properties/report":
-                for service_id, properties in _services(_object(payload)):
-                    service.report(device_id, service_id, properties)
+                for service_id, properties, at in _services(_object(payload)):
+                    service.report(device_id, service_id, properties, at=at)
+                service.sync_desired(device_id)
             elif rest == "sys/gateway/sub_devices/properties/report":
                 devices = _object(payload).get("devices")
                 if not isinstance(devices, list):
                     raise ValueError("devices: a list is required")
+                reports = []  # all checked before any is applied: a bad entry rejects the batch
                 for entry in devices:
                     child = entry.get("device_id") if isinstance(entry, dict) else None
                     if not isinstance(child, str) or not service.is_child(device_id, child):
                         raise ValueError(f"{str(child)[:64]!r} is not a child of this gateway")
-                    for service_id, properties in _services(entry):
-                        service.report(child, service_id, properties, via=device_id)
+                    reports += [(child, *found) for found in _services(entry)]
+                for child, service_id, properties, at in reports:
+                    service.report(child, service_id, properties, via=device_id, at=at)
             elif rest == "sys/events/up":
                 body = _object(payload)
                 services = body.get("services")
-                if not isinstance(services, list):
-                    raise ValueError("services: a list is required")
+                if not isinstance(services, list) or not all(isinstance(e, dict) for e in services):
+                    raise ValueError("services: a list of objects is required")
+                target = body.get("object_device_id", device_id)
+                if target != device_id and not (
+                    isinstance(target, str) and service.is_child(device_id, target)
+                ):
+                    raise ValueError(f"{str(target)[:64]!r} is neither this device nor its child")
                 for event in services:
-                    if not isinstance(event, dict):
-                        raise ValueError("services[]: an object is required")
-                    service.device_event(device_id, event)
+                    if (event.get("service_id"), event.get("event_type")) == TIME_SYNC:
+                        self._time_sync(session, target, event)
+                    service.device_event(target, event)
             elif rest.startswith(("sys/messages/up", "user/")):
                 service.message_up(device_id, rest, payload)
             elif (match := _REQUEST.fullmatch(rest)) is not None:
@@ -250,6 +265,21 @@ class IotdaProtocol:
             self._async_result(session, request_id, payload)
         else:
             self._log(f"{session.device_id} ignored: no request {request_id[:64]!r} waits")
+
+    def _time_sync(self, session: IotdaSession, target: str, event: dict[str, Any]) -> None:
+        """Answer a ``time_sync_request`` on ``sys/events/down`` (IoTDA device API
+        ``iot_06_v5_3041``): the device's send time and the platform's, in milliseconds."""
+        paras = event.get("paras")
+        sent = paras.get("device_send_time") if isinstance(paras, dict) else None
+        if isinstance(sent, bool) or not isinstance(sent, int):
+            raise ValueError("paras.device_send_time: epoch milliseconds are required")
+        now = self.iotda.platform.clock.now()
+        ms = int(now * 1000)
+        times = {"device_send_time": sent, "server_recv_time": ms, "server_send_time": ms}
+        body = {"object_device_id": target, "services": [{"service_id": TIME_SYNC[0],
+                "event_type": "time_sync_response", "event_time": compact_time(now),
+                "paras": times}]}  # fmt: skip
+        self.send(session, "sys/events/down", body)
 
     def _async_result(self, session: IotdaSession, command_id: str, payload: bytes) -> None:
         body = _json(payload)
@@ -297,7 +327,8 @@ def _object(payload: bytes) -> dict[str, Any]:
     return body
 
 
-def _services(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _services(body: dict[str, Any]) -> list[tuple[str, dict[str, Any], float | None]]:
+    """The ``(service_id, properties, event_time)`` of a report's ``services``."""
     services = body.get("services")
     if not isinstance(services, list) or not services:
         raise ValueError("services: a non-empty list is required")
@@ -310,8 +341,24 @@ def _services(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             raise ValueError(f"services[{i}].service_id: a string is required")
         if not isinstance(properties, dict):
             raise ValueError(f"services[{i}].properties: an object is required")
-        found.append((service_id, properties))
+        found.append((service_id, properties, event_time(entry.get("event_time"))))
     return found
+
+
+def event_time(value: Any) -> float | None:
+    """A device's ``event_time``: ``yyyyMMdd'T'HHmmss'Z'`` as documented, or
+    ``yyyy-MM-dd'T'HH:mm:ss'Z'`` as Huawei's device SDK writes it (spec device-traffic C.3).
+    ``None`` when absent or malformed: the platform then uses the time it received the data
+    (IoTDA device API: "not carried or in incorrect format")."""
+    if not isinstance(value, str) or len(value) > 20:
+        return None
+    for form in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            parsed = datetime.datetime.strptime(value, form)
+        except ValueError:
+            continue
+        return parsed.replace(tzinfo=datetime.timezone.utc).timestamp()
+    return None
 
 
 __all__ = ["IotdaProtocol", "IotdaSession"]

@@ -426,9 +426,10 @@ class Service:
         """Verify an MQTT CONNECT (one-device-one-secret) and set the device ONLINE.
 
         Raises :class:`ConnectRefused` with ``reason`` ``bad_client_id`` (CONNACK 0x02),
-        ``bad_credentials`` (0x04) or ``not_authorized`` (0x05).
+        ``bad_credentials`` (0x04) or ``not_authorized`` (a frozen device: the setting
+        ``iotda_mqtt_frozen_connack``, 0x05 by default).
         """
-        match = re.fullmatch(r"(.+)_([02])_([01])_(\d{10})", client_id)
+        match = re.fullmatch(r"(.+)_(0)_([01])_(\d{10})", client_id)  # 0: "device id", fixed
         if match is None:
             raise ConnectRefused(
                 "bad_client_id",
@@ -453,8 +454,6 @@ class Service:
                     f"timestamp {stamp} is not within an hour of the platform's {hour} "
                     "(sign type 1 checks it)",
                 )
-        if device.status is Status.FROZEN:
-            raise ConnectRefused("not_authorized", f"device {device_id!r} is frozen")
         secrets = [s for s in (device.secret, device.secondary_secret) if s]
         given = password.encode("utf-8", "replace")
         if not any(hmac.compare_digest(mqtt_password(s, stamp).encode(), given) for s in secrets):
@@ -463,6 +462,8 @@ class Service:
                 f"password of {device_id!r} is not HMAC-SHA256(key={stamp}, msg=secret) of its "
                 "primary or secondary secret (reset_device_secret replaces them)",
             )
+        if device.status is Status.FROZEN:  # authenticated first, then authorised
+            raise ConnectRefused("not_authorized", f"device {device_id!r} is frozen")
         now = self.now()
         if device.status is Status.INACTIVE:
             device.active_time = now
@@ -477,6 +478,7 @@ class Service:
             self._event(device, name, {})
             self._notify_status(device)
         self._flush_queues(device)
+        self.sync_desired(device_id)
         return device
 
     def abnormal(self, device_id: str) -> Device:
@@ -506,14 +508,20 @@ class Service:
         self._notify_status(device)
 
     def report(
-        self, device_id: str, service_id: str, properties: dict[str, Any], via: str | None = None
+        self,
+        device_id: str,
+        service_id: str,
+        properties: dict[str, Any],
+        via: str | None = None,
+        at: float | None = None,
     ) -> Device:
-        """Reported properties reach the shadow (``via``: the connected gateway of a child)."""
+        """Reported properties reach the shadow (``via``: the connected gateway of a child;
+        ``at``: the report's own ``event_time``, else the time it arrives)."""
         device = self.state.devices.get(device_id)
         if device is None or not (device.connected or via is not None):
             raise UsageError(f"device {device_id!r} must connect() before it reports")
         _check_keys("properties", properties)
-        now = self.now()
+        now = self.now() if at is None else at
         service = device.shadow.setdefault(service_id, ShadowService())
         service.reported.update(properties)
         service.reported_time = now
@@ -539,6 +547,29 @@ class Service:
         return device
 
     # -- over MQTT (spec device-traffic C): what the IoTDA device protocol calls ---------------
+    def sync_desired(self, device_id: str) -> None:
+        """Shadow sync (spec §6.2, device-traffic C.5): a device connected over MQTT whose
+        desired properties differ from what it reported is sent them as a property set, when
+        it comes online and when it reports. Its answer completes nothing: it reports again."""
+        device = self.state.devices.get(device_id)
+        link = self._link(device_id)
+        if device is None or link is None:
+            return
+        services = []
+        for service_id, entry in device.shadow.items():
+            differ = {
+                k: v
+                for k, v in entry.desired.items()
+                if k not in entry.reported or entry.reported[k] != v
+            }
+            if differ:
+                services.append({"service_id": service_id, "properties": differ})
+        if services:
+            body = {"object_device_id": device_id, "services": services}
+            rest = f"sys/properties/set/request_id={self.platform.ids.uuid()}"
+            self.face.mqtt.send(link, rest, body)  # type: ignore[union-attr]
+            self._event(device, "shadow_sync", {"services": len(services)})
+
     def _link(self, device_id: str) -> Any:
         """The device's MQTT connection (an ``IotdaSession``), if it has one."""
         protocol = self.face.mqtt

@@ -851,14 +851,13 @@ class IotdaContract(Contract):
     @_step()
     def retired_secret_is_refused(self) -> None:
         """After a secret reset the old secret no longer connects, nor does a deleted or
-        expired device (a frozen device is refused as frozen first)."""
+        expired device (the password is checked before a frozen device is refused)."""
         device_id, secret = self.retired[-1]
         device = self.model.get(device_id)
         if device is not None and device.secret == secret:
             return
         reason = _refusal(self.side.iotda_connect, device_id, secret)
-        expected = "not_authorized" if device is not None and device.status == "FROZEN" else None
-        expected = expected or "bad_credentials"
+        expected = "bad_credentials"
         self.expect("the platform", "refusal of a retired secret", expected, reason, of=device_id)
 
     @precondition(lambda self: self.time_travel())

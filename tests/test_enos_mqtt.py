@@ -828,3 +828,19 @@ def test_unmodelled_uplinks_answer_not_supported(
     answer = send(platform, session, link, topic, {})
     assert answer["code"] == 1009
     assert "not modelled by fakeiot" in answer["message"]
+
+
+def test_topology_and_event_time_survive_the_state_file(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device, login=False)
+    topic = f"/sys/{device['productKey']}/{device['deviceKey']}/thing/event/alarm/post"
+    assert send(platform, session, link, topic, {"events": {"x": 1}, "time": 5})["code"] == 200
+    copy = fakeiot.Platform(seed=1)
+    copy.enos.import_state(json.loads(json.dumps(platform.enos.export_state())))
+    with copy.operation():
+        held = copy.enos.state.devices
+        assert (held[sub["assetId"]].gateway, held[device["assetId"]].event_last_update) == (
+            device["assetId"],
+            5,
+        )

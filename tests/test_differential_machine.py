@@ -33,7 +33,13 @@ import requests
 import urllib3
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 import fakeiot
 from fakeiot import strategies
@@ -55,6 +61,7 @@ BASE = "https://iot.example:8743"
 SUBSCRIPTIONS = "/iocm/app/sub/v1.2.0/subscriptions"
 OC_COMMANDS = "/iocm/app/cmd/v1.4.0/deviceCommands"
 EN_COMMANDS = "/connect-service/v2.1/commands"
+EN_MEASUREPOINTS = "/connect-service/v2.1/measurepoints"
 JSON = "application/json"
 #: ids that name no device, made of characters every transport carries as they are
 NO_SUCH_IDS = ("nope", "0", "00000000-0000-0000-0000-000000000000", "DEVICE_1", "x" * 70)
@@ -309,6 +316,7 @@ class TransportsAgree(RuleBasedStateMachine):
         self.en_token = ""
         self.products: list[str] = []
         self.en_devices: dict[str, tuple[str, str, str]] = {}  # assetId -> (pk, dk, secret)
+        self.en_commands: list[tuple[str, str]] = []  # (assetId, commandId)
         # start logged in to both faces, with one product: most steps then get past the gateway
         try:
             self.oc_login(secret_ok=True)
@@ -687,6 +695,16 @@ class TransportsAgree(RuleBasedStateMachine):
             del self.en_devices[asset_id]
 
     # -- EnOS: commands and reports --------------------------------------------------------------
+    @initialize()
+    def en_first_device_online(self) -> None:
+        """One device, online, so that the command rules get past 11404 and 11888."""
+        body = json.dumps(enos.device_body(self.en_product(0))).encode()
+        reply = self.en_call(enos.DEVICES, "create", body)
+        made = reply["data"]
+        pk, dk, secret = made["productKey"], made["deviceKey"], made["deviceSecret"]
+        self.en_devices[made["assetId"]] = (pk, dk, secret)
+        self.on_every_platform(lambda p: p.enos.login_device(pk, dk, secret))
+
     @rule(
         index=st.integers(0, 20),
         timeout=st.sampled_from(("1", "30", "61")),
@@ -697,7 +715,56 @@ class TransportsAgree(RuleBasedStateMachine):
         if pending_ttl is not None:
             extra["pendingTtl"] = pending_ttl
         body = json.dumps({"inputData": {"left": index, "right": 2}}).encode()
-        self.en_call(EN_COMMANDS, "invokeService", body, extra=extra)
+        self.en_note_command(
+            extra["assetId"], self.en_call(EN_COMMANDS, "invokeService", body, extra=extra)
+        )
+
+    def en_note_command(self, asset_id: str, reply: Any) -> None:
+        if isinstance(reply, dict) and reply.get("code") == 0:
+            self.en_commands.append((asset_id, reply["data"]["commandId"]))
+
+    def en_command(self, index: int) -> tuple[str, str]:
+        """A known (assetId, commandId), or a miss one time in five."""
+        if not self.en_commands or index % 5 == 4:
+            return self.en_device(index), NO_SUCH_IDS[index % len(NO_SUCH_IDS)]
+        return self.en_commands[index % len(self.en_commands)]
+
+    @rule(
+        index=st.integers(0, 20),
+        value=st.one_of(st.integers(-5, 5), st.text(max_size=4), st.none()),
+        point=st.sampled_from(("temp", "temp", "")),
+        pending_ttl=st.sampled_from((None, "0", "600", "-1")),
+    )
+    def en_set_measurepoint(
+        self, index: int, value: Any, point: str, pending_ttl: str | None
+    ) -> None:
+        extra = {"assetId": self.en_device(index), "measurepointId": point, "timeout": "5"}
+        if pending_ttl is not None:
+            extra["pendingTtl"] = pending_ttl
+        body = json.dumps({"value": value}).encode()
+        reply = self.en_call(EN_COMMANDS, "setMeasurepoint", body, extra=extra)
+        self.en_note_command(extra["assetId"], reply)
+
+    @rule(index=st.integers(0, 20), method=st.sampled_from(("GET", "POST")))
+    def en_get_command(self, index: int, method: str) -> None:
+        asset_id, command_id = self.en_command(index)
+        extra = {"assetId": asset_id, "commandId": command_id}
+        self.en_call(EN_COMMANDS, "get", method=method, extra=extra)
+
+    @rule(index=st.integers(0, 20), every=st.booleans())
+    def en_cancel_commands(self, index: int, every: bool) -> None:
+        asset_id, command_id = self.en_command(index)
+        extra = {"assetId": asset_id} if every else {"assetId": asset_id, "commandId": command_id}
+        self.en_call(EN_COMMANDS, "cancel", extra=extra)
+
+    @rule(
+        index=st.integers(0, 20),
+        ids=st.one_of(st.none(), st.lists(st.sampled_from(("power", "temp", "")), max_size=3)),
+    )
+    def en_query_latest(self, index: int, ids: list[str] | None) -> None:
+        body = {} if ids is None else {"measurepointIds": ids}
+        extra = {"assetId": self.en_device(index)}
+        self.en_call(EN_MEASUREPOINTS, "queryLatest", json.dumps(body).encode(), extra=extra)
 
     @rule(index=st.integers(0, 20), state=st.sampled_from(("1", "5", "x")))
     def en_search_commands(self, index: int, state: str) -> None:

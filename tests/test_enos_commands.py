@@ -155,6 +155,36 @@ def test_immediate_command_errors(en: EnosClient, device: dict[str, str], sim: A
     assert states == [7, 5, 7, 7]
 
 
+def set_point(en: EnosClient, device: dict[str, str], **query: Any) -> dict[str, Any]:
+    body = {"value": 21.5}
+    return en.call(
+        COMMANDS, "setMeasurepoint", body, assetId=device["assetId"], measurepointId="temp",
+        **query,
+    )  # fmt: skip
+
+
+def test_set_measurepoint_errors(
+    en: EnosClient, device: dict[str, str], sim: Any, platform: fakeiot.Platform
+) -> None:
+    """setMeasurepoint shares invokeService's rows: 11888, 11900, 11915 and 11902."""
+    assert error_of(set_point(en, device))[0] == 11888
+    sim.connect()
+    sim.disconnect()
+    assert error_of(set_point(en, device))[0] == 11900
+    sim.connect()
+    sim.on_command(lambda cmd: later(6))
+    assert error_of(set_point(en, device, timeout="5")) == (
+        11915,
+        "The command is sent, but the response timed out.",
+    )
+    sim.disconnect()
+    platform.enos.configure({"enos_cached_command_limit": 1})
+    assert set_point(en, device, pendingTtl="60")["code"] == 0
+    assert error_of(set_point(en, device, pendingTtl="60"))[0] == 11902
+    states = [c["state"] for c in platform.enos.commands(device["assetId"])]
+    assert states == [7, 1]
+
+
 def test_a_failed_answer_is_state_6(en: EnosClient, device: dict[str, str], sim: Any) -> None:
     sim.connect()
     sim.on_command(lambda cmd: fail({"reason": "busy"}))
@@ -383,6 +413,49 @@ def _timeline(en: EnosClient, device: dict[str, str], sim: Any, advance: Any) ->
     assert get(en, device, waiting)["outputData"] == {"answered": "by the test"}
     with pytest.raises(LookupError):
         sim.respond(waiting, {})
+
+
+def _offline_timeline(en: EnosClient, device: dict[str, str], sim: Any, advance: Any) -> None:
+    """A command cached while the device is offline waits, then goes out at its next login."""
+    sim.connect()
+    sim.disconnect()
+    sim.on_command(multiply)
+    cached = invoke(en, device, {"left": 5, "right": 6}, pendingTtl="100")["data"]["commandId"]
+    advance(60)
+    assert get(en, device, cached)["state"] == 1
+    assert sim.commands == []
+    sim.connect()
+    assert [c.command_id for c in sim.commands] == [cached]
+    assert (get(en, device, cached)["state"], get(en, device, cached)["outputData"]) == (
+        5,
+        {"result": 30},
+    )
+
+
+def test_offline_timeline_under_freezegun(en: EnosClient, device: dict[str, str], sim: Any) -> None:
+    freezegun = pytest.importorskip("freezegun")
+    en.platform.clock = fakeiot.SystemClock()
+    with freezegun.freeze_time(
+        datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    ) as frozen:
+        en.token = en.token_call("/apim-token-service/v2.0/token/get").json_body()["data"][
+            "accessToken"
+        ]
+        _offline_timeline(en, device, sim, lambda s: frozen.tick(datetime.timedelta(seconds=s)))
+
+
+def test_offline_timeline_under_time_machine(
+    en: EnosClient, device: dict[str, str], sim: Any
+) -> None:
+    time_machine = pytest.importorskip("time_machine")
+    en.platform.clock = fakeiot.SystemClock()
+    with time_machine.travel(
+        datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc), tick=False
+    ) as t:
+        en.token = en.token_call("/apim-token-service/v2.0/token/get").json_body()["data"][
+            "accessToken"
+        ]
+        _offline_timeline(en, device, sim, t.shift)
 
 
 def test_timeline_under_freezegun(en: EnosClient, device: dict[str, str], sim: Any) -> None:

@@ -113,6 +113,41 @@ def connect(
     return session, link
 
 
+def sub_sign(sub: dict[str, str], client: str, stamp: str) -> dict[str, str]:
+    """A sub-device's ``SubDeviceInfo.create_sign_map()`` (topo add) fields."""
+    pk, dk = sub["productKey"], sub["deviceKey"]
+    return {
+        "productKey": pk,
+        "deviceKey": dk,
+        "clientId": client,
+        "timestamp": stamp,
+        "signMethod": "hmacsha256",
+        "sign": sdk_password(sub["deviceSecret"], pk, dk, client, stamp),
+    }
+
+
+def send(
+    platform: fakeiot.Platform, session: EnosSession, link: FakeLink, topic: str, params: Any,
+    **top: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Publish a request (``top`` adds fields beside ``params``); the platform's reply."""
+    method = ".".join(topic.split("/")[4:])
+    body = {"id": "42", "version": "1.0", "method": method, "params": params, **top}
+    platform.enos.device_protocol().receive(session, topic, json.dumps(body).encode())
+    answer_topic, answer = link.last()
+    assert answer_topic == topic + "_reply"
+    return answer
+
+
+def topo_add(
+    platform: fakeiot.Platform, session: EnosSession, link: FakeLink, *subs: dict[str, str]
+) -> None:
+    """``TopoAddRequest`` from the gateway: its topology holds ``subs``."""
+    topic = f"/sys/{session.product_key}/{session.device_key}/thing/topo/add"
+    params = [sub_sign(sub, f"{sub['productKey']}.{sub['deviceKey']}.1", "1") for sub in subs]
+    assert send(platform, session, link, topic, params)["code"] == 200
+
+
 # =============================================================================================
 # CONNECT
 # =============================================================================================
@@ -275,6 +310,7 @@ def test_sub_device_login_on_a_gateway(
         "cleanSession": "False",
     }
     login = f"/ext/session/{pk}/{dk}/combine/login"
+    topo_add(platform, session, link, sub)
     protocol.receive(session, login, request("5", "combine.login", params))
     topic, answer = link.last()
     assert (topic, answer["code"], answer["data"]["deviceKey"]) == (
@@ -463,6 +499,7 @@ def test_dynamic_activation_sends_the_device_its_secret(
     assert (message["method"], message["params"]) == (
         "thing.activate.info",
         {
+            "assetId": created["assetId"],
             "productKey": product_key,
             "deviceKey": "dyn-001",
             "deviceSecret": created["deviceSecret"],
@@ -485,6 +522,13 @@ SUFFIXES = [
     "thing/tag/update",
     "thing/tag/query",
     "thing/tag/delete",
+    "thing/topo/add",
+    "thing/topo/get",
+    "thing/topo/delete",
+    "thing/tsltemplate/get",
+    "combine/login",
+    "combine/login/batch",
+    "combine/logout",
     "thing/service/multiply_reply",
     "thing/service/measurepoint/set_reply",
     "thing/unknown",
@@ -535,3 +579,312 @@ def test_random_uplinks_never_raise_and_only_answer_replies(
         platform.enos.check_invariants()
 
     check()
+
+
+# =============================================================================================
+# CONNECT: the other sign methods, and keys that no longer log in
+# =============================================================================================
+def test_sha256_matches_the_documented_non_sdk_login_vector() -> None:
+    """EN §7's example: cid 123456, dk test, pk 654321, ts 1548753362502, secret abcdefg."""
+    params = {
+        "clientId": "123456",
+        "deviceKey": "test",
+        "productKey": "654321",
+        "timestamp": "1548753362502",
+    }
+    assert sign("abcdefg", params, "sha256") == (
+        "B99032D49C706F7B27B22AB5CD2DD3C56A31E1BCBBC83BA0A2A6BB3272FBB166"
+    )
+
+
+@pytest.mark.parametrize("method", ["sha256", "hmacmd5", "hmacsha1"])
+def test_login_with_each_sign_method(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str], method: str
+) -> None:
+    pk, dk = device["productKey"], device["deviceKey"]
+    client_id = f"id123456|securemode=2,signmethod={method},timestamp=1548753362502|"
+    fields = {"clientId": "id123456", "deviceKey": dk, "productKey": pk}
+    password = sign(device["deviceSecret"], {**fields, "timestamp": "1548753362502"}, method)
+    protocol = platform.enos.device_protocol()
+    protocol.connect(client_id, f"{dk}&{pk}", password.encode(), FakeLink(client_id))
+    assert en.get_device(device["assetId"])["status"] == "online"
+
+
+def test_an_unknown_sign_method_is_refused_saying_so(
+    platform: fakeiot.Platform, device: dict[str, str]
+) -> None:
+    pk, dk = device["productKey"], device["deviceKey"]
+    client_id = f"{dk}|securemode=2,signmethod=sha512,timestamp={STAMP}|"
+    with pytest.raises(Refused) as caught:
+        platform.enos.device_protocol().connect(client_id, f"{dk}&{pk}", b"x", FakeLink(client_id))
+    assert caught.value.code == 4
+    assert "signmethod 'sha512'" in caught.value.reason
+
+
+def test_deleted_and_replaced_devices_are_refused_with_connack_4(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    other = en.create_device(device["productKey"], deviceKey="meter-002")
+    en.devices("replaceDevice", {"newDeviceKey": "meter-003"}, assetId=other["assetId"])
+    en.devices("delete", assetId=device["assetId"])
+    for gone in (device, other):
+        with pytest.raises(Refused) as caught:
+            connect(platform, gone)
+        assert caught.value.code == 4
+
+
+# =============================================================================================
+# disable and delete: the platform tells the device, or its gateway (spec B.4)
+# =============================================================================================
+def test_disable_and_delete_are_published_to_a_direct_device_before_the_link_closes(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    pk, dk = device["productKey"], device["deviceKey"]
+    _session, link = connect(platform, device)
+    en.devices("disable", assetId=device["assetId"])
+    topic, message = link.last()
+    assert (topic, message["method"], message["params"]) == (
+        f"/sys/{pk}/{dk}/thing/disable",
+        "thing.disable",
+        {},
+    )
+    assert isinstance(message["id"], str)
+    assert link.closed
+    en.devices("enable", assetId=device["assetId"])
+    _session, link = connect(platform, device)
+    en.devices("delete", assetId=device["assetId"])
+    assert link.last()[0] == f"/sys/{pk}/{dk}/thing/delete"
+    assert link.closed
+
+
+def gateway_with_sub(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str], *, login: bool = True
+) -> tuple[EnosSession, FakeLink, dict[str, str]]:
+    sub = en.create_device(device["productKey"], deviceKey="sub-001")
+    session, link = connect(platform, device)
+    topo_add(platform, session, link, sub)
+    if login:
+        pk, dk = device["productKey"], device["deviceKey"]
+        params = {**sub_sign(sub, "c1", "1"), "cleanSession": "False"}
+        answer = send(platform, session, link, f"/ext/session/{pk}/{dk}/combine/login", params)
+        assert answer["code"] == 200, answer
+    return session, link, sub
+
+
+def test_a_disabled_sub_device_no_longer_posts_through_its_gateway(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device)
+    en.devices("disable", assetId=sub["assetId"])
+    pk, dk = device["productKey"], device["deviceKey"]
+    topic, message = link.last()
+    assert (topic, message["method"], message["params"]) == (
+        f"/ext/session/{pk}/{dk}/combine/disable",
+        "combine.disable",
+        [{"productKey": pk, "deviceKey": "sub-001"}],
+    )
+    assert not link.closed  # the gateway stays connected
+    post = f"/sys/{pk}/sub-001/thing/measurepoint/post"
+    assert send(platform, session, link, post, {"measurepoints": {"v": 1}})["code"] == 401
+    assert platform.enos.latest(sub["assetId"]) == {}
+    assert sub["assetId"] not in session.subs
+
+
+def test_a_deleted_sub_device_is_announced_to_its_gateway(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    _session, link, sub = gateway_with_sub(platform, en, device, login=False)
+    en.devices("delete", assetId=sub["assetId"])
+    pk, dk = device["productKey"], device["deviceKey"]
+    topic, message = link.last()
+    assert (topic, message["method"]) == (
+        f"/ext/session/{pk}/{dk}/combine/delete",
+        "combine.delete",
+    )
+    assert not link.closed
+
+
+# =============================================================================================
+# topology and sub-device logins
+# =============================================================================================
+def test_topology_add_get_delete(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device)
+    pk, dk = device["productKey"], device["deviceKey"]
+    base = f"/sys/{pk}/{dk}/thing/topo/"
+    answer = send(platform, session, link, base + "get", {})
+    assert (answer["code"], answer["data"]) == (200, [{"productKey": pk, "deviceKey": "sub-001"}])
+    bad = [{**sub_sign(sub, "c", "1"), "sign": "0" * 64}]
+    assert send(platform, session, link, base + "add", bad)["code"] == 401
+    delete = [{"productKey": pk, "deviceKey": "sub-001"}]
+    assert send(platform, session, link, base + "delete", delete)["code"] == 200
+    assert send(platform, session, link, base + "get", {})["data"] == []
+    assert en.get_device(sub["assetId"])["status"] == "offline"  # logged out with it
+
+
+def test_sub_device_login_needs_the_topology_unless_open(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    sub = en.create_device(device["productKey"], deviceKey="sub-001")
+    session, link = connect(platform, device)
+    pk, dk = device["productKey"], device["deviceKey"]
+    login = f"/ext/session/{pk}/{dk}/combine/login"
+    answer = send(platform, session, link, login, sub_sign(sub, "c1", "1"))
+    assert answer["code"] == 401
+    assert "topology" in answer["message"]
+    assert en.get_device(sub["assetId"])["status"] == "inactive"
+    platform.enos.configure({"enos_sub_device_topology": "open"})
+    assert send(platform, session, link, login, sub_sign(sub, "c1", "1"))["code"] == 200
+
+
+def test_batch_login_answers_who_logged_in_and_who_failed(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    pk, dk = device["productKey"], device["deviceKey"]
+    subs = [en.create_device(pk, deviceKey=f"sub-00{i}") for i in (1, 2, 3)]
+    session, link = connect(platform, device)
+    topo_add(platform, session, link, *subs)
+    en.devices("disable", assetId=subs[2]["assetId"])
+
+    def item(sub: dict[str, str]) -> dict[str, str]:
+        signed = sub_sign(sub, "login.batch", "1564988853275")
+        return {k: signed[k] for k in ("productKey", "deviceKey", "sign")} | {"secureMode": "2"}
+
+    params = {  # SubDeviceLoginBatchRequest's params
+        "clientId": "login.batch",
+        "timestamp": "1564988853275",
+        "signMethod": "hmacsha256",
+        "subDevices": [item(s) for s in subs],
+    }
+    topic = f"/ext/session/{pk}/{dk}/combine/login/batch"
+    answer = send(platform, session, link, topic, params)
+    assert answer["code"] == 723
+    assert answer["data"] == {
+        "loginedSubDevices": [
+            {"assetId": s["assetId"], "productKey": pk, "deviceKey": s["deviceKey"]}
+            for s in subs[:2]
+        ],
+        "failedSubDevices": [{"productKey": pk, "deviceKey": "sub-003"}],
+    }
+    assert answer["message"].startswith(f"{pk}&sub-003 has error:")
+    assert [en.get_device(s["assetId"])["status"] for s in subs] == ["online", "online", "disable"]
+    params["subDevices"] = params["subDevices"][:2]
+    answer = send(platform, session, link, topic, params)
+    assert (answer["code"], answer["data"]["failedSubDevices"]) == (200, [])
+    assert send(platform, session, link, topic, {"clientId": "x"})["code"] == 460
+
+
+def test_logout_of_a_sub_device(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device)
+    pk, dk = device["productKey"], device["deviceKey"]
+    params = {"productKey": pk, "deviceKey": "sub-001"}
+    answer = send(platform, session, link, f"/ext/session/{pk}/{dk}/combine/logout", params)
+    assert (answer["code"], answer["data"]) == (200, params)
+    assert en.get_device(sub["assetId"])["status"] == "offline"
+    post = f"/sys/{pk}/sub-001/thing/measurepoint/post"
+    assert send(platform, session, link, post, {"measurepoints": {"v": 1}})["code"] == 401
+
+
+# =============================================================================================
+# uplinks: batches, resume, events, and what fakeiot does not model
+# =============================================================================================
+def test_post_and_resume_batches_and_resume(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device)
+    pk, dk = device["productKey"], device["deviceKey"]
+    base = f"/sys/{pk}/{dk}/thing/measurepoint/"
+    items = [
+        {"productKey": pk, "deviceKey": dk, "measurepoints": {"a": 1}, "time": 1000},
+        {"productKey": pk, "deviceKey": "sub-001", "measurepoints": {"b": 2}, "time": 1000},
+    ]
+    assert send(platform, session, link, base + "post/batch", items)["code"] == 200
+    assert (
+        send(platform, session, link, base + "resume", {"measurepoints": {"c": 3}})["code"] == 200
+    )
+    items[1]["measurepoints"] = {"b": 5}
+    items[1]["time"] = 2000
+    assert send(platform, session, link, base + "resume/batch", items[1:])["code"] == 200
+    assert platform.enos.latest(device["assetId"]) == {"a": 1, "c": 3}
+    assert platform.enos.latest(sub["assetId"]) == {"b": 5}
+
+
+def test_allow_offline_sub_device_lets_a_batch_post_for_a_sub_device_not_logged_in(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device, login=False)
+    pk, dk = device["productKey"], device["deviceKey"]
+    topic = f"/sys/{pk}/{dk}/thing/measurepoint/post/batch"
+    items = [{"productKey": pk, "deviceKey": "sub-001", "measurepoints": {"v": 7}}]
+    assert send(platform, session, link, topic, items)["code"] == 401
+    assert send(platform, session, link, topic, items, allowOfflineSubDevice=False)["code"] == 401
+    assert platform.enos.latest(sub["assetId"]) == {}
+    answer = send(platform, session, link, topic, items, allowOfflineSubDevice=True)
+    assert answer["code"] == 200
+    assert platform.enos.latest(sub["assetId"]) == {"v": 7}
+    got = en.get_device(sub["assetId"])
+    assert (got["status"], got["measurepointLastUpdate"]) == ("inactive", 1_700_000_000_000)
+    stranger = en.create_device(pk, deviceKey="stranger")  # not in the topology
+    items[0]["deviceKey"] = stranger["deviceKey"]
+    answer = send(platform, session, link, topic, items, allowOfflineSubDevice=True)
+    assert answer["code"] == 401
+
+
+def test_event_post_sets_event_last_update_and_checks_its_params(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link = connect(platform, device)
+    topic = f"/sys/{device['productKey']}/{device['deviceKey']}/thing/event/alarm/post"
+    assert en.get_device(device["assetId"])["eventLastUpdate"] is None
+    bad_params: list[Any] = [None, [], {"time": 1}, {"events": [1]}, {"events": {}, "time": "x"}]
+    for bad in bad_params:
+        assert send(platform, session, link, topic, bad)["code"] == 460
+    assert en.get_device(device["assetId"])["eventLastUpdate"] is None
+    params = {"events": {"level": 3}, "time": 1_690_000_000_000}
+    assert send(platform, session, link, topic, params)["code"] == 200
+    assert en.get_device(device["assetId"])["eventLastUpdate"] == 1_690_000_000_000
+    assert send(platform, session, link, topic, {"events": {"level": 1}})["code"] == 200
+    assert en.get_device(device["assetId"])["eventLastUpdate"] == 1_700_000_000_000
+    events = [e for e in platform.events if e.kind == "device_event"]
+    assert events[-1].data == {"eventId": "alarm", "outputs": ["level"], "time": 1_700_000_000_000}
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "thing/tsltemplate/get",
+        "thing/model/up_raw",
+        "thing/device/register",
+        "ota/device/getversion",
+        "ota/device/progress",
+        "ota/device/inform",
+        "ota/device/request",
+    ],
+)
+def test_unmodelled_uplinks_answer_not_supported(
+    platform: fakeiot.Platform, device: dict[str, str], suffix: str
+) -> None:
+    session, link = connect(platform, device)
+    topic = f"/sys/{device['productKey']}/{device['deviceKey']}/{suffix}"
+    answer = send(platform, session, link, topic, {})
+    assert answer["code"] == 1009
+    assert "not modelled by fakeiot" in answer["message"]
+
+
+def test_topology_and_event_time_survive_the_state_file(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    session, link, sub = gateway_with_sub(platform, en, device, login=False)
+    topic = f"/sys/{device['productKey']}/{device['deviceKey']}/thing/event/alarm/post"
+    assert send(platform, session, link, topic, {"events": {"x": 1}, "time": 5})["code"] == 200
+    copy = fakeiot.Platform(seed=1)
+    copy.enos.import_state(json.loads(json.dumps(platform.enos.export_state())))
+    with copy.operation():
+        held = copy.enos.state.devices
+        assert (held[sub["assetId"]].gateway, held[device["assetId"]].event_last_update) == (
+            device["assetId"],
+            5,
+        )

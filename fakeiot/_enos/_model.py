@@ -169,6 +169,8 @@ class Device:
         "desc",
         "device_key",
         "device_secret",
+        "event_last_update",
+        "gateway",
         "last_offline_time",
         "last_online_time",
         "measurepoint_last_update",
@@ -224,6 +226,9 @@ class Device:
         self.points: dict[str, list[Any]] = {}
         self.measurepoint_last_update: int | None = None
         self.attribute_last_update: int | None = None
+        self.event_last_update: int | None = None
+        #: the assetId of the gateway whose topology holds this sub-device (``thing/topo/add``)
+        self.gateway: str | None = None
 
     @property
     def status(self) -> str:
@@ -278,7 +283,7 @@ class Device:
             "lastOnlineTime": self.last_online_time,
             "lastOfflineTime": self.last_offline_time,
             "measurepointLastUpdate": self.measurepoint_last_update,
-            "eventLastUpdate": None,
+            "eventLastUpdate": self.event_last_update,
             "attributeLastUpdate": self.attribute_last_update,
             "featureLastUpdate": None,
             "mirrorSource": None,
@@ -451,6 +456,11 @@ class EnosSettings:
     enos_mqtt_bad_credentials_connack: int = 4
     #: CONNACK return code for a disabled device (5, "not authorized" [?]).
     enos_mqtt_disabled_connack: int = 5
+    #: whether a gateway may log in (``combine/login``) and post for a sub-device only once
+    #: its topology holds it (``thing/topo/add``): ``"required"``, as the platform's docs say
+    #: ("the cloud will verify the sub-device identity based on the topology relationship"),
+    #: or ``"open"``: any other device of the gateway's org.
+    enos_sub_device_topology: str = "required"
 
     def __post_init__(self) -> None:
         for name in ("enos_cached_command_limit", "enos_command_history"):
@@ -460,3 +470,8 @@ class EnosSettings:
         for name in ("enos_mqtt_bad_credentials_connack", "enos_mqtt_disabled_connack"):
             if getattr(self, name) not in (1, 2, 3, 4, 5):
                 raise UsageError(f"{name} must be a CONNACK refusal code 1-5")
+        if self.enos_sub_device_topology not in ("required", "open"):
+            raise UsageError(
+                "enos_sub_device_topology must be 'required' or 'open', got "
+                f"{self.enos_sub_device_topology!r}"
+            )

@@ -56,12 +56,22 @@ AUTH_ERR = 401
 DEVICE_NOT_EXISTS = 402
 PARAMETER_ERR = 460
 NOT_JSON = 6207
+#: the platform's "Publish to topic with no write permission: the MQTT topic is not supported"
+#: (EnOS device protocol, common return codes)
+NOT_SUPPORTED = 1009
+#: ``combine.login.batch``: some sub-devices did not log in (EnOS device protocol sample)
+BATCH_LOGIN_PARTIAL = 723
+
+#: uplinks the platform serves that fakeiot does not model (answered ``NOT_SUPPORTED``)
+UNMODELLED = ("thing/tsltemplate/get", "thing/model/up_raw", "thing/device/register")
 
 #: the digests ``SignUtil.sign`` computes for each ``signmethod``
 _SIGN: dict[str, Callable[[str], str]] = {
     "hmacsha256": lambda text: hashlib.sha256(text.encode("utf8")).hexdigest(),
     "hmacsha1": lambda text: hashlib.sha1(text.encode("utf8")).hexdigest().upper(),
     "hmacmd5": lambda text: hashlib.md5(text.encode("utf8")).hexdigest(),
+    # the non-SDK login of EN §7: ``toUpperCase(sha256(...))`` of the same text
+    "sha256": lambda text: hashlib.sha256(text.encode("utf8")).hexdigest().upper(),
 }
 
 
@@ -106,12 +116,14 @@ class EnosSession:
 
 
 class _Reply(Exception):
-    """An uplink answered with an error code (no state has changed)."""
+    """An uplink answered with an error code (no state has changed, unless ``data`` says
+    what did: a batch login that logged some sub-devices in)."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.data = data
 
 
 class EnosProtocol:
@@ -157,7 +169,9 @@ class EnosProtocol:
             )
         options = self.enos.options
         bad = options.enos_mqtt_bad_credentials_connack
-        if not username or "&" not in username or password is None or method not in _SIGN:
+        if method not in _SIGN:
+            raise Refused(bad, f"signmethod {method[:20]!r} is not one of {', '.join(_SIGN)}")
+        if not username or "&" not in username or password is None:
             raise Refused(bad, "username must be deviceKey&productKey, with a password")
         device_key, _, product_key = username.partition("&")
         signed = {
@@ -192,6 +206,7 @@ class EnosProtocol:
                 if mode == "3":  # the platform sends the device its secret (EN §7)
                     topic = f"/ext/session/{product_key}/{device_key}/thing/activate/info"
                     params = {
+                        "assetId": device.asset_id,
                         "productKey": product_key,
                         "deviceKey": device_key,
                         "deviceSecret": device.device_secret,
@@ -236,9 +251,9 @@ class EnosProtocol:
 
         def handle() -> None:
             try:
-                data = self._request(session, match, rest, message.get("params"))
+                data = self._request(session, match, rest, message.get("params"), message)
             except _Reply as error:
-                self._answer(session.link, topic, message_id, error.code, error.message)
+                self._answer(session.link, topic, message_id, error.code, error.message, error.data)
             except ApiError:
                 self._answer(session.link, topic, message_id, PARAMETER_ERR, "invalid params")
             else:
@@ -268,8 +283,16 @@ class EnosProtocol:
         self._locked(logout)
 
     # -- uplinks --------------------------------------------------------------------------------
-    def _request(self, session: EnosSession, match: re.Match[str], rest: str, params: Any) -> Any:
-        """Apply one uplink request (under the platform lock); its reply's ``data``."""
+    def _request(
+        self,
+        session: EnosSession,
+        match: re.Match[str],
+        rest: str,
+        params: Any,
+        message: dict[str, Any] | None = None,
+    ) -> Any:
+        """Apply one uplink request (under the platform lock); its reply's ``data``.
+        ``message`` is the whole request, for the fields beside ``params``."""
         enos = self.enos
         with enos.platform.operation():
             if match.group("root") == "ext/session":
@@ -282,6 +305,7 @@ class EnosProtocol:
             if rest in ("thing/measurepoint/post/batch", "thing/measurepoint/resume/batch"):
                 if not isinstance(params, list) or not params:
                     raise _Reply(PARAMETER_ERR, "params must be a list of measure point posts")
+                offline = (message or {}).get("allowOfflineSubDevice") is True
                 batch = []
                 for item in params:
                     if not isinstance(item, dict):
@@ -290,33 +314,138 @@ class EnosProtocol:
                         session,
                         str(item.get("productKey", device.product_key)),
                         str(item.get("deviceKey", device.device_key)),
+                        offline=offline,
                     )
                     batch.append((target, *_points(item)))
                 for target, points, at in batch:
                     enos.post_points(target, points, at)
                 return {}
             if rest.startswith("thing/event/") and rest.endswith("/post"):
-                enos.platform.emit(FACE, "device_event", device.asset_id, {"topic": rest})
-                return {}
+                return self._event(device, rest[len("thing/event/") : -len("/post")], params)
             if rest.startswith("thing/attribute/"):
                 return self._attributes(device, rest.rpartition("/")[2], params)
             if rest.startswith("thing/tag/"):
                 return self._tags(device, rest.rpartition("/")[2], params)
-            raise _Reply(PARAMETER_ERR, f"topic {rest!r} is not served by fakeiot")
+            if rest.startswith("thing/topo/"):
+                return self._topology(session, device, rest.rpartition("/")[2], params)
+            if rest in UNMODELLED or rest.startswith("ota/device/"):
+                raise _Reply(NOT_SUPPORTED, f"topic {rest!r} is not modelled by fakeiot")
+            raise _Reply(NOT_SUPPORTED, f"topic {rest!r} is not supported")
 
-    def _own(self, session: EnosSession, product_key: str, device_key: str) -> Device:
-        """The device a topic names: this connection's, or a sub-device logged in on it."""
+    def _own(
+        self, session: EnosSession, product_key: str, device_key: str, *, offline: bool = False
+    ) -> Device:
+        """The device a topic or batch item names: this connection's, or a sub-device logged
+        in on it; with ``offline`` (``allowOfflineSubDevice``) also a sub-device of the
+        gateway that is not logged in."""
         enos = self.enos
         if (product_key, device_key) == (session.product_key, session.device_key):
             device = enos.state.devices.get(session.asset_id)
             if device is None:
                 raise _Reply(DEVICE_NOT_EXISTS, "the device no longer exists")
             return device
-        product = enos.state.products.get(product_key)
-        found = enos.state.orgs[product.org_id].by_key.get(device_key) if product else None
-        if found is None or found.asset_id not in session.subs:
-            raise _Reply(AUTH_ERR, f"{product_key}/{device_key} is not this connection's device")
-        return found
+        found = self._device(product_key, device_key)
+        if found is not None and found.state is not State.DISABLED:
+            if found.asset_id in session.subs and enos._links.get(found.asset_id) is session.link:
+                return found
+            gateway = enos.state.devices.get(session.asset_id)
+            if offline and gateway is not None and self._is_sub(gateway, found):
+                return found
+        raise _Reply(
+            AUTH_ERR,
+            f"{product_key}/{device_key} is not this connection's device nor a sub-device "
+            "logged in on it (allowOfflineSubDevice lets a batch post for its others)",
+        )
+
+    def _device(self, product_key: str, device_key: str) -> Device | None:
+        state = self.enos.state
+        product = state.products.get(product_key)
+        found = state.orgs[product.org_id].by_key.get(device_key) if product else None
+        return found if found is not None and found.product_key == product_key else None
+
+    def _is_sub(self, gateway: Device, sub: Device) -> bool:
+        """Whether ``sub`` may go through ``gateway``: its topology holds it, or (setting
+        ``enos_sub_device_topology="open"``) any other device of its org."""
+        if sub.asset_id == gateway.asset_id or sub.org_id != gateway.org_id:
+            return False
+        if sub.gateway == gateway.asset_id:
+            return True
+        return bool(self.enos.options.enos_sub_device_topology == "open")
+
+    def _event(self, device: Device, event_id: str, params: Any) -> Any:
+        """``thing.event.{id}.post``: ``{"events": {...}, "time": ms}`` sets the device's
+        ``eventLastUpdate`` (spec B.2) and is recorded in ``platform.events``."""
+        if not event_id or "/" in event_id:
+            raise _Reply(NOT_SUPPORTED, f"thing/event/{event_id}/post names no event")
+        if not isinstance(params, dict):
+            raise _Reply(PARAMETER_ERR, "params must be an object")
+        events, at = params.get("events"), params.get("time")
+        if not isinstance(events, dict):
+            raise _Reply(PARAMETER_ERR, "events must be an object of the event's output values")
+        if at is not None and (isinstance(at, bool) or not isinstance(at, int | float) or at < 0):
+            raise _Reply(PARAMETER_ERR, "time must be epoch milliseconds")
+        enos = self.enos
+        when = enos._now_ms() if at is None else int(at)
+        device.event_last_update = max(device.event_last_update or 0, when)
+        data = {"eventId": event_id, "outputs": sorted(events)[:20], "time": when}
+        enos.platform.emit(FACE, "device_event", device.asset_id, data)
+        return {}
+
+    def _topology(self, session: EnosSession, gateway: Device, verb: str, params: Any) -> Any:
+        """``thing.topo.add|delete|get`` on the gateway's own topic (EnOS device protocol,
+        "Device Topology Management"): the sub-devices it may log in."""
+        if gateway.asset_id != session.asset_id:
+            raise _Reply(AUTH_ERR, "topology requests name the connected gateway itself")
+        org = self.enos.state.orgs[gateway.org_id]
+        if verb == "get":
+            return [
+                {"productKey": d.product_key, "deviceKey": d.device_key}
+                for d in org.devices.values()
+                if d.gateway == gateway.asset_id
+            ]
+        if verb not in ("add", "delete"):
+            raise _Reply(NOT_SUPPORTED, f"thing.topo.{verb} is not a method")
+        if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
+            raise _Reply(PARAMETER_ERR, "params must be a list of sub-devices")
+        subs = []
+        for item in params:
+            product_key, device_key = item.get("productKey"), item.get("deviceKey")
+            if not isinstance(product_key, str) or not isinstance(device_key, str):
+                raise _Reply(PARAMETER_ERR, "each sub-device has productKey and deviceKey")
+            sub = self._device(product_key, device_key)
+            if sub is None:
+                raise _Reply(DEVICE_NOT_EXISTS, f"no device {product_key}/{device_key}")
+            if sub.org_id != gateway.org_id or sub.asset_id == gateway.asset_id:
+                raise _Reply(AUTH_ERR, f"{product_key}/{device_key} cannot be its sub-device")
+            if verb == "add":
+                method = item.get("signMethod", item.get("signmethod"))
+                self._check_sign(sub, item, method)
+            subs.append(sub)
+        for sub in subs:
+            if verb == "add":
+                sub.gateway = gateway.asset_id
+            elif sub.gateway == gateway.asset_id:
+                sub.gateway = None
+                if sub.asset_id in session.subs:
+                    self._logout_sub(session, sub)
+        return {}
+
+    def _check_sign(self, sub: Device, fields: dict[str, Any], method: Any) -> None:
+        """A sub-device's ``sign``: ``SignUtil.sign`` over its productKey, deviceKey,
+        clientId and timestamp with its deviceSecret, like a login password."""
+        client, stamp, given = fields.get("clientId"), fields.get("timestamp"), fields.get("sign")
+        if not isinstance(client, str) or not isinstance(stamp, str) or not isinstance(given, str):
+            raise _Reply(PARAMETER_ERR, "clientId, timestamp and sign are required strings")
+        signed = {
+            "productKey": sub.product_key,
+            "deviceKey": sub.device_key,
+            "clientId": client,
+            "timestamp": stamp,
+        }
+        if not isinstance(method, str) or method not in _SIGN:
+            raise _Reply(PARAMETER_ERR, f"signMethod must be one of {', '.join(_SIGN)}")
+        if not hmac.compare_digest(sign(sub.device_secret, signed, method).lower(), given.lower()):
+            raise _Reply(AUTH_ERR, "the sub-device's sign does not match its secret")
 
     def _attributes(self, device: Device, verb: str, params: Any) -> Any:
         if not isinstance(params, dict):
@@ -373,29 +502,64 @@ class EnosProtocol:
         self, session: EnosSession, match: re.Match[str], rest: str, params: Any
     ) -> Any:
         """Sub-device login and logout on a gateway's connection (spec B.4, B.6)."""
-        enos = self.enos
         if (match.group("pk"), match.group("dk")) != (session.product_key, session.device_key):
             raise _Reply(AUTH_ERR, "the topic names another gateway")
         if not isinstance(params, dict):
             raise _Reply(PARAMETER_ERR, "params must be an object")
+        if rest == "combine/login/batch":
+            return self._batch_login(session, params)
+        if rest not in ("combine/login", "combine/logout"):
+            raise _Reply(NOT_SUPPORTED, f"topic {rest!r} is not supported")
         product_key, device_key = params.get("productKey"), params.get("deviceKey")
         if not isinstance(product_key, str) or not isinstance(device_key, str):
             raise _Reply(PARAMETER_ERR, "productKey and deviceKey are required")
         if rest == "combine/logout":
             sub = self._own(session, product_key, device_key)
-            session.subs.discard(sub.asset_id)
-            if enos._links.get(sub.asset_id) is session.link:
-                del enos._links[sub.asset_id]
-                enos._via_gateway.discard(sub.asset_id)
-            if sub.state is State.ONLINE:
-                self._offline(sub, "client")
+            self._logout_sub(session, sub)
             return {"productKey": product_key, "deviceKey": device_key}
-        if rest != "combine/login":
-            raise _Reply(PARAMETER_ERR, f"topic {rest!r} is not served by fakeiot")
-        wanted = ("clientId", "timestamp", "sign", "signMethod")
-        if not all(isinstance(params.get(k), str) for k in wanted):
-            raise _Reply(PARAMETER_ERR, "clientId, timestamp, sign and signMethod are required")
-        method = params["signMethod"]
+        sub = self._sub_login(session, product_key, device_key, params, params.get("signMethod"))
+        return {"assetId": sub.asset_id, "productKey": product_key, "deviceKey": device_key}
+
+    def _batch_login(self, session: EnosSession, params: dict[str, Any]) -> Any:
+        """``combine.login.batch``: each of ``subDevices`` signs with the request's clientId,
+        timestamp and signMethod; 200 when all logged in, else 723 naming the failures."""
+        subs = params.get("subDevices")
+        if not isinstance(subs, list) or not subs or not all(isinstance(s, dict) for s in subs):
+            raise _Reply(PARAMETER_ERR, "subDevices must be a non-empty list of sub-devices")
+        logged: list[dict[str, str]] = []
+        failed: list[dict[str, Any]] = []
+        errors = []
+        for item in subs:
+            product_key, device_key = item.get("productKey"), item.get("deviceKey")
+            fields = {**item, "clientId": params.get("clientId")}
+            fields["timestamp"] = params.get("timestamp")
+            try:
+                if not isinstance(product_key, str) or not isinstance(device_key, str):
+                    raise _Reply(PARAMETER_ERR, "productKey and deviceKey are required")
+                sub = self._sub_login(
+                    session, product_key, device_key, fields, params.get("signMethod")
+                )
+            except _Reply as error:
+                failed.append({"productKey": product_key, "deviceKey": device_key})
+                errors.append(f"{product_key}&{device_key} has error: {error.message};")
+            else:
+                logged.append(
+                    {"assetId": sub.asset_id, "productKey": product_key, "deviceKey": device_key}
+                )
+        data = {"loginedSubDevices": logged, "failedSubDevices": failed}
+        if failed:
+            raise _Reply(BATCH_LOGIN_PARTIAL, "".join(errors)[:2000], data)
+        return data
+
+    def _sub_login(
+        self,
+        session: EnosSession,
+        product_key: str,
+        device_key: str,
+        fields: dict[str, Any],
+        method: Any,
+    ) -> Device:
+        enos = self.enos
         try:
             sub = enos._login_target(product_key, device_key)
         except ConnectRefused as refused:
@@ -403,24 +567,32 @@ class EnosProtocol:
         gateway = enos.state.devices[session.asset_id]
         if sub.org_id != gateway.org_id or sub.asset_id == gateway.asset_id:
             raise _Reply(AUTH_ERR, "the sub-device is not in the gateway's organization")
-        signed = {
-            "productKey": product_key,
-            "deviceKey": device_key,
-            "clientId": params["clientId"],
-            "timestamp": params["timestamp"],
-        }
-        if method not in _SIGN or not hmac.compare_digest(
-            sign(sub.device_secret, signed, method).lower(), params["sign"].lower()
-        ):
-            raise _Reply(AUTH_ERR, "the sub-device's sign does not match its secret")
+        self._check_sign(sub, fields, method)
         if sub.state is State.DISABLED:
-            raise _Reply(AUTH_ERR, "the sub-device is disabled")
+            raise _Reply(AUTH_ERR, "Device is disable")
+        if not self._is_sub(gateway, sub):
+            raise _Reply(
+                AUTH_ERR,
+                "the gateway's topology does not hold the sub-device (thing/topo/add first, "
+                "or enos_sub_device_topology='open')",
+            )
         session.subs.add(sub.asset_id)
         enos._links[sub.asset_id] = session.link  # its commands go to the gateway's connection
         enos._via_gateway.add(sub.asset_id)
+        enos._sub_sessions[sub.asset_id] = session
         enos._login(sub)
         enos._check(sub.asset_id)
-        return {"assetId": sub.asset_id, "productKey": product_key, "deviceKey": device_key}
+        return sub
+
+    def _logout_sub(self, session: EnosSession, sub: Device) -> None:
+        enos = self.enos
+        session.subs.discard(sub.asset_id)
+        if enos._links.get(sub.asset_id) is session.link:
+            del enos._links[sub.asset_id]
+            enos._via_gateway.discard(sub.asset_id)
+            enos._sub_sessions.pop(sub.asset_id, None)
+            if sub.state is State.ONLINE:
+                self._offline(sub, "client")
 
     def _offline(self, device: Device, why: str) -> None:
         enos = self.enos

@@ -53,12 +53,21 @@ _DEVICE_FIELDS = (
     "points",
     "measurepoint_last_update",
     "attribute_last_update",
+    "event_last_update",
+    "gateway",
     "command_records",
 )
 
 #: device fields a state file written before commands and measure points may lack
 _ADDED = frozenset(
-    {"points", "measurepoint_last_update", "attribute_last_update", "command_records"}
+    {
+        "points",
+        "measurepoint_last_update",
+        "attribute_last_update",
+        "event_last_update",
+        "gateway",
+        "command_records",
+    }
 )
 
 

@@ -48,6 +48,7 @@ from ._service import FACE, EnosService
 if TYPE_CHECKING:
     from .._face import Host
     from .._link import Link
+    from ._mqtt import EnosSession
 
 E = EnosError
 C = CommandState
@@ -171,6 +172,8 @@ class TrafficService(EnosService):
         self._links: dict[str, Link] = {}
         #: sub-devices whose connection is their gateway's (dropping them keeps it open)
         self._via_gateway: set[str] = set()
+        #: sub-device assetId -> the gateway session it logged in on
+        self._sub_sessions: dict[str, EnosSession] = {}
         self._waits = _Waits(platform)
 
     # -- test-side API ----
@@ -286,11 +289,11 @@ class TrafficService(EnosService):
     def _remove_device(self, org: Org, device: Device) -> None:
         super()._remove_device(org, device)
         self._sims.pop(device.asset_id, None)
-        self._drop_link(device.asset_id)
+        self._drop_link(device.asset_id, device, "delete")
 
     def _disable(self, device: Device) -> None:
         super()._disable(device)
-        self._drop_link(device.asset_id)
+        self._drop_link(device.asset_id, device, "disable")
 
     def _rekey(self, org: Org, device: Device, new_key: str) -> DeviceKeys:
         keys = super()._rekey(org, device, new_key)
@@ -303,12 +306,48 @@ class TrafficService(EnosService):
             self._drop_link(view.asset_id)
         return view
 
-    def _drop_link(self, asset_id: str) -> None:
+    def _drop_link(
+        self, asset_id: str, device: Device | None = None, notice: str | None = None
+    ) -> None:
+        """Cut a device off: its own connection is closed; a sub-device is dropped from its
+        gateway's session (the gateway stays connected). With ``notice`` (``"disable"`` or
+        ``"delete"``) the platform first tells the device (``thing.{notice}``) or, for a
+        sub-device, its connected gateway (``combine.{notice}``), as spec B.4 lists."""
         link = self._links.pop(asset_id, None)
+        session = self._sub_sessions.pop(asset_id, None)
         if asset_id in self._via_gateway:
             self._via_gateway.discard(asset_id)
         elif link is not None:
+            if notice is not None and device is not None:
+                base = f"/sys/{device.product_key}/{device.device_key}/thing/"
+                self._notify(link, device, base + notice, "thing." + notice, {})
             self.platform.after(link.close)
+            return
+        if session is not None:
+            session.subs.discard(asset_id)
+        if notice is None or device is None:
+            return
+        gateway_link, gateway_id = None, device.gateway
+        if session is not None and session.link is link:
+            gateway_link, gateway_id = link, session.asset_id
+        elif gateway_id is not None and gateway_id not in self._via_gateway:
+            gateway_link = self._links.get(gateway_id)
+        gateway = self.state.devices.get(gateway_id) if gateway_id is not None else None
+        if gateway_link is not None and gateway is not None:
+            topic = f"/ext/session/{gateway.product_key}/{gateway.device_key}/combine/{notice}"
+            subs = [{"productKey": device.product_key, "deviceKey": device.device_key}]
+            self._notify(gateway_link, gateway, topic, "combine." + notice, subs)
+
+    def _notify(self, link: Link, device: Device, topic: str, method: str, params: Any) -> None:
+        """Publish a platform notice (no answer awaited; a gone connection is ignored)."""
+        from ._mqtt import encode
+
+        message = {"id": self._command_id(device), "version": "1.0", "method": method}
+        message["params"] = params
+        try:
+            link.publish(topic, encode(message), 1)
+        except Exception:  # the connection is gone: nothing to tell
+            return
 
     # -- commands ---------------------------------------------------------------------------------
     def _create_command(

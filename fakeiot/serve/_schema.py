@@ -224,6 +224,9 @@ ENOS: dict[str, Any] = {
             "points?": ("map", ("tuple", "int", "any")),
             "measurepoint_last_update?": "int?",
             "attribute_last_update?": "int?",
+            # added with device events and gateway topology
+            "event_last_update?": "int?",
+            "gateway?": "str?",
             "command_records?": ("list", _ENOS_COMMAND),
         },
     ),

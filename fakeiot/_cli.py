@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--org-id", default=None, help="EnOS orgId to create")
     serve.add_argument("--access-key", default=None, help="that organisation's access key")
     serve.add_argument("--secret-key", default=None, help="that organisation's secret key")
+    serve.add_argument("--project-id", default=None, help="IoTDA project_id to create")
+    serve.add_argument("--ak", default=None, help="that project's access key (AK)")
+    serve.add_argument("--sk", default=None, help="that project's secret key (SK)")
     serve.add_argument(
         "--manual-clock",
         action="store_true",

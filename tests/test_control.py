@@ -270,3 +270,16 @@ def test_a_fault_with_another_faces_error_leaves_this_faces_routes_alone(
     clock = control(manual, "GET", "clock")
     login = OcClient(manual).register(IMEI)
     assert (added.status, clock.status, login.status) == (201, 200, 200)
+
+
+def test_an_iotda_project_is_created_through_the_control_api(platform: fakeiot.Platform) -> None:
+    response = control(platform, "POST", "iotda/projects", {"projectId": "p1", "ak": "AK1"})
+    assert response.status == 201
+    created = response.json_body()
+    assert (created["projectId"], created["ak"]) == ("p1", "AK1")
+    assert created["sk"]
+    assert [p.project_id for p in platform.iotda.projects()] == ["p1"]
+    again = control(platform, "POST", "iotda/projects", {"projectId": "p1"})
+    assert again.status == 409
+    assert control(platform, "POST", "iotda/projects", {"ak": 7}).status == 400
+    assert len(platform.iotda.projects()) == 1

@@ -156,6 +156,12 @@ def served() -> Iterator[Served]:
         "myapp",
         "--secret",
         "s3cret",
+        "--project-id",
+        "myproject",
+        "--ak",
+        "MYAK",
+        "--sk",
+        "MYSK",
         "--seed",
         "1",
     ]
@@ -178,6 +184,22 @@ def served() -> Iterator[Served]:
 
 def test_serve_prints_its_url_and_credentials(served: Served) -> None:
     assert served.banner[1] == "OceanConnect appId=myapp secret=s3cret\n"
+    assert served.banner[2].startswith("EnOS orgId=")
+    assert re.fullmatch(
+        r"IoTDA projectId=myproject ak=MYAK sk=MYSK instanceId=\S+\n", served.banner[3]
+    ), served.banner
+
+
+def test_serve_answers_the_iotda_sdk_with_the_printed_project(served: Served) -> None:
+    """The project `fakeiot serve` prints is one the official SDK can use at once."""
+    from huaweicloudsdkiotda.v5 import ListProductsRequest
+
+    from fakeiot.iotda import ProjectKeys
+    from tests.test_iotda_sdk import client_for
+
+    keys = ProjectKeys("myproject", "MYAK", "MYSK", "", "")
+    client = client_for(keys, served.url, "basic")
+    assert client.list_products(ListProductsRequest()).products == []
 
 
 def test_serve_answers_a_login_with_the_given_credentials(served: Served) -> None:

@@ -312,6 +312,20 @@ class Control(Face):
         org = self._device_side(self._enos().create_org)
         return self._ok("control.enos_create_org", _view(org), 201)
 
+    @route("POST", f"{API}/iotda/projects", name="control.iotda_create_project", status=201)
+    def iotda_create_project(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        """Create an IoTDA project; answers its projectId, AK/SK and instance id."""
+        self._guard(request)
+        body = self._body(request)
+        fields = {
+            name: self._text(body, key, required=False)
+            for name, key in (("project_id", "projectId"), ("ak", "ak"), ("sk", "sk"))
+        }
+        if "iotda" not in self.platform.faces:
+            raise ApiError(E.NOT_FOUND, "this platform has no face 'iotda'")
+        keys = self._device_side(self.platform.iotda.create_project, **fields)
+        return self._ok("control.iotda_create_project", _view(keys), 201)
+
     # -- platform controls ----------------------------------------------------------------------
     @route("GET", f"{API}/clock", name="control.clock")
     def clock(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:

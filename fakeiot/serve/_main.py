@@ -65,6 +65,15 @@ def _tenants(platform: Platform, args: argparse.Namespace) -> list[str]:
             f"EnOS orgId={o.org_id} accessKey={o.access_key} secretKey={o.secret_key}"
             for o in enos.orgs()
         ]
+    if "iotda" in platform.faces:
+        io = platform.iotda
+        projects = {p.project_id for p in io.projects()}
+        if args.project_id not in projects if args.project_id is not None else not projects:
+            io.create_project(project_id=args.project_id, ak=args.ak, sk=args.sk)
+        lines += [
+            f"IoTDA projectId={p.project_id} ak={p.ak} sk={p.sk} instanceId={p.instance_id}"
+            for p in io.projects()
+        ]
     return lines
 
 

@@ -1,11 +1,12 @@
-"""The MQTT front under load (issue 14, DESIGN §5): one `fakeiot` process holding 1,000 IoTDA
+"""The MQTT front under load (issue 14, DESIGN §5): one `fakeiot serve` holding 1,000 IoTDA
 devices connected at once over loopback.
 
-    python bench/mqtt.py [--devices 1000] [--rounds 200]
+    python bench/mqtt.py [--devices 1000] [--rounds 200] [--state]
 
-The platform (``fakeiot.Server`` for the northbound API and ``fakeiot.MqttBroker`` for the
-devices, as `fakeiot serve --mqtt-port` runs them) lives in a child process; the devices are
-paho-mqtt clients with IoTDA's documented login in this process. Measured:
+The platform is `fakeiot serve --port 0 --mqtt-port 0` in a child process (with ``--state``, a
+SQLite state file in a temporary directory); its devices are added through the northbound API
+(``POST /v5/iot/{project}/devices``, signed as the SDK signs it) and logged in as paho-mqtt
+clients with IoTDA's documented login in this process. Measured:
 
 1. connect rate: every device sends CONNECT at once; the time until the last CONNACK;
 2. held: the dashboard's overview (``GET /_fakeiot/api/overview``) counts the devices connected
@@ -16,8 +17,8 @@ paho-mqtt clients with IoTDA's documented login in this process. Measured:
    with ``TCP_NODELAY`` on the devices' sockets (with paho's default, Nagle's algorithm holds
    the read for the broker's delayed ACK of the report: 40 ms on Linux);
 4. command round trip: a synchronous command through the northbound API
-   (``POST /v5/iot/{project}/devices/{id}/commands``, signed as the SDK signs it) to a device
-   that answers on its response topic; p50 / p95 / p99 over ``--rounds``.
+   (``POST /v5/iot/{project}/devices/{id}/commands``) to a device that answers on its response
+   topic; p50 / p95 / p99 over ``--rounds``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -45,23 +48,7 @@ from tests.iotda import IoClient  # noqa: E402
 from tests.mqttdevice import Device, Hub  # noqa: E402
 
 SECRET = "secret-01"
-
-
-def serve(devices: int) -> None:
-    """The child: a platform with ``devices`` IoTDA devices, served over HTTP and MQTT."""
-    # blocked before any thread starts (they inherit the mask), then taken with sigwait: no
-    # handler runs, so none can deadlock on a lock the main thread holds
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    platform = fakeiot.Platform(seed=1, call_log_limit=1000, event_log_limit=1000)
-    io = platform.iotda
-    keys = io.create_project(ak="BENCHAK", sk="BENCHSK")
-    product = io.create_product(keys, name="Meter")
-    ids = [io.add_device(keys, product, node_id=f"n{i}", secret=SECRET).device_id
-           for i in range(devices)]  # fmt: skip
-    with fakeiot.Server(platform) as server, fakeiot.MqttBroker(platform) as broker:
-        info = {"url": server.url, "port": broker.port, "project": keys.project_id, "ids": ids}
-        print(json.dumps(info), flush=True)
-        signal.sigwait({signal.SIGTERM})
+PROJECT, AK, SK = "benchproject", "BENCHAK", "BENCHSK"
 
 
 def percentiles(samples: list[float]) -> str:
@@ -73,30 +60,56 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--state", action="store_true", help="serve with a --state file")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.devices)
-        return 0
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--devices", str(args.devices)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "HOME": "/tmp"},
-    )
-    try:
-        assert child.stdout is not None
-        info = json.loads(child.stdout.readline())
-        run(info, args.rounds)
-    finally:
-        child.send_signal(signal.SIGTERM)
-        child.wait(30)
+    with tempfile.TemporaryDirectory(prefix="fakeiot-bench-") as tmp:
+        command = [sys.executable, "-m", "fakeiot", "serve", "--port", "0", "--mqtt-port", "0"]
+        command += ["--project-id", PROJECT, "--ak", AK, "--sk", SK, "--seed", "1", "--quiet"]
+        command += ["--setting", "call_log_limit=1000", "--setting", "event_log_limit=1000"]
+        if args.state:
+            command += ["--state", str(Path(tmp) / "state.db")]
+        child = subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True, env={**os.environ, "HOME": tmp}
+        )
+        try:
+            assert child.stdout is not None
+            banner = [child.stdout.readline()]
+            while banner[-1] and not banner[-1].startswith("dashboard:"):
+                banner.append(child.stdout.readline())
+            url = re.search(r"fakeiot serving on (\S+)", banner[0])
+            mqtt = re.search(r"MQTT for devices on mqtt://[\d.]+:(\d+)", "".join(banner))
+            assert url is not None, banner
+            assert mqtt is not None, banner
+            print(f"`{' '.join(command[2:])}`")
+            run(url.group(1), int(mqtt.group(1)), args.devices, args.rounds)
+        finally:
+            child.send_signal(signal.SIGTERM)
+            child.wait(60)
     return 0
 
 
-def run(info: dict[str, Any], rounds: int) -> None:
-    port, ids = info["port"], info["ids"]
-    devices = [Device(device_id, SECRET) for device_id in ids]
+def add_devices(url: str, signer: IoClient, count: int) -> list[str]:
+    """A product and ``count`` devices with one secret, through the northbound API."""
+    session = requests.Session()
+
+    def call(path: str, body: Any) -> Any:
+        request = signer.request("POST", path, body)
+        response = session.post(f"{url}{request.path}", data=request.body,
+                                headers=request.headers, timeout=30)  # fmt: skip
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    product = call("/products", {"name": "Meter", "device_type": "Meter", "protocol_type": "MQTT",
+                                 "data_format": "json", "service_capabilities": []})  # fmt: skip
+    body = {"product_id": product["product_id"], "auth_info": {"secret": SECRET}}
+    return [call("/devices", {**body, "node_id": f"n{i}"})["device_id"] for i in range(count)]
+
+
+def run(url: str, port: int, count: int, rounds: int) -> None:
+    platform = fakeiot.Platform(seed=1)  # only to sign requests as the project's AK/SK
+    keys = platform.iotda.create_project(project_id=PROJECT, ak=AK, sk=SK)
+    signer = IoClient(platform, keys)
+    devices = [Device(device_id, SECRET) for device_id in add_devices(url, signer, count)]
     # -- 1. connect rate ---------------------------------------------------------------------
     started = time.perf_counter()
     hub = Hub()
@@ -108,7 +121,7 @@ def run(info: dict[str, Any], rounds: int) -> None:
     print(f"1. {len(devices)} devices connected in {elapsed:.2f} s "
           f"({len(devices) / elapsed:.0f} CONNECT/s, all at once)")  # fmt: skip
     # -- 2. held -------------------------------------------------------------------------------
-    overview = requests.get(f"{info['url']}/_fakeiot/api/overview", timeout=30).json()
+    overview = requests.get(f"{url}/_fakeiot/api/overview", timeout=30).json()
     iotda = next(face for face in overview["faces"] if face.get("title") == "IoTDA")
     rows = next(t for t in iotda["tables"] if t["id"] == "devices")["rows"]
     held = sum(1 for row in rows if row["cells"][-1] == "connected")
@@ -142,9 +155,6 @@ def run(info: dict[str, Any], rounds: int) -> None:
         device.client.message_callback_remove(topic)
     print(f"3. report -> shadow (read back over MQTT): {percentiles(samples)}")
     # -- 4. command round trip -----------------------------------------------------------------
-    platform = fakeiot.Platform(seed=1)  # only to sign requests as the project's AK/SK
-    keys = platform.iotda.create_project(project_id=info["project"], ak="BENCHAK", sk="BENCHSK")
-    signer = IoClient(platform, keys)
     session = requests.Session()
     samples = []
     for n in range(rounds):
@@ -153,7 +163,7 @@ def run(info: dict[str, Any], rounds: int) -> None:
         request = signer.request("POST", f"/devices/{device.device_id}/commands",
                                  {"command_name": "ping", "paras": {"n": n}})  # fmt: skip
         t0 = time.perf_counter()
-        response = session.post(f"{info['url']}{request.path}", data=request.body,
+        response = session.post(f"{url}{request.path}", data=request.body,
                                 headers=request.headers, timeout=30)  # fmt: skip
         samples.append(time.perf_counter() - t0)
         assert response.status_code == 200, response.text

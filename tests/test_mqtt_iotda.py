@@ -105,6 +105,8 @@ def test_a_paho_device_through_the_official_sdk(
             return shown.status if shown.status == "SUCCESSFUL" else None
 
         wait_for(status)
+        sent = [(c.command_id, c.mode) for c in platform.iotda.simulated(device_id).commands]
+        assert sent == [(answer.command_id, "sync"), (created.command_id, "async")]
 
         client.create_message(
             CreateMessageRequest(device_id=device_id, body=DeviceMessageRequest(message="hi"))

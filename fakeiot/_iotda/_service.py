@@ -718,6 +718,9 @@ class Service:
         if self._link(device_id) is not None:
             body = {"object_device_id": device_id, "service_id": req.service_id,
                     "command_name": req.command_name, "paras": req.paras}  # fmt: skip
+            self.face.simulated(device_id).commands.append(_device.Command(
+                command_id, req.service_id, req.command_name, req.paras, self.now(), "sync"
+            ))  # fmt: skip
             answer = self._mqtt_ask(device, "commands", command_id, body)
             self._event(device, "command", {"command_id": command_id, "reply": "mqtt"})
             return command_id, answer

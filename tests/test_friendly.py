@@ -34,16 +34,29 @@ def _without(monkeypatch: pytest.MonkeyPatch, package: str, *modules: str) -> No
         ("hypothesis", "fakeiot.strategies", "hypothesis"),
         ("hypothesis", "fakeiot.contract", "hypothesis"),
         ("httpx", "fakeiot._transports._httpx", "httpx"),
+        ("amqtt", "fakeiot._mqtt", "mqtt"),
     ],
 )
 def test_a_missing_optional_package_names_its_extra(
     monkeypatch: pytest.MonkeyPatch, package: str, module: str, extra: str
 ) -> None:
     _without(monkeypatch, package, module, "fakeiot.strategies", "fakeiot.contract")
+    for name in [m for m in sys.modules if m.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
     with pytest.raises(ImportError, match=rf"pip install 'fakeiot\[{extra}\]'") as raised:
         importlib.import_module(module)
     assert isinstance(raised.value, MissingExtraError)
     assert raised.value.name == package
+
+
+def test_mqtt_broker_without_amqtt_names_the_mqtt_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fakeiot.MqttBroker``, the public name, says which extra to install."""
+    _without(monkeypatch, "amqtt", "fakeiot._mqtt")
+    for name in [m for m in sys.modules if m.startswith("fakeiot._mqtt.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delitem(vars(fakeiot), "MqttBroker", raising=False)  # a first use caches it
+    with pytest.raises(ImportError, match=r"pip install 'fakeiot\[mqtt\]'"):
+        fakeiot.MqttBroker  # noqa: B018
 
 
 def test_tls_without_cryptography_names_the_tls_extra(

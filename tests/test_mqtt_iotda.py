@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import freezegun
 import pytest
+import requests
 from huaweicloudsdkiotda.v5 import (
     AsyncDeviceCommandRequest,
     CreateAsyncCommandRequest,
@@ -541,3 +542,73 @@ def test_a_gateway_batch_with_a_stranger_changes_nobody(
     gateway.publish("sys/gateway/sub_devices/properties/report", {"devices": [entry]})
     assert reported(platform, child) == {"t": 1}
     gateway.close()
+
+
+def test_deleting_a_device_or_resetting_its_secret_drops_its_connection(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """The platform ends the connection (spec C.4): a secret reset with force_disconnect, a
+    deletion; a reset without force_disconnect leaves it up."""
+    device_id = add_device(platform)
+    io = tests.iotda.IoClient(platform, platform.iotda.projects()[0])
+    reset = f"/devices/{device_id}/action"
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    io.ok("POST", reset, {"secret": "s3cret-02", "force_disconnect": False},
+          query={"action_id": "resetSecret"})  # fmt: skip
+    assert not device.dropped.wait(0.3)
+    io.ok("POST", reset, {"secret": SECRET, "force_disconnect": True},
+          query={"action_id": "resetSecret"})  # fmt: skip
+    assert device.dropped.wait(10)
+    assert platform.iotda.device(device_id).status == "OFFLINE"
+    device.close()
+    again = Device(device_id, SECRET)
+    assert again.connect(broker.host, broker.port) == 0
+    assert io.call("DELETE", f"/devices/{device_id}").status == 204
+    assert again.dropped.wait(10)
+    again.close()
+    assert Device(device_id, SECRET).connect(broker.host, broker.port) == 4
+
+
+def test_a_payload_over_1_mb_is_dropped_and_the_connection_stays(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """Spec C.1: at most 1 MB per PUBLISH; a larger report changes nothing."""
+    device_id = add_device(platform)
+    device = Device(device_id, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    big = {"services": [{"service_id": "Temp", "properties": {"t": "x" * (1024 * 1024)}}]}
+    device.publish("sys/properties/report", big)
+    device.report("Temp", {"t": 1})
+    assert reported(platform, device_id) == {"t": 1}
+    assert "over 1 MB" in platform.transcript()
+    device.close()
+
+
+def test_sign_type_1_accepts_the_hour_before_and_after(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """The Huawei SDK computes the client id and the password with two clock reads, which can
+    straddle an hour: the current hour ±1 is accepted (spec C.1), ±2 is not."""
+    device_id = add_device(platform)
+    for offset, code in ((-3600, 0), (3600, 0), (7200, 4)):
+        device = Device(device_id, SECRET, at=time.time() + offset)
+        assert (offset, device.connect(broker.host, broker.port)) == (offset, code)
+        device.close()
+
+
+def test_the_dashboard_counts_the_devices_connected_over_mqtt(
+    platform: fakeiot.Platform, broker: fakeiot.MqttBroker
+) -> None:
+    """``GET /_fakeiot/api/overview`` (what the dashboard draws) says which devices are
+    connected over MQTT."""
+    online, idle = add_device(platform, "online"), add_device(platform, "idle")
+    device = Device(online, SECRET)
+    assert device.connect(broker.host, broker.port) == 0
+    with fakeiot.Server(platform) as server:
+        overview = requests.get(f"{server.url}/_fakeiot/api/overview", timeout=10).json()
+    iotda = next(face for face in overview["faces"] if face["name"] == "iotda")
+    rows = next(t for t in iotda["tables"] if t["id"] == "devices")["rows"]
+    mqtt = {row["cells"][0]: row["cells"][-1] for row in rows}
+    assert (mqtt[online], mqtt[idle]) == ("connected", "")
+    device.close()

@@ -53,6 +53,9 @@ class OceanConnect(
         "media": E.UNSUPPORTED_MEDIA_TYPE,
     }
     prefixes: ClassVar[tuple[str, ...]] = ("/iocm/app/", "/iodm/app/")
+    #: spec A.1: a repeated query key's first value counts (IoTDA's and EnOS's specs are
+    #: silent, so they keep the last)
+    first_query_value: ClassVar[bool] = True
 
     def render_not_found(self, request: HttpRequest) -> HttpResponse:
         """A path under ``/iocm/app/`` no route serves: 404 with the platform's error shape

@@ -51,7 +51,14 @@ def _inside(at: float, start: float | None, end: float | None) -> bool:
 class CommandRoutes(TrafficService):
     """``/iocm/app/cmd`` and ``/iocm/app/signaltrans``."""
 
-    @route("POST", f"{CMD}/deviceCommands", versions=CMD_VERSIONS, auth="app", status=201)
+    @route(
+        "POST",
+        f"{CMD}/deviceCommands",
+        versions=CMD_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+        status=201,
+    )
     def _create_device_command(self, app: App, req: CreateCommand) -> CommandAnswer:
         """Create a command for a device: sent at once, or cached as PENDING (spec A.2)."""
         _command, answer = self._new_command(
@@ -69,7 +76,7 @@ class CommandRoutes(TrafficService):
             return HttpResponse.json(status, answer, "oceanconnect.create_device_command")  # type: ignore[return-value]
         return answer
 
-    @route("GET", f"{CMD}/deviceCommands", versions=CMD_VERSIONS, auth="app")
+    @route("GET", f"{CMD}/deviceCommands", versions=CMD_VERSIONS, auth="app", trailing_slash=True)
     def _query_device_commands(self, app: App, req: QueryCommands) -> CommandsAnswer:
         """The application's commands, newest first, by device and creation time, paged."""
         if req.device_id is not None:
@@ -90,7 +97,13 @@ class CommandRoutes(TrafficService):
             "data": [c.wire() for c in matching[first : first + page_size]],
         }
 
-    @route("PUT", f"{CMD}/deviceCommands/{{deviceCommandId}}", versions=CMD_VERSIONS, auth="app")
+    @route(
+        "PUT",
+        f"{CMD}/deviceCommands/{{deviceCommandId}}",
+        versions=CMD_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+    )
     def _update_device_command(self, app: App, req: UpdateCommand) -> CommandAnswer:
         """Cancel a PENDING command (``{"status": "CANCELED"}`` is the only change allowed)."""
         device, command = self._command_of(app, req.device_command_id)
@@ -102,13 +115,20 @@ class CommandRoutes(TrafficService):
         f"{CMD}/deviceCommandCancelTasks",
         versions=CMD_VERSIONS,
         auth="app",
+        trailing_slash=True,
         status=201,
     )
     def _create_command_cancel_task(self, app: App, req: CreateCancelTask) -> CancelTaskAnswer:
         """Cancel every PENDING command of a device; the task runs at once (spec A.6)."""
         return self._task_wire(self._cancel_task(app, req.device_id))
 
-    @route("GET", f"{CMD}/deviceCommandCancelTasks", versions=CMD_VERSIONS, auth="app")
+    @route(
+        "GET",
+        f"{CMD}/deviceCommandCancelTasks",
+        versions=CMD_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+    )
     def _query_command_cancel_tasks(self, app: App, req: QueryCancelTasks) -> CancelTasksAnswer:
         """The application's cancel tasks, newest first, filtered and paged."""
         if req.device_id is not None:
@@ -152,6 +172,7 @@ class CommandRoutes(TrafficService):
         "/iocm/app/signaltrans/{version}/devices/{deviceId}/services/{serviceId}/sendCommand",
         versions=("v1.1.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _invoke_device_service(self, app: App, req: SendSignal) -> SignalAnswer:
         """Send an MQTT-era command to a connected device at once (``messageConfirm`` and

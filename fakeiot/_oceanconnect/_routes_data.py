@@ -68,6 +68,7 @@ class DataRoutes(TrafficService):
         "/iocm/app/data/{version}/deviceDataHistory",
         versions=("v1.1.0", "v1.2.0"),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_data_history(self, app: App, req: QueryHistory) -> DataHistoryAnswer:
         """A device's reported data, newest first (no ``pageNo``: all of it, unpaged)."""
@@ -95,6 +96,7 @@ class DataRoutes(TrafficService):
         "/iocm/app/shadow/{version}/deviceDesiredHistory",
         versions=("v1.5.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_desired_history(self, app: App, req: QueryHistory) -> DesiredHistoryAnswer:
         """The desired values set on a device's shadow, newest first."""
@@ -122,6 +124,7 @@ class DataRoutes(TrafficService):
         "/iocm/app/data/{version}/deviceCapabilities",
         versions=("v1.1.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_capabilities(self, app: App, req: QueryCapabilities) -> CapabilitiesAnswer:
         """A device's service capabilities, from its product's profile (none: empty)."""
@@ -142,6 +145,7 @@ class DataRoutes(TrafficService):
         "/iocm/app/shadow/{version}/devices/{deviceId}",
         versions=("v1.5.0",),
         auth="app",
+        trailing_slash=True,
         media_type=None,
     )
     def _modify_device_shadow(self, app: App, req: ModifyShadow) -> None:

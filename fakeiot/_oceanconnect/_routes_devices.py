@@ -249,6 +249,7 @@ class DeviceRoutes(OcService):
         "/iocm/app/shadow/{version}/devices/{deviceId}",
         versions=("v1.5.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_shadow(self, app: App, req: DevicePath) -> ShadowAnswer:
         """A device's shadow: its info and status, and per service the reported and desired

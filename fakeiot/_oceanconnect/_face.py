@@ -13,7 +13,7 @@ from .._lifecycle import State
 from .._routes import Route
 from . import _persist
 from ._commands import COMMAND, OcSettings
-from ._errors import HTTP200_ROWS, OcError
+from ._errors import HTTP200_ONLY, HTTP200_ROWS, OcError
 from ._model import wire_time
 from ._push import Pushes
 from ._routes_auth import AuthRoutes
@@ -69,7 +69,7 @@ class OceanConnect(
             raise TypeError(f"the OceanConnect face cannot render {member!r}")
         row = member.row
         status = row.status
-        if (
+        if (route.name, member) in HTTP200_ONLY or (
             self.platform.settings.oceanconnect_http200_errors
             and (route.name, member) in HTTP200_ROWS
         ):

@@ -89,7 +89,7 @@ class GroupRoutes(TrafficService):
     @_dm("POST", GRP, "create_device_group")
     def _create_device_group(self, app: App, req: CreateGroup) -> GroupAnswer:
         """Create a device group (names are unique in the application), with members."""
-        app = self._act_as(app, req.access_app_id)
+        app = self._act_as(app, req.acting_for)
         self._name_free(app, req.name)
         held = sum(1 for g in self.state.groups.values() if g.app_id == app.app_id)
         limit = self.options.oceanconnect_group_limit
@@ -204,7 +204,7 @@ class GroupRoutes(TrafficService):
     )
     def _add_devices_to_group(self, app: App, req: GroupMembers) -> MembersChangedAnswer:
         """Add devices to a group; ``deviceIds`` answers those that are not the app's."""
-        app = self._act_as(app, req.access_app_id)
+        app = self._act_as(app, req.acting_for)
         group = self._group_of(app, req.dev_group_id)
         return {
             "devGroupId": group.group_id,
@@ -220,7 +220,7 @@ class GroupRoutes(TrafficService):
     )
     def _remove_devices_from_group(self, app: App, req: GroupMembers) -> MembersChangedAnswer:
         """Remove devices from a group; ``deviceIds`` answers those that were not in it."""
-        group = self._group_of(self._act_as(app, req.access_app_id), req.dev_group_id)
+        group = self._group_of(self._act_as(app, req.acting_for), req.dev_group_id)
         absent = [d for d in req.device_ids if d not in group.device_ids]
         group.device_ids = [d for d in group.device_ids if d not in req.device_ids]
         return {"devGroupId": group.group_id, "deviceIds": absent}

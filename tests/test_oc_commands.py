@@ -419,14 +419,139 @@ def test_signaltrans_reaches_the_device_and_pushes_confirm_then_response(
     assert set(body) == {"status", "timestamp", "requestId"}
     assert [(c.service_id, c.command_name) for c in dev.commands] == [("Switch", "DISCOVERY")]
     kinds = [b.get("notifyType") for b in receiver.bodies]
-    assert kinds == ["messageConfirm", "commandRsp"]
-    assert receiver.bodies[1]["body"] == {"state": "on"}
-    assert receiver.bodies[1]["header"]["requestId"] == body["requestId"]
+    assert kinds == ["messageConfirm"] * 3 + ["commandRsp"]
+    statuses = [b["header"]["status"] for b in receiver.bodies[:3]]
+    assert statuses == ["sent", "delivered", "executed"]
+    assert receiver.bodies[3]["body"] == {"state": "on"}
+    assert receiver.bodies[3]["header"]["requestId"] == body["requestId"]
     dev.sleep()
     assert error_of(oc.call("POST", url, {"header": {"method": "X"}})) == expected(
         OcError.DEVICE_NOT_ONLINE
     )
     assert error_of(oc.call("POST", url, {"header": {}})) == expected(OcError.MODIFY_INPUT_INVALID)
+
+
+SIGNAL = "/iocm/app/signaltrans/v1.1.0/devices/{}/services/Switch/sendCommand"
+
+
+def test_a_late_signaltrans_answer_is_pushed_when_the_clock_passes_it(
+    frozen: FrozenDateTimeFactory, clocked: OcClient
+) -> None:
+    receiver = Receiver()
+    clocked.platform.oceanconnect.route_pushes("http://127.0.0.1:9998/", receiver)
+    for notify_type in ("messageConfirm", "commandRsp"):
+        sub = {"notifyType": notify_type, "callbackUrl": "http://127.0.0.1:9998/sub"}
+        assert clocked.call("POST", "/iocm/app/sub/v1.2.0/subscriptions", sub).status == 201
+    device_id, dev = online(clocked)
+    dev.on_command(lambda cmd: later(30, {"state": "on"}))
+    answer = clocked.call("POST", SIGNAL.format(device_id), {"header": {"method": "SET"}})
+    request_id = answer.json_body()["requestId"]
+    assert [b["header"].get("status") for b in receiver.bodies] == ["sent", "delivered"]
+    frozen.tick(dt.timedelta(seconds=29))
+    clocked.platform.oceanconnect.device(device_id)  # any call applies what fell due
+    assert len(receiver.bodies) == 2
+    frozen.tick(dt.timedelta(seconds=1))
+    clocked.platform.oceanconnect.device(device_id)
+    assert [b["notifyType"] for b in receiver.bodies[2:]] == ["messageConfirm", "commandRsp"]
+    assert receiver.bodies[2]["header"]["status"] == "executed"
+    assert receiver.bodies[3]["header"]["requestId"] == request_id
+    assert receiver.bodies[3]["body"] == {"state": "on"}
+
+
+def test_a_pending_signaltrans_answer_comes_at_respond(oc: OcClient, receiver: Receiver) -> None:
+    sub = {"notifyType": "commandRsp", "callbackUrl": "http://127.0.0.1:9999/sub"}
+    assert oc.call("POST", "/iocm/app/sub/v1.2.0/subscriptions", sub).status == 201
+    device_id, dev = online(oc)
+    dev.on_command(lambda cmd: PENDING)
+    header = {"method": "SET", "requestId": "req-1"}
+    answer = oc.call("POST", SIGNAL.format(device_id), {"header": header, "body": {"v": 1}})
+    assert answer.json_body()["requestId"] == "req-1"
+    assert receiver.bodies == []
+    dev.respond("req-1", {"done": True})
+    assert receiver.bodies[0]["body"] == {"done": True}
+    assert receiver.bodies[0]["header"]["requestId"] == "req-1"
+    with pytest.raises(LookupError):
+        dev.respond("req-1", {"again": True})
+
+
+def test_signaltrans_header_callback_url_and_noack_mode(oc: OcClient, receiver: Receiver) -> None:
+    """``header.callbackURL`` receives the command's notifications without a subscription;
+    ``mode: NOACK`` asks for no ``messageConfirm`` (only the ``commandRsp``)."""
+    device_id, _dev = online(oc)
+    header = {"method": "SET", "mode": "ACK", "callbackURL": "http://127.0.0.1:9999/own"}
+    oc.call("POST", SIGNAL.format(device_id), {"header": header})
+    assert [b["notifyType"] for b in receiver.bodies] == ["messageConfirm"] * 3 + ["commandRsp"]
+    pushes = oc.platform.oceanconnect.pushes
+    assert {p.url for p in pushes} == {"http://127.0.0.1:9999/own"}
+    receiver.bodies.clear()
+    oc.call("POST", SIGNAL.format(device_id), {"header": {**header, "mode": "NOACK"}})
+    assert [b["notifyType"] for b in receiver.bodies] == ["commandRsp"]
+
+
+def test_a_waiting_signal_survives_export_and_import() -> None:
+    clock = fakeiot.ManualClock()
+    oc = OcClient(fakeiot.Platform(seed=0, clock=clock, token_ttl=10**8))
+    device_id, dev = online(oc)
+    dev.on_command(lambda cmd: later(30, {"v": 2}))
+    header = {"method": "SET", "callbackURL": "http://127.0.0.1:9999/own"}
+    oc.call("POST", SIGNAL.format(device_id), {"header": header})
+    fresh = fakeiot.Platform(seed=1, clock=clock)
+    receiver = Receiver()
+    fresh.oceanconnect.route_pushes("http://127.0.0.1:9999/", receiver)
+    fresh.oceanconnect.import_state(oc.platform.oceanconnect.export_state())
+    clock.advance(30)
+    fresh.oceanconnect.device(device_id)
+    assert [b["notifyType"] for b in receiver.bodies] == ["messageConfirm", "commandRsp"]
+    assert receiver.bodies[1]["body"] == {"v": 2}
+
+
+# =============================================================================================
+# A device that holds its ACK (spec E ``ack``; A.3: the next PENDING only after the ACK)
+# =============================================================================================
+def test_a_held_ack_keeps_the_command_sent_and_the_next_one_pending(
+    oc: OcClient, receiver: Receiver
+) -> None:
+    face = oc.platform.oceanconnect
+    device_id, dev = online(oc, manual_ack=True)
+    dev.on_command(lambda cmd: {"n": cmd.command_name})
+    first, second = (
+        oc.call(
+            "POST",
+            CMDS,
+            sdk_body(device_id, command={"serviceId": "S", "method": m}, callbackUrl=CALLBACK),
+        ).json_body()
+        for m in ("A", "B")
+    )
+    assert (first["status"], second["status"]) == ("SENT", "PENDING")
+    assert [c.command_name for c in dev.commands] == ["A"]
+    assert face.command(first["commandId"])["status"] == "SENT"
+    assert receiver.codes == ["SENT"]
+    dev.ack(first["commandId"])
+    assert face.command(first["commandId"])["result"]["resultDetail"] == {"n": "A"}
+    # the ACK released the next command, which the device holds in its turn
+    assert face.command(second["commandId"])["status"] == "SENT"
+    assert [c.command_name for c in dev.commands] == ["A", "B"]
+    assert receiver.codes == ["SENT", "DELIVERED", "SUCCESSFUL", "SENT"]
+    dev.ack(second["commandId"])
+    assert face.command(second["commandId"])["status"] == "SUCCESSFUL"
+    with pytest.raises(LookupError):
+        dev.ack(second["commandId"])
+
+
+def test_a_held_ack_is_resent_then_times_out(
+    frozen: FrozenDateTimeFactory, clocked: OcClient
+) -> None:
+    face = clocked.platform.oceanconnect
+    device_id, dev = online(clocked, manual_ack=True)
+    command_id = clocked.call("POST", CMDS, sdk_body(device_id)).json_body()["commandId"]
+    frozen.tick(dt.timedelta(seconds=106))
+    found = face.command(command_id)
+    assert (found["status"], found["issuedTimes"]) == ("SENT", 3)
+    assert len(dev.commands) == 1  # the retransmissions reach it; it holds one command
+    frozen.tick(dt.timedelta(seconds=14))
+    assert face.command(command_id)["status"] == "TIMEOUT"
+    with pytest.raises(LookupError):
+        dev.ack(command_id)
 
 
 # =============================================================================================

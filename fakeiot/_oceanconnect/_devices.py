@@ -4,7 +4,7 @@ nodeId and verify code, reports data, receives V4 commands and answers them, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import _device
@@ -24,6 +24,11 @@ class OcDevice(_device.SimulatedDevice):
     verify_code: str | None = None
     connection: Connection | None = None
     face: Any = None
+    #: hold the ACK of each V4 command until the test calls :meth:`ack` (spec E): the command
+    #: stays SENT (retransmitted, then TIMEOUT) and the next PENDING one waits for it (A.3)
+    manual_ack: bool = False
+    #: the V4 commands received and not acknowledged yet, by commandId
+    unacked: dict[str, _device.Command] = field(default_factory=dict)
 
     def _face(self) -> TrafficService:
         face: TrafficService = self.face
@@ -68,6 +73,12 @@ class OcDevice(_device.SimulatedDevice):
         """Leave power saving: commands that waited are sent now."""
         self.asleep = False
         self._face().wake_device(self._registered_id())
+
+    def ack(self, command_id: str) -> None:
+        """Acknowledge a command held with ``manual_ack``: it is DELIVERED, the handler
+        answers it, and the next PENDING command is sent. Raises :class:`LookupError` if the
+        command is not SENT to this device (never received, acknowledged, or TIMEOUT)."""
+        self._face().ack_command(self._registered_id(), command_id)
 
     def complete(self, command_id: str, reply: _device.Reply) -> None:
         """What ``respond`` calls: the face completes the command with ``reply``."""

@@ -3,9 +3,6 @@ the MQTT-era ``signaltrans`` invoke-service call (spec A.8)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from .. import _device
 from .._errors import ApiError
 from .._http import HttpResponse
 from .._routes import route
@@ -29,8 +26,7 @@ from ._schemas import (
     UpdateCommand,
     parse_time,
 )
-from ._service import FACE
-from ._traffic import TrafficService, encodable
+from ._traffic import TrafficService
 
 E = OcError
 CMD = "/iocm/app/cmd/{version}"
@@ -175,38 +171,27 @@ class CommandRoutes(TrafficService):
         trailing_slash=True,
     )
     def _invoke_device_service(self, app: App, req: SendSignal) -> SignalAnswer:
-        """Send an MQTT-era command to a connected device at once (``messageConfirm`` and
-        ``commandRsp`` follow to subscribers)."""
+        """Send an MQTT-era command to a connected device at once (``messageConfirm`` for
+        sent, delivered and executed, and ``commandRsp`` once the device answers, follow to
+        subscribers and to ``header.callbackURL``)."""
         device = self._command_device(app, req.device_id)
         self._check_service(device, req.service_id)
         if not self._reachable(device):
             raise ApiError(E.DEVICE_NOT_ONLINE, f"device {device.device_id} is not reachable")
         header = req.header
-        now = self.platform.clock.now()
         request_id = header.request_id or self.platform.ids.uuid()
-        sim = self._sim(device)
-        paras: Any = req.body if req.body is not None else {}
-        reply = sim.receive(
-            _device.Command(request_id, req.service_id, header.method, paras, now, "signal")
+        self._send_signal(
+            device,
+            req.service_id,
+            header.method,
+            req.body if req.body is not None else {},
+            request_id=request_id,
+            sender=header.sender,
+            to=header.to,
+            callback_url=header.callback_url,
+            confirm=header.mode != "NOACK",
         )
-        shared = {
-            "requestId": request_id,
-            "serviceId": req.service_id,
-            "method": header.method,
-            "from": header.sender,
-            "to": header.to or device.device_id,
-        }
-        self.platform.emit(FACE, "signal_delivered", device.device_id, shared)
-        if reply.answered:
-            ok = reply.kind != "fail"
-            body = reply.body if encodable(reply.body) else None
-            self.platform.emit(
-                FACE,
-                "signal_answered",
-                device.device_id,
-                {**shared, "ok": ok, "body": body},
-                at=now + reply.delay,
-            )
+        now = self.platform.clock.now()
         return {"status": "sent", "timestamp": wire_time(now), "requestId": request_id}
 
 

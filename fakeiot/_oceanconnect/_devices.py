@@ -4,6 +4,7 @@ nodeId and verify code, reports data, receives V4 commands and answers them, and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,10 +62,24 @@ class OcDevice(_device.SimulatedDevice):
         return self._face().disconnect_device(self._registered_id())
 
     def report(
-        self, service_id: str, data: dict[str, Any], *, service_type: str | None = None
+        self,
+        service_id: str | Mapping[str, dict[str, Any]],
+        data: dict[str, Any] | None = None,
+        *,
+        service_type: str | None = None,
     ) -> DeviceView:
         """Report ``data`` for ``service_id`` (spec A.16): the shadow, the data history and the
-        pushes follow, and PENDING commands are sent now, even to a sleeping device."""
+        pushes follow, and PENDING commands are sent now, even to a sleeping device.
+
+        ``report({"Switch": {...}, "Meter": {...}})`` reports several services at once (one
+        MQTT ``deviceReq`` with several elements, spec A.8): ``deviceDatasChanged`` is pushed
+        besides ``deviceDataChanged`` per service."""
+        if isinstance(service_id, Mapping):
+            if data is not None or service_type is not None:
+                raise UsageError("report(services) takes no data or service_type: they are in it")
+            return self._face().report_services(self._registered_id(), service_id)
+        if data is None:
+            raise UsageError(f"report({service_id!r}) needs the data: report(service_id, data)")
         return self._face().report_data(
             self._registered_id(), service_id, data, service_type=service_type
         )

@@ -143,6 +143,19 @@ def notifications(
         }
         body = data["body"] if data["ok"] else {"result": "FAILED", "detail": data["body"]}
         return [("commandRsp", {"notifyType": "commandRsp", "header": header, "body": body})]
+    if kind == "datas":
+        services = [{**one, "eventTime": wire_time(event.time)} for one in data["services"]]
+        return [
+            (
+                "deviceDatasChanged",
+                {
+                    "notifyType": "deviceDatasChanged",
+                    **ids,
+                    "requestId": None,
+                    "services": services,
+                },
+            )
+        ]
     if kind == "data":
         service = {
             "serviceId": data["serviceId"],

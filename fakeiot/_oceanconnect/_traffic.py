@@ -524,16 +524,6 @@ class TrafficService(OcService):
         if profile is not None and service_id not in {s.get("serviceId") for s in profile}:
             raise ApiError(E.SERVICE_TYPE_NOT_EXIST, f"no service {service_id!r} in the profile")
 
-    def _profile(self, device: Device) -> list[dict[str, Any]] | None:
-        """The device's service capabilities, from its product (``None``: no profile)."""
-        if device.product_id is None:
-            return None
-        product = self.state.products.get(device.product_id)
-        if product is None or "serviceCapabilities" not in product:
-            return None
-        services: list[dict[str, Any]] = product["serviceCapabilities"]
-        return services
-
     def _command_of(self, app: App, command_id: str) -> tuple[Device, Command]:
         state = self.state
         device = state.devices.get(state.command_index.get(command_id, ""))

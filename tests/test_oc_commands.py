@@ -185,6 +185,20 @@ def test_http200_errors_setting_answers_the_command_tables_200_rows() -> None:
     assert error_of(answer) == expected(OcError.APP_NOT_AUTHORIZED, 200)
 
 
+def test_a_muted_device_refuses_commands_with_100432(oc: OcClient) -> None:
+    device_id, dev = online(oc)
+    device_url = f"/iocm/app/dm/v1.4.0/devices/{device_id}"
+    assert oc.call("PUT", device_url, {"mute": "TRUE"}).status == 204
+    answer = oc.call("POST", CMDS, sdk_body(device_id))
+    assert error_of(answer) == (200, "100432", "The device command is muted.")
+    signal = f"/iocm/app/signaltrans/v1.1.0/devices/{device_id}/services/S/sendCommand"
+    assert error_of(oc.call("POST", signal, {"header": {"method": "M"}}))[:2] == (200, "100432")
+    assert dev.commands == []
+    assert oc.platform.oceanconnect.commands(device_id) == []
+    assert oc.call("PUT", device_url, {"mute": "FALSE"}).status == 204
+    assert oc.call("POST", CMDS, sdk_body(device_id)).status == 201
+
+
 def test_the_21st_pending_command_is_100223(oc: OcClient) -> None:
     device_id = oc.register_ok()
     for _ in range(20):

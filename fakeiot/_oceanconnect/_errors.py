@@ -80,6 +80,8 @@ class OcError(enum.Enum):
         200, "100435", "The device command already canceled, expired or executed, Cannot cancel."
     )
     COMMAND_LIMIT = Row(400, "100223", "Command counts has reached the upLimit.")
+    #: a command to a device whose ``mute`` is ``"TRUE"`` (spec A.15 side note)
+    COMMAND_MUTED = Row(200, "100432", "The device command is muted.")
     DEVICE_ZOMBIE = Row(403, "100612", "Device is zombie.")
     CONGESTION = Row(
         503, "100501", "Congestion occurs, and the current network has been flow-controlled"

@@ -175,6 +175,7 @@ class CommandRoutes(TrafficService):
         sent, delivered and executed, and ``commandRsp`` once the device answers, follow to
         subscribers and to ``header.callbackURL``)."""
         device = self._command_device(app, req.device_id)
+        self._check_muted(device)
         self._check_service(device, req.service_id)
         if not self._reachable(device):
             raise ApiError(E.DEVICE_NOT_ONLINE, f"device {device.device_id} is not reachable")

@@ -448,6 +448,11 @@ class TrafficService(OcService):
             raise ApiError(E.COMMAND_DEVICE_NOT_FOUND, f"no device {device_id[:64]!r} in the app")
         return device
 
+    def _check_muted(self, device: Device) -> None:
+        """200/100432 for a device muted with modify device's ``mute: "TRUE"`` (spec A.15)."""
+        if device.info.get("mute") == "TRUE":
+            raise ApiError(E.COMMAND_MUTED, f"device {device.device_id} is muted (mute TRUE)")
+
     def _new_command(
         self,
         app: App,
@@ -464,6 +469,7 @@ class TrafficService(OcService):
         Returns the command and the create call's answer: the command as it was when sent
         (a device's acknowledgement comes after the answer, as captured: ``SENT``)."""
         device = self._command_device(app, device_id)
+        self._check_muted(device)
         options = self.options
         now = self.platform.clock.now()
         zombie = options.oceanconnect_zombie_after

@@ -612,6 +612,88 @@ def test_resends_timeout_and_expiry_under_time_machine() -> None:
         assert error_of(answer) == expected(OcError.COMMAND_NOT_CANCELABLE)
 
 
+def test_a_pending_command_cancels_under_time_machine() -> None:
+    with time_machine.travel(dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)) as trip:
+        oc = OcClient(fakeiot.Platform(seed=0, token_ttl=10**8))
+        face = oc.platform.oceanconnect
+        device_id = oc.register_ok(timeout=0)  # a registration that never expires
+        cached = oc.call("POST", CMDS, sdk_body(device_id, expireTime=600)).json_body()
+        trip.shift(dt.timedelta(seconds=300))
+        answer = oc.call("PUT", f"{CMDS}/{cached['commandId']}", {"status": "CANCELED"})
+        assert answer.status == 200
+        assert answer.json_body()["status"] == "CANCELED"
+        assert answer.json_body()["commandId"] == cached["commandId"]
+        trip.shift(dt.timedelta(seconds=600))
+        assert face.command(cached["commandId"])["status"] == "CANCELED"
+
+
+def test_the_full_resend_schedule_under_time_machine() -> None:
+    """Resent at 15, 45 and 105 s after the first send, TIMEOUT at 120 s (spec A.3)."""
+    with time_machine.travel(dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)) as trip:
+        oc = OcClient(fakeiot.Platform(seed=0, token_ttl=10**8))
+        face = oc.platform.oceanconnect
+        device_id, dev = online(oc)
+        dev.sleep()
+        sent = oc.call("POST", CMDS, sdk_body(device_id, expireTime=0)).json_body()
+        command_id = sent["commandId"]
+        seen = []
+        elapsed = 0.0
+        for at in (14.9, 15, 44.9, 45, 104.9, 105, 119.9, 120):
+            trip.shift(dt.timedelta(seconds=at - elapsed))
+            elapsed = at
+            found = face.command(command_id)
+            seen.append((at, found["status"], found["issuedTimes"]))
+        assert seen == [
+            (14.9, "SENT", 0),
+            (15, "SENT", 1),
+            (44.9, "SENT", 1),
+            (45, "SENT", 2),
+            (104.9, "SENT", 2),
+            (105, "SENT", 3),
+            (119.9, "SENT", 3),
+            (120, "TIMEOUT", 3),
+        ]
+        assert face.command(command_id)["platformIssuedTime"] != sent["platformIssuedTime"]
+
+
+def test_a_timeout_is_called_back_but_not_expiry_cancel_or_resends(
+    frozen: FrozenDateTimeFactory, clocked: OcClient
+) -> None:
+    receiver = Receiver()
+    clocked.platform.oceanconnect.route_pushes("http://127.0.0.1:9997/", receiver)
+    url = "http://127.0.0.1:9997/cmd"
+    device_id, dev = online(clocked)
+    dev.sleep()
+    timed_out = clocked.call(
+        "POST", CMDS, sdk_body(device_id, expireTime=0, callbackUrl=url)
+    ).json_body()["commandId"]
+    expiring = clocked.call("POST", CMDS, sdk_body(device_id, expireTime=60, callbackUrl=url))
+    cancelled = clocked.call("POST", CMDS, sdk_body(device_id, expireTime=600, callbackUrl=url))
+    assert expiring.json_body()["status"] == cancelled.json_body()["status"] == "PENDING"
+    cancel_id = cancelled.json_body()["commandId"]
+    answer = clocked.call("PUT", f"{CMDS}/{cancel_id}", {"status": "CANCELED"})
+    assert answer.json_body()["status"] == "CANCELED"
+    frozen.tick(dt.timedelta(seconds=121))
+    face = clocked.platform.oceanconnect
+    assert face.command(timed_out)["status"] == "TIMEOUT"
+    assert face.command(expiring.json_body()["commandId"])["status"] == "EXPIRED"
+    # SENT once (not again at each of the three resends), then TIMEOUT; nothing else
+    assert [(b["commandId"], b["result"]["resultCode"]) for b in receiver.bodies] == [
+        (timed_out, "SENT"),
+        (timed_out, "TIMEOUT"),
+    ]
+    assert receiver.bodies[-1]["result"]["resultDetail"] is None
+
+
+def test_the_create_status_setting() -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_command_create_status=200))
+    device_id = oc.register_ok()
+    answer = oc.call("POST", CMDS, sdk_body(device_id))
+    assert answer.status == 200
+    assert answer.json_body()["status"] == "PENDING"
+    assert answer.route == "oceanconnect.create_device_command"
+
+
 @pytest.mark.parametrize(
     ("route", "error"),
     [

@@ -120,3 +120,19 @@ def test_the_members_bodys_access_app_id_acts_for_that_application(oc: OcClient)
     stranger = face.create_app()
     answer = oc.call("POST", ADD, {**body, "accessAppId": stranger.app_id})
     assert error_of(answer) == (200, "100217", OcError.APP_NOT_AUTHORIZED.row.desc)
+
+
+def test_single_group_routes_take_the_sdks_access_app_id(oc: OcClient) -> None:
+    """``GET|PUT|DELETE devGroups/{id}?accessAppId=`` as the PY SDK builds them."""
+    face = oc.platform.oceanconnect
+    owner = face.create_app()
+    face.authorize(owner=owner, grantee=oc.app)
+    group_id = oc.call("POST", GROUPS, {"name": "G1", "appId": owner.app_id}).json_body()["id"]
+    one = f"{GROUPS}/{group_id}?accessAppId={owner.app_id}"
+    assert oc.call("GET", one).json_body()["name"] == "G1"
+    # without it the caller's own groups are searched
+    assert error_of(oc.call("GET", f"{GROUPS}/{group_id}")) == expected(OcError.RESOURCE_NOT_FOUND)
+    body = {"description": None, "maxDevNum": None, "name": "G2"}
+    assert oc.call("PUT", one, body).json_body()["name"] == "G2"
+    assert oc.call("DELETE", one).status == 204
+    assert error_of(oc.call("GET", one)) == expected(OcError.RESOURCE_NOT_FOUND)

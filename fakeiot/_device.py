@@ -102,6 +102,10 @@ class SimulatedDevice:
     def receive(self, command: Command) -> Reply:
         """Record ``command`` and return how the device answers it."""
         self.commands.append(command)
+        return self.answer(command)
+
+    def answer(self, command: Command) -> Reply:
+        """How the device answers ``command`` (its handler's reply), without recording it."""
         if self._handler is None:
             return answer()
         try:

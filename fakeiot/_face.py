@@ -79,6 +79,8 @@ class Face:
     coerce: bool = False
     #: refuse a JSON body sent with another ``Content-Type`` (the ``media`` violation)
     strict_media: bool = False
+    #: a query key given twice is read as its first value (``False``: its last)
+    first_query_value: ClassVar[bool] = False
     #: the path prefixes this face owns (``"/iocm/app/"``): a request under one that no route
     #: matches gets :meth:`render_not_found`, through every transport, and in-process
     #: interception (``mock()``, ``Adapter``, ``HttpxTransport``) answers only paths under a

@@ -59,11 +59,13 @@ def is_encodable(text: str) -> bool:
     return True
 
 
-def parse_query(query: str) -> dict[str, str]:
+def parse_query(query: str, *, first_wins: bool = False) -> dict[str, str]:
     """Parse a query string the lenient way real clients need.
 
     Huawei's Python SDK hand-builds query strings: ``?&pageNo=0``, and raw URLs inside values.
     Items are split on ``&``, empty items are skipped, and each splits on its first ``=``.
+    A repeated key keeps its last value, or its first with ``first_wins`` (OceanConnect's
+    rule, spec A.1: the SDK repeats ``deviceId`` in the desired-history URL).
     """
     params: dict[str, str] = {}
     if not query:
@@ -72,7 +74,10 @@ def parse_query(query: str) -> dict[str, str]:
         if not item:
             continue
         key, _, value = item.partition("=")
-        params[unquote_plus(key)] = unquote_plus(value)
+        key = unquote_plus(key)
+        if first_wins and key in params:
+            continue
+        params[key] = unquote_plus(value)
     return params
 
 
@@ -165,6 +170,10 @@ class HttpRequest:
         if self._query is None:
             self._query = parse_query(self.query_string)
         return self._query
+
+    def keep_first_values(self) -> None:
+        """Read a repeated query key as its first value from now on (a face's rule)."""
+        self._query = parse_query(self.query_string, first_wins=True)
 
     @property
     def target(self) -> str:

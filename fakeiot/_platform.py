@@ -185,6 +185,8 @@ class Platform:
         owner = None
         if route is not None:
             face = self.faces[route.face]
+            if face.first_query_value and request.query_string:
+                request.keep_first_values()
             face.tick(now)
         if self._hooked("fakeiot_request"):
             response = self.hooks.hook.fakeiot_request(platform=self, request=request, route=route)

@@ -48,6 +48,8 @@ class RouteSpec:
     #: the route's input class (a :class:`~fakeiot._schema.Request`); ``None``: inferred from
     #: the handler's last parameter, or a raw ``(request, params)`` handler
     request: type | None = None
+    #: the path with one trailing ``/`` is this route too, before any other match
+    trailing_slash: bool = False
 
 
 def route(
@@ -63,6 +65,7 @@ def route(
     request_media_type: str = "application/json",
     auth: str | None = None,
     request: type | None = None,
+    trailing_slash: bool = False,
 ) -> Callable[[F], F]:
     """Mark a face method as the handler of ``methods`` on ``pattern``.
 
@@ -77,6 +80,8 @@ def route(
     The method's docstring's first line becomes the route's summary. ``status``,
     ``media_type`` (``None``: no body) and ``request_media_type`` describe the success answer
     and the request body for the OpenAPI document; they never affect matching.
+    ``trailing_slash``: the path followed by one ``/`` is served by this route too, before a
+    route whose last ``{name}`` would capture the empty segment.
     """
     method_tuple = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -95,6 +100,7 @@ def route(
             request_media_type=request_media_type,
             auth=auth,
             request=request,
+            trailing_slash=trailing_slash,
         )
         marks = list(getattr(func, _MARK, ()))
         marks.append(spec)
@@ -352,17 +358,29 @@ class RouteTable:
         return found
 
     def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
-        """The route that serves ``request`` and its path parameters, or ``None``."""
+        """The route that serves ``request`` and its path parameters, or ``None``.
+
+        A path ending in ``/`` is first tried without it against the routes declared
+        ``trailing_slash`` (OceanConnect's spec A.1 routing rule)."""
         path = request.path
+        if path[-1] == "/" and len(path) > 1:
+            found = self._match(request, _segments(path[:-1]), slashed=True)
+            if found is not None:
+                return found
         parts = path[1:].split("/")  # as _segments, inlined: this runs on every request
         if "%" in path:
             parts = _segments(path)
+        return self._match(request, parts, slashed=False)
+
+    def _match(
+        self, request: HttpRequest, parts: list[str], *, slashed: bool
+    ) -> tuple[Route, dict[str, str]] | None:
         candidates = self._index.get((len(parts), parts[0]))
         if not candidates:
             return None
         for candidate in candidates:
             spec = candidate.spec
-            if request.method not in spec.methods:
+            if request.method not in spec.methods or (slashed and not spec.trailing_slash):
                 continue
             if spec.query:
                 query = request.query

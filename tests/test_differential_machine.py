@@ -60,6 +60,18 @@ from tests.test_transports import (
 BASE = "https://iot.example:8743"
 SUBSCRIPTIONS = "/iocm/app/sub/v1.2.0/subscriptions"
 OC_COMMANDS = "/iocm/app/cmd/v1.4.0/deviceCommands"
+OC_CANCEL_TASKS = "/iocm/app/cmd/v1.4.0/deviceCommandCancelTasks"
+OC_SIGNAL = "/iocm/app/signaltrans/v1.1.0/devices/{}/services/Meter/sendCommand"
+OC_HISTORY = "/iocm/app/data/v1.2.0/deviceDataHistory"
+OC_DESIRED_HISTORY = "/iocm/app/shadow/v1.5.0/deviceDesiredHistory"
+OC_CAPABILITIES = "/iocm/app/data/v1.1.0/deviceCapabilities"
+OC_SHADOW = "/iocm/app/shadow/v1.5.0/devices/{}"
+OC_GROUPS = "/iocm/app/devgroup/v1.3.0/devGroups"
+OC_MEMBERS = "/iocm/app/dm/v1.2.0/devices/ids"
+OC_ADD_MEMBERS = "/iocm/app/dm/v1.1.0/devices/addDevGroupTagToDevices"
+OC_REMOVE_MEMBERS = "/iocm/app/dm/v1.1.0/devices/deleteDevGroupTagFromDevices"
+OC_TASKS = "/iocm/app/batchtask/v1.1.0/tasks/"
+OC_TASK_DETAILS = "/iocm/app/batchtask/v1.1.0/taskDetails"
 EN_COMMANDS = "/connect-service/v2.1/commands"
 EN_MEASUREPOINTS = "/connect-service/v2.1/measurepoints"
 JSON = "application/json"
@@ -79,6 +91,28 @@ OC_ROUTES = (
     ("GET", DEVICES),
     ("POST", SUBSCRIPTIONS),
     ("GET", SUBSCRIPTIONS),
+    # the traffic routes (spec device-traffic Part A)
+    ("POST", OC_COMMANDS),
+    ("GET", OC_COMMANDS),
+    ("PUT", OC_COMMANDS + "/{}"),
+    ("POST", OC_CANCEL_TASKS),
+    ("GET", OC_CANCEL_TASKS),
+    ("POST", OC_SIGNAL),
+    ("GET", OC_HISTORY),
+    ("GET", OC_DESIRED_HISTORY),
+    ("GET", OC_CAPABILITIES),
+    ("GET", OC_SHADOW),
+    ("PUT", OC_SHADOW),
+    ("POST", OC_GROUPS),
+    ("GET", OC_GROUPS),
+    ("PUT", OC_GROUPS + "/{}"),
+    ("DELETE", OC_GROUPS + "/{}"),
+    ("GET", OC_MEMBERS),
+    ("POST", OC_ADD_MEMBERS),
+    ("POST", OC_REMOVE_MEMBERS),
+    ("POST", OC_TASKS),
+    ("GET", OC_TASKS + "{}"),
+    ("GET", OC_TASK_DETAILS),
 )
 #: paths under a face's prefix that no route serves
 UNKNOWN_PATHS = (
@@ -313,6 +347,8 @@ class TransportsAgree(RuleBasedStateMachine):
         self.oc_devices: dict[str, tuple[str, str]] = {}  # deviceId -> (nodeId, verifyCode)
         self.subscriptions: list[str] = []
         self.oc_commands: list[str] = []
+        self.oc_groups: list[str] = []
+        self.oc_tasks: list[str] = []
         self.en_token = ""
         self.products: list[str] = []
         self.en_devices: dict[str, tuple[str, str, str]] = {}  # assetId -> (pk, dk, secret)
@@ -559,6 +595,149 @@ class TransportsAgree(RuleBasedStateMachine):
         self.on_every_platform(
             lambda p: p.oceanconnect.report_data(device_id, "Meter", {"value": value})
         )
+
+    # -- OceanConnect: cancel tasks, signaltrans, data, shadow, groups, batch tasks ------------
+    def oc_send(self, method: str, url: str, body: Any = None, *, slash: bool = False) -> Any:
+        """One OceanConnect call (``slash``: the path with the trailing ``/`` the spec's
+        routing rule accepts); the JSON body of a 2xx answer, else None."""
+        if slash:
+            path, mark, query = url.partition("?")
+            url = f"{path}/{mark}{query}"
+        data = b"" if body is None else json.dumps(body).encode()
+        return success(self.exchange(method, url, self.oc_headers, data))
+
+    @rule(index=st.integers(0, 20), create=st.booleans(), slash=st.booleans())
+    def oc_cancel_task(self, index: int, create: bool, slash: bool) -> None:
+        device_id = self.oc_device(index)
+        if create:  # the SDK sends {"appId": null, "deviceId": ...}
+            self.oc_send("POST", OC_CANCEL_TASKS, {"appId": None, "deviceId": device_id})
+        else:
+            url = f"{OC_CANCEL_TASKS}?&pageNo=0&pageSize=5&deviceId={device_id}"
+            self.oc_send("GET", url, slash=slash)
+
+    @rule(
+        index=st.integers(0, 20),
+        mode=st.sampled_from((None, "ACK", "NOACK")),
+        callback=st.booleans(),
+    )
+    def oc_signal(self, index: int, mode: str | None, callback: bool) -> None:
+        header: dict[str, Any] = {"method": "SET_VALUE", "mode": mode}
+        if callback:
+            header["callbackURL"] = "https://app.example:8443/signal"
+        body = {"header": header, "body": {"value": index}}
+        self.oc_send("POST", OC_SIGNAL.format(self.oc_device(index)), body)
+
+    @rule(
+        index=st.integers(0, 20),
+        desired=st.booleans(),
+        page_no=st.sampled_from((None, "0", "1", "x")),
+        repeat=st.booleans(),
+        slash=st.booleans(),
+    )
+    def oc_history(
+        self, index: int, desired: bool, page_no: str | None, repeat: bool, slash: bool
+    ) -> None:
+        device_id = self.oc_device(index)
+        ids = f"deviceId={device_id}&gatewayId={device_id}"
+        query = f"{ids}&{ids}&appId={self.app.app_id}" if repeat else ids  # the SDK repeats
+        if page_no is not None:
+            query += f"&pageNo={page_no}&pageSize=5"
+        path = OC_DESIRED_HISTORY if desired else OC_HISTORY
+        self.oc_send("GET", f"{path}?{query}", slash=slash)
+
+    @rule(index=st.integers(0, 20))
+    def oc_capabilities(self, index: int) -> None:
+        device_id = self.oc_device(index)
+        self.oc_send("GET", f"{OC_CAPABILITIES}?&gatewayId={device_id}&deviceId={device_id}")
+
+    @rule(
+        index=st.integers(0, 20),
+        put=st.booleans(),
+        value=st.integers(-5, 5),
+        slash=st.booleans(),
+    )
+    def oc_shadow(self, index: int, put: bool, value: int, slash: bool) -> None:
+        url = OC_SHADOW.format(self.oc_device(index))
+        if put:
+            body = {"serviceDesireds": [{"serviceId": "Meter", "desired": {"value": value}}]}
+            self.oc_send("PUT", url, body, slash=slash)
+        else:
+            self.oc_send("GET", url, slash=slash)
+
+    @rule(
+        name=st.sampled_from(("Floor1", "Floor2", "Floor3", "bad name", "")),
+        max_dev_num=st.sampled_from((None, 0, 1, 2)),
+        indexes=st.lists(st.integers(0, 20), max_size=3),
+    )
+    def oc_create_group(self, name: str, max_dev_num: int | None, indexes: list[int]) -> None:
+        body = {
+            "appId": None,
+            "name": name,
+            "maxDevNum": max_dev_num,
+            "deviceIds": [self.oc_device(i) for i in indexes],
+        }
+        reply = self.oc_send("POST", OC_GROUPS, body)
+        if isinstance(reply, dict) and "id" in reply:
+            self.oc_groups.append(reply["id"])
+
+    @rule(
+        index=st.integers(0, 20),
+        how=st.sampled_from(("list", "get", "rename", "delete", "members", "add", "remove")),
+        device_index=st.integers(0, 20),
+    )
+    def oc_group_call(self, index: int, how: str, device_index: int) -> None:
+        group_id = pick(self.oc_groups, index, NO_SUCH_IDS[index % len(NO_SUCH_IDS)])
+        one = f"{OC_GROUPS}/{group_id}"
+        members = {"devGroupId": group_id, "deviceIds": [self.oc_device(device_index)]}
+        if how == "list":
+            self.oc_send("GET", f"{OC_GROUPS}?&pageNo=0&pageSize=5")
+        elif how == "get":
+            self.oc_send("GET", f"{one}?accessAppId={self.app.app_id}")
+        elif how == "rename":
+            self.oc_send("PUT", one, {"name": f"Renamed{index}", "maxDevNum": None})
+        elif how == "delete":
+            answer = self.exchange("DELETE", one, self.oc_headers, b"")
+            if answer.status == 204:
+                self.oc_groups.remove(group_id)
+        elif how == "members":
+            self.oc_send("GET", f"{OC_MEMBERS}?devGroupId={group_id}&pageNo=0&pageSize=5")
+        else:
+            path = OC_ADD_MEMBERS if how == "add" else OC_REMOVE_MEMBERS
+            self.oc_send("POST", path, {**members, "accessAppId": None})
+
+    @rule(
+        index=st.integers(0, 20),
+        by_group=st.booleans(),
+        expire=st.sampled_from((None, 0, 600)),
+    )
+    def oc_batch_task(self, index: int, by_group: bool, expire: int | None) -> None:
+        param: dict[str, Any] = {
+            "command": {"serviceId": "Meter", "method": "SET_VALUE", "paras": {"value": index}},
+            "expireTime": expire,
+        }
+        if by_group:
+            param.update(type="GroupList", groupList=[pick(self.oc_groups, index, "nope")])
+        else:
+            param.update(type="DeviceList", deviceList=[self.oc_device(index)])
+        body = {
+            "appId": self.app.app_id,
+            "taskName": f"task{index}",
+            "taskType": "DeviceCmd",
+            "param": param,
+            "timeout": 300,
+        }
+        reply = self.oc_send("POST", OC_TASKS, body)
+        if isinstance(reply, dict) and "taskID" in reply:
+            self.oc_tasks.append(reply["taskID"])
+
+    @rule(index=st.integers(0, 20), details=st.booleans(), slash=st.booleans())
+    def oc_batch_task_query(self, index: int, details: bool, slash: bool) -> None:
+        task_id = pick(self.oc_tasks, index, NO_SUCH_IDS[index % len(NO_SUCH_IDS)])
+        if details:  # the SDK's test: taskId=None and the id under taskID
+            url = f"{OC_TASK_DETAILS}?taskId=None&taskID={task_id}&pageNo=0&pageSize=5"
+            self.oc_send("GET", url, slash=slash)
+        else:
+            self.oc_send("GET", f"{OC_TASKS}{task_id}?appId={self.app.app_id}")
 
     # -- EnOS: the application's moves ----------------------------------------------------------
     def now_ms(self) -> str:

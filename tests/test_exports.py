@@ -39,3 +39,12 @@ def test_public_face_modules_export_what_users_name() -> None:
         assert all(hasattr(module, name) for name in module.__all__)
     assert oceanconnect.OcError.DEVICE_NOT_FOUND.value.status == 404
     assert enos.Organization.__name__ == "Organization"
+
+
+def test_both_face_modules_export_the_simulated_device_answers() -> None:
+    """A handler's answers are named the same from either face's public module."""
+    from fakeiot import enos, oceanconnect
+
+    for name in ("NEVER", "PENDING", "Command", "Reply", "answer", "fail", "later"):
+        assert name in oceanconnect.__all__
+        assert getattr(oceanconnect, name) is getattr(enos, name)

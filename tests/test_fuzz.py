@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import fakeiot
 from fakeiot._oceanconnect import OcError
+from fakeiot._oceanconnect._errors import HTTP200_ONLY
 from fakeiot._routes import Route
 from tests import budgets
 from tests import strategies_oc as so
@@ -48,7 +49,7 @@ ROUTE_NAMES = sorted(ROUTES)
 #: (HTTP status, code, text) of every error row, per body shape
 STANDARD_ROWS = {
     (e.row.status, e.row.code, e.row.desc) for e in OcError if e.row.shape != "gateway"
-}
+} | {(200, e.row.code, e.row.desc) for _route, e in HTTP200_ONLY}  # a route's 200-only rows
 GATEWAY_ROWS = {(e.row.status, e.row.code, e.row.desc) for e in OcError if e.row.shape == "gateway"}
 
 #: an example builds a platform and sends a dozen requests: Hypothesis's deadline and speed

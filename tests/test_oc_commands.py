@@ -169,12 +169,13 @@ def test_create_errors(platform: fakeiot.Platform, oc: OcClient) -> None:
     ok = oc.call("POST", CMDS, sdk_body(device_id, command={"serviceId": "Switch", "method": "M"}))
     assert ok.status == 201
     assert ok.json_body()["status"] == "PENDING"
-    # 403/100217 and 403/100203 through ?appId= (HTTP 200 with oceanconnect_http200_errors)
+    # 403/100217 through ?appId= (HTTP 200 with oceanconnect_http200_errors); 100203 has
+    # only a 200 row in the table (spec A.2): always 200
     other = face.create_app()
     answer = oc.call("POST", f"{CMDS}?appId={other.app_id}", sdk_body(device_id))
     assert error_of(answer) == expected(OcError.APP_NOT_AUTHORIZED)
     answer = oc.call("POST", f"{CMDS}?appId=ghost", sdk_body(device_id))
-    assert error_of(answer) == expected(OcError.APP_NOT_EXIST)
+    assert error_of(answer) == expected(OcError.APP_NOT_EXIST, 200)
 
 
 def test_http200_errors_setting_answers_the_command_tables_200_rows() -> None:
@@ -182,6 +183,20 @@ def test_http200_errors_setting_answers_the_command_tables_200_rows() -> None:
     other = oc.platform.oceanconnect.create_app()
     answer = oc.call("POST", f"{CMDS}?appId={other.app_id}", sdk_body("x"))
     assert error_of(answer) == expected(OcError.APP_NOT_AUTHORIZED, 200)
+
+
+def test_a_muted_device_refuses_commands_with_100432(oc: OcClient) -> None:
+    device_id, dev = online(oc)
+    device_url = f"/iocm/app/dm/v1.4.0/devices/{device_id}"
+    assert oc.call("PUT", device_url, {"mute": "TRUE"}).status == 204
+    answer = oc.call("POST", CMDS, sdk_body(device_id))
+    assert error_of(answer) == (200, "100432", "The device command is muted.")
+    signal = f"/iocm/app/signaltrans/v1.1.0/devices/{device_id}/services/S/sendCommand"
+    assert error_of(oc.call("POST", signal, {"header": {"method": "M"}}))[:2] == (200, "100432")
+    assert dev.commands == []
+    assert oc.platform.oceanconnect.commands(device_id) == []
+    assert oc.call("PUT", device_url, {"mute": "FALSE"}).status == 204
+    assert oc.call("POST", CMDS, sdk_body(device_id)).status == 201
 
 
 def test_the_21st_pending_command_is_100223(oc: OcClient) -> None:
@@ -418,14 +433,139 @@ def test_signaltrans_reaches_the_device_and_pushes_confirm_then_response(
     assert set(body) == {"status", "timestamp", "requestId"}
     assert [(c.service_id, c.command_name) for c in dev.commands] == [("Switch", "DISCOVERY")]
     kinds = [b.get("notifyType") for b in receiver.bodies]
-    assert kinds == ["messageConfirm", "commandRsp"]
-    assert receiver.bodies[1]["body"] == {"state": "on"}
-    assert receiver.bodies[1]["header"]["requestId"] == body["requestId"]
+    assert kinds == ["messageConfirm"] * 3 + ["commandRsp"]
+    statuses = [b["header"]["status"] for b in receiver.bodies[:3]]
+    assert statuses == ["sent", "delivered", "executed"]
+    assert receiver.bodies[3]["body"] == {"state": "on"}
+    assert receiver.bodies[3]["header"]["requestId"] == body["requestId"]
     dev.sleep()
     assert error_of(oc.call("POST", url, {"header": {"method": "X"}})) == expected(
         OcError.DEVICE_NOT_ONLINE
     )
     assert error_of(oc.call("POST", url, {"header": {}})) == expected(OcError.MODIFY_INPUT_INVALID)
+
+
+SIGNAL = "/iocm/app/signaltrans/v1.1.0/devices/{}/services/Switch/sendCommand"
+
+
+def test_a_late_signaltrans_answer_is_pushed_when_the_clock_passes_it(
+    frozen: FrozenDateTimeFactory, clocked: OcClient
+) -> None:
+    receiver = Receiver()
+    clocked.platform.oceanconnect.route_pushes("http://127.0.0.1:9998/", receiver)
+    for notify_type in ("messageConfirm", "commandRsp"):
+        sub = {"notifyType": notify_type, "callbackUrl": "http://127.0.0.1:9998/sub"}
+        assert clocked.call("POST", "/iocm/app/sub/v1.2.0/subscriptions", sub).status == 201
+    device_id, dev = online(clocked)
+    dev.on_command(lambda cmd: later(30, {"state": "on"}))
+    answer = clocked.call("POST", SIGNAL.format(device_id), {"header": {"method": "SET"}})
+    request_id = answer.json_body()["requestId"]
+    assert [b["header"].get("status") for b in receiver.bodies] == ["sent", "delivered"]
+    frozen.tick(dt.timedelta(seconds=29))
+    clocked.platform.oceanconnect.device(device_id)  # any call applies what fell due
+    assert len(receiver.bodies) == 2
+    frozen.tick(dt.timedelta(seconds=1))
+    clocked.platform.oceanconnect.device(device_id)
+    assert [b["notifyType"] for b in receiver.bodies[2:]] == ["messageConfirm", "commandRsp"]
+    assert receiver.bodies[2]["header"]["status"] == "executed"
+    assert receiver.bodies[3]["header"]["requestId"] == request_id
+    assert receiver.bodies[3]["body"] == {"state": "on"}
+
+
+def test_a_pending_signaltrans_answer_comes_at_respond(oc: OcClient, receiver: Receiver) -> None:
+    sub = {"notifyType": "commandRsp", "callbackUrl": "http://127.0.0.1:9999/sub"}
+    assert oc.call("POST", "/iocm/app/sub/v1.2.0/subscriptions", sub).status == 201
+    device_id, dev = online(oc)
+    dev.on_command(lambda cmd: PENDING)
+    header = {"method": "SET", "requestId": "req-1"}
+    answer = oc.call("POST", SIGNAL.format(device_id), {"header": header, "body": {"v": 1}})
+    assert answer.json_body()["requestId"] == "req-1"
+    assert receiver.bodies == []
+    dev.respond("req-1", {"done": True})
+    assert receiver.bodies[0]["body"] == {"done": True}
+    assert receiver.bodies[0]["header"]["requestId"] == "req-1"
+    with pytest.raises(LookupError):
+        dev.respond("req-1", {"again": True})
+
+
+def test_signaltrans_header_callback_url_and_noack_mode(oc: OcClient, receiver: Receiver) -> None:
+    """``header.callbackURL`` receives the command's notifications without a subscription;
+    ``mode: NOACK`` asks for no ``messageConfirm`` (only the ``commandRsp``)."""
+    device_id, _dev = online(oc)
+    header = {"method": "SET", "mode": "ACK", "callbackURL": "http://127.0.0.1:9999/own"}
+    oc.call("POST", SIGNAL.format(device_id), {"header": header})
+    assert [b["notifyType"] for b in receiver.bodies] == ["messageConfirm"] * 3 + ["commandRsp"]
+    pushes = oc.platform.oceanconnect.pushes
+    assert {p.url for p in pushes} == {"http://127.0.0.1:9999/own"}
+    receiver.bodies.clear()
+    oc.call("POST", SIGNAL.format(device_id), {"header": {**header, "mode": "NOACK"}})
+    assert [b["notifyType"] for b in receiver.bodies] == ["commandRsp"]
+
+
+def test_a_waiting_signal_survives_export_and_import() -> None:
+    clock = fakeiot.ManualClock()
+    oc = OcClient(fakeiot.Platform(seed=0, clock=clock, token_ttl=10**8))
+    device_id, dev = online(oc)
+    dev.on_command(lambda cmd: later(30, {"v": 2}))
+    header = {"method": "SET", "callbackURL": "http://127.0.0.1:9999/own"}
+    oc.call("POST", SIGNAL.format(device_id), {"header": header})
+    fresh = fakeiot.Platform(seed=1, clock=clock)
+    receiver = Receiver()
+    fresh.oceanconnect.route_pushes("http://127.0.0.1:9999/", receiver)
+    fresh.oceanconnect.import_state(oc.platform.oceanconnect.export_state())
+    clock.advance(30)
+    fresh.oceanconnect.device(device_id)
+    assert [b["notifyType"] for b in receiver.bodies] == ["messageConfirm", "commandRsp"]
+    assert receiver.bodies[1]["body"] == {"v": 2}
+
+
+# =============================================================================================
+# A device that holds its ACK (spec E ``ack``; A.3: the next PENDING only after the ACK)
+# =============================================================================================
+def test_a_held_ack_keeps_the_command_sent_and_the_next_one_pending(
+    oc: OcClient, receiver: Receiver
+) -> None:
+    face = oc.platform.oceanconnect
+    device_id, dev = online(oc, manual_ack=True)
+    dev.on_command(lambda cmd: {"n": cmd.command_name})
+    first, second = (
+        oc.call(
+            "POST",
+            CMDS,
+            sdk_body(device_id, command={"serviceId": "S", "method": m}, callbackUrl=CALLBACK),
+        ).json_body()
+        for m in ("A", "B")
+    )
+    assert (first["status"], second["status"]) == ("SENT", "PENDING")
+    assert [c.command_name for c in dev.commands] == ["A"]
+    assert face.command(first["commandId"])["status"] == "SENT"
+    assert receiver.codes == ["SENT"]
+    dev.ack(first["commandId"])
+    assert face.command(first["commandId"])["result"]["resultDetail"] == {"n": "A"}
+    # the ACK released the next command, which the device holds in its turn
+    assert face.command(second["commandId"])["status"] == "SENT"
+    assert [c.command_name for c in dev.commands] == ["A", "B"]
+    assert receiver.codes == ["SENT", "DELIVERED", "SUCCESSFUL", "SENT"]
+    dev.ack(second["commandId"])
+    assert face.command(second["commandId"])["status"] == "SUCCESSFUL"
+    with pytest.raises(LookupError):
+        dev.ack(second["commandId"])
+
+
+def test_a_held_ack_is_resent_then_times_out(
+    frozen: FrozenDateTimeFactory, clocked: OcClient
+) -> None:
+    face = clocked.platform.oceanconnect
+    device_id, dev = online(clocked, manual_ack=True)
+    command_id = clocked.call("POST", CMDS, sdk_body(device_id)).json_body()["commandId"]
+    frozen.tick(dt.timedelta(seconds=106))
+    found = face.command(command_id)
+    assert (found["status"], found["issuedTimes"]) == ("SENT", 3)
+    assert len(dev.commands) == 1  # the retransmissions reach it; it holds one command
+    frozen.tick(dt.timedelta(seconds=14))
+    assert face.command(command_id)["status"] == "TIMEOUT"
+    with pytest.raises(LookupError):
+        dev.ack(command_id)
 
 
 # =============================================================================================
@@ -470,6 +610,88 @@ def test_resends_timeout_and_expiry_under_time_machine() -> None:
         assert face.command(now)["status"] == "TIMEOUT"
         answer = oc.call("PUT", f"{CMDS}/{now}", {"status": "CANCELED"})
         assert error_of(answer) == expected(OcError.COMMAND_NOT_CANCELABLE)
+
+
+def test_a_pending_command_cancels_under_time_machine() -> None:
+    with time_machine.travel(dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)) as trip:
+        oc = OcClient(fakeiot.Platform(seed=0, token_ttl=10**8))
+        face = oc.platform.oceanconnect
+        device_id = oc.register_ok(timeout=0)  # a registration that never expires
+        cached = oc.call("POST", CMDS, sdk_body(device_id, expireTime=600)).json_body()
+        trip.shift(dt.timedelta(seconds=300))
+        answer = oc.call("PUT", f"{CMDS}/{cached['commandId']}", {"status": "CANCELED"})
+        assert answer.status == 200
+        assert answer.json_body()["status"] == "CANCELED"
+        assert answer.json_body()["commandId"] == cached["commandId"]
+        trip.shift(dt.timedelta(seconds=600))
+        assert face.command(cached["commandId"])["status"] == "CANCELED"
+
+
+def test_the_full_resend_schedule_under_time_machine() -> None:
+    """Resent at 15, 45 and 105 s after the first send, TIMEOUT at 120 s (spec A.3)."""
+    with time_machine.travel(dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)) as trip:
+        oc = OcClient(fakeiot.Platform(seed=0, token_ttl=10**8))
+        face = oc.platform.oceanconnect
+        device_id, dev = online(oc)
+        dev.sleep()
+        sent = oc.call("POST", CMDS, sdk_body(device_id, expireTime=0)).json_body()
+        command_id = sent["commandId"]
+        seen = []
+        elapsed = 0.0
+        for at in (14.9, 15, 44.9, 45, 104.9, 105, 119.9, 120):
+            trip.shift(dt.timedelta(seconds=at - elapsed))
+            elapsed = at
+            found = face.command(command_id)
+            seen.append((at, found["status"], found["issuedTimes"]))
+        assert seen == [
+            (14.9, "SENT", 0),
+            (15, "SENT", 1),
+            (44.9, "SENT", 1),
+            (45, "SENT", 2),
+            (104.9, "SENT", 2),
+            (105, "SENT", 3),
+            (119.9, "SENT", 3),
+            (120, "TIMEOUT", 3),
+        ]
+        assert face.command(command_id)["platformIssuedTime"] != sent["platformIssuedTime"]
+
+
+def test_a_timeout_is_called_back_but_not_expiry_cancel_or_resends(
+    frozen: FrozenDateTimeFactory, clocked: OcClient
+) -> None:
+    receiver = Receiver()
+    clocked.platform.oceanconnect.route_pushes("http://127.0.0.1:9997/", receiver)
+    url = "http://127.0.0.1:9997/cmd"
+    device_id, dev = online(clocked)
+    dev.sleep()
+    timed_out = clocked.call(
+        "POST", CMDS, sdk_body(device_id, expireTime=0, callbackUrl=url)
+    ).json_body()["commandId"]
+    expiring = clocked.call("POST", CMDS, sdk_body(device_id, expireTime=60, callbackUrl=url))
+    cancelled = clocked.call("POST", CMDS, sdk_body(device_id, expireTime=600, callbackUrl=url))
+    assert expiring.json_body()["status"] == cancelled.json_body()["status"] == "PENDING"
+    cancel_id = cancelled.json_body()["commandId"]
+    answer = clocked.call("PUT", f"{CMDS}/{cancel_id}", {"status": "CANCELED"})
+    assert answer.json_body()["status"] == "CANCELED"
+    frozen.tick(dt.timedelta(seconds=121))
+    face = clocked.platform.oceanconnect
+    assert face.command(timed_out)["status"] == "TIMEOUT"
+    assert face.command(expiring.json_body()["commandId"])["status"] == "EXPIRED"
+    # SENT once (not again at each of the three resends), then TIMEOUT; nothing else
+    assert [(b["commandId"], b["result"]["resultCode"]) for b in receiver.bodies] == [
+        (timed_out, "SENT"),
+        (timed_out, "TIMEOUT"),
+    ]
+    assert receiver.bodies[-1]["result"]["resultDetail"] is None
+
+
+def test_the_create_status_setting() -> None:
+    oc = OcClient(fakeiot.Platform(seed=0, oceanconnect_command_create_status=200))
+    device_id = oc.register_ok()
+    answer = oc.call("POST", CMDS, sdk_body(device_id))
+    assert answer.status == 200
+    assert answer.json_body()["status"] == "PENDING"
+    assert answer.route == "oceanconnect.create_device_command"
 
 
 @pytest.mark.parametrize(

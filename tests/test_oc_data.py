@@ -248,3 +248,94 @@ def test_both_data_history_versions_route(oc: OcClient, version: str) -> None:
     device_id = oc.register_ok()
     url = f"/iocm/app/data/{version}/deviceDataHistory?deviceId={device_id}&gatewayId={device_id}"
     assert oc.call("GET", url).json_body()["totalCount"] == 0
+
+
+# =============================================================================================
+# The profile's serviceType (spec A.11), per-device retention (A.9, OC §4.4), the unknown-
+# device answer of history (A.9 [?]), a multi-service report (A.8, A.16 step 3, OC §6.6)
+# =============================================================================================
+def test_a_profiled_device_reports_under_the_profiles_service_type(oc: OcClient) -> None:
+    receiver = subscribe(oc, "deviceDataChanged")
+    device_id = profiled(oc)
+    dev = oc.platform.oceanconnect.simulate(NODE)
+    dev.connect()
+    dev.report("Switch", {"state": 1})
+    assert receiver.bodies[0]["service"]["serviceType"] == "SwitchType"
+    shadow = oc.call("GET", SHADOW.format(device_id)).json_body()
+    assert shadow["services"][0]["serviceType"] == "SwitchType"
+    one = oc.call("GET", f"/iocm/app/dm/v1.4.0/devices/{device_id}").json_body()
+    assert one["services"][0]["serviceType"] == "SwitchType"
+    # a service the profile lacks keeps its serviceId as its type
+    dev.report("Other", {"v": 1})
+    assert receiver.bodies[1]["service"]["serviceType"] == "Other"
+
+
+def test_a_devices_data_aging_time_sets_its_history_retention() -> None:
+    with freeze_time("2024-05-01 00:00:00") as frozen:
+        oc = OcClient(fakeiot.Platform(seed=0, token_ttl=10**8))
+        kept_long = oc.register_ok(NODE, verifyCode=NODE)
+        default = oc.register_ok("other-node", verifyCode="other-node")
+        config = {"deviceConfig": {"dataConfig": {"dataAgingTime": 30}}}
+        assert oc.call("PUT", f"/iocm/app/dm/v1.4.0/devices/{kept_long}", config).status == 204
+        face = oc.platform.oceanconnect
+        for node in (NODE, "other-node"):
+            dev = face.simulate(node)
+            dev.connect()
+            dev.report("Meter", {"kwh": 1})
+
+        def total(device_id: str) -> int:
+            url = f"{HISTORY}?deviceId={device_id}&gatewayId={device_id}"
+            count: int = oc.call("GET", url).json_body()["totalCount"]
+            return count
+
+        frozen.tick(dt.timedelta(days=8))
+        assert (total(kept_long), total(default)) == (1, 0)
+        frozen.tick(dt.timedelta(days=22, seconds=1))
+        assert total(kept_long) == 0
+        too_long = {"deviceConfig": {"dataConfig": {"dataAgingTime": 91}}}
+        answer = oc.call("PUT", f"/iocm/app/dm/v1.4.0/devices/{kept_long}", too_long)
+        assert error_of(answer)[:2] == (400, "50400")
+
+
+@pytest.mark.parametrize("route", [HISTORY, DESIRED])
+def test_the_unknown_device_answer_of_history_is_a_setting(route: str) -> None:
+    default = OcClient(fakeiot.Platform(seed=0))
+    answer = default.call("GET", f"{route}?deviceId=nope&gatewayId=nope")
+    assert error_of(answer) == expected(OcError.COMMAND_DEVICE_NOT_FOUND)
+    assert answer.status == 200
+    platform = fakeiot.Platform(seed=0, oceanconnect_history_unknown_device="100403")
+    oc, other = OcClient(platform), OcClient(platform)
+    answer = oc.call("GET", f"{route}?deviceId=nope&gatewayId=nope")
+    assert error_of(answer) == expected(OcError.DEVICE_NOT_FOUND)
+    foreign = other.register_ok("foreign-node")
+    answer = oc.call("GET", f"{route}?deviceId={foreign}&gatewayId={foreign}")
+    assert error_of(answer) == expected(OcError.DEVICE_DATA_NOT_FOUND)
+    with pytest.raises(fakeiot.UsageError, match="100403"):
+        fakeiot.Platform(seed=0, oceanconnect_history_unknown_device="404")
+
+
+def test_a_multi_service_report_pushes_device_datas_changed(oc: OcClient) -> None:
+    receiver = subscribe(oc, "deviceDataChanged", "deviceDatasChanged")
+    device_id = profiled(oc)
+    dev = oc.platform.oceanconnect.simulate(NODE)
+    dev.connect()
+    dev.report({"Switch": {"state": 1}, "Meter": {"kwh": 5}})
+    kinds = [b["notifyType"] for b in receiver.bodies]
+    assert kinds == ["deviceDataChanged", "deviceDataChanged", "deviceDatasChanged"]
+    datas = receiver.bodies[2]
+    assert list(datas) == ["notifyType", "deviceId", "gatewayId", "requestId", "services"]
+    assert [(s["serviceId"], s["serviceType"], s["data"]) for s in datas["services"]] == [
+        ("Switch", "SwitchType", {"state": 1}),
+        ("Meter", "Meter", {"kwh": 5}),
+    ]
+    assert set(datas["services"][0]) == {"serviceId", "serviceType", "data", "eventTime"}
+    history = oc.call("GET", f"{HISTORY}?deviceId={device_id}&gatewayId={device_id}")
+    assert history.json_body()["totalCount"] == 2
+    # a single-service report is deviceDataChanged alone
+    dev.report("Switch", {"state": 0})
+    assert receiver.bodies[-1]["notifyType"] == "deviceDataChanged"
+    assert len(receiver.bodies) == 4
+    with pytest.raises(fakeiot.UsageError):
+        dev.report({})
+    with pytest.raises(fakeiot.UsageError):
+        dev.report("Switch")

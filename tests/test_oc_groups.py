@@ -79,3 +79,60 @@ def test_group_errors() -> None:
     assert error_of(fresh.call("POST", GROUPS, {"name": "x" * 51})) == expected(
         OcError.INPUT_INVALID
     )
+
+
+def test_the_create_bodys_app_id_creates_the_group_for_that_application(oc: OcClient) -> None:
+    """``appId`` in the create body (spec A.13) acts as ``?appId=`` does elsewhere."""
+    face = oc.platform.oceanconnect
+    owner = face.create_app()
+    face.authorize(owner=owner, grantee=oc.app)
+    created = oc.call("POST", GROUPS, {"name": "Owned", "appId": owner.app_id})
+    assert created.status == 200
+    assert created.json_body()["appId"] == owner.app_id
+    # it is the owner's group: listed for the owner, not for the caller
+    assert oc.call("GET", GROUPS).json_body()["totalCount"] == 0
+    listed = oc.call("GET", f"{GROUPS}?accessAppId={owner.app_id}").json_body()
+    assert [g["name"] for g in listed["list"]] == ["Owned"]
+    stranger = face.create_app()
+    answer = oc.call("POST", GROUPS, {"name": "Nope", "appId": stranger.app_id})
+    assert error_of(answer) == (200, "100217", OcError.APP_NOT_AUTHORIZED.row.desc)
+    answer = oc.call("POST", GROUPS, {"name": "Nope", "appId": "ghost"})
+    assert error_of(answer) == (200, "100203", OcError.APP_NOT_EXIST.row.desc)
+
+
+def test_the_members_bodys_access_app_id_acts_for_that_application(oc: OcClient) -> None:
+    """``accessAppId`` in the add/delete-members body (spec A.13) as in the query."""
+    face = oc.platform.oceanconnect
+    owner = face.create_app()
+    face.authorize(owner=owner, grantee=oc.app)
+    device_id = face.register_device(owner, "owned-node")["deviceId"]
+    group_id = oc.call("POST", GROUPS, {"name": "G1", "appId": owner.app_id}).json_body()["id"]
+    body = {"accessAppId": owner.app_id, "devGroupId": group_id, "deviceIds": [device_id]}
+    added = oc.call("POST", ADD, body)
+    assert added.json_body() == {"devGroupId": group_id, "deviceIds": []}
+    members = oc.call("GET", f"{MEMBERS}?devGroupId={group_id}&accessAppId={owner.app_id}")
+    assert members.json_body()["deviceIds"] == [device_id]
+    removed = oc.call("POST", REMOVE, body)
+    assert removed.json_body() == {"devGroupId": group_id, "deviceIds": []}
+    # without it the caller's own application is meant: the owner's group is not found
+    answer = oc.call("POST", ADD, {"devGroupId": group_id, "deviceIds": [device_id]})
+    assert error_of(answer) == expected(OcError.RESOURCE_NOT_FOUND)
+    stranger = face.create_app()
+    answer = oc.call("POST", ADD, {**body, "accessAppId": stranger.app_id})
+    assert error_of(answer) == (200, "100217", OcError.APP_NOT_AUTHORIZED.row.desc)
+
+
+def test_single_group_routes_take_the_sdks_access_app_id(oc: OcClient) -> None:
+    """``GET|PUT|DELETE devGroups/{id}?accessAppId=`` as the PY SDK builds them."""
+    face = oc.platform.oceanconnect
+    owner = face.create_app()
+    face.authorize(owner=owner, grantee=oc.app)
+    group_id = oc.call("POST", GROUPS, {"name": "G1", "appId": owner.app_id}).json_body()["id"]
+    one = f"{GROUPS}/{group_id}?accessAppId={owner.app_id}"
+    assert oc.call("GET", one).json_body()["name"] == "G1"
+    # without it the caller's own groups are searched
+    assert error_of(oc.call("GET", f"{GROUPS}/{group_id}")) == expected(OcError.RESOURCE_NOT_FOUND)
+    body = {"description": None, "maxDevNum": None, "name": "G2"}
+    assert oc.call("PUT", one, body).json_body()["name"] == "G2"
+    assert oc.call("DELETE", one).status == 204
+    assert error_of(oc.call("GET", one)) == expected(OcError.RESOURCE_NOT_FOUND)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
+from .._errors import UsageError
 from .._lifecycle import Lifecycle, Transition
 from ._model import wire_time
 
@@ -126,6 +127,18 @@ class OcSettings:
     oceanconnect_command_keep: int = 1_000
     #: device groups one application may hold; one more is 200/100607 [?: limit unknown]
     oceanconnect_group_limit: int = 1_000
+    #: the answer of data and desired history for a device the application does not have
+    #: (spec A.9 [?]: the error table was not found): ``"100418"``, 200/100418 as the command
+    #: family answers; ``"100403"``, 404/100403 as device management does (404/100418 for
+    #: another application's device)
+    oceanconnect_history_unknown_device: Literal["100418", "100403"] = "100418"
+
+    def __post_init__(self) -> None:
+        if self.oceanconnect_history_unknown_device not in ("100418", "100403"):
+            raise UsageError(
+                "oceanconnect_history_unknown_device is '100418' (200/100418) or '100403' "
+                f"(404/100403), not {self.oceanconnect_history_unknown_device!r}"
+            )
 
 
 class CommandBody(TypedDict):

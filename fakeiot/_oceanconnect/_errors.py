@@ -80,6 +80,8 @@ class OcError(enum.Enum):
         200, "100435", "The device command already canceled, expired or executed, Cannot cancel."
     )
     COMMAND_LIMIT = Row(400, "100223", "Command counts has reached the upLimit.")
+    #: a command to a device whose ``mute`` is ``"TRUE"`` (spec A.15 side note)
+    COMMAND_MUTED = Row(200, "100432", "The device command is muted.")
     DEVICE_ZOMBIE = Row(403, "100612", "Device is zombie.")
     CONGESTION = Row(
         503, "100501", "Congestion occurs, and the current network has been flow-controlled"
@@ -105,23 +107,43 @@ class OcError(enum.Enum):
         return self.value
 
 
-#: (route, error) pairs the vendor tables list with HTTP 200; answered with 200 when the
-#: ``oceanconnect_http200_errors`` setting is on.
+#: the group routes (spec A.13): one error table, the create page's, serves them all
+GROUP_ROUTES = (
+    "create_device_group",
+    "query_device_groups",
+    "query_device_group",
+    "modify_device_group",
+    "delete_device_group",
+    "device_group_members",
+    "add_devices_to_group",
+    "remove_devices_from_group",
+)
+_APP = (OcError.APP_NOT_EXIST, OcError.APP_NOT_AUTHORIZED)
+
+
+def _rows(names: tuple[str, ...], errors: tuple[OcError, ...]) -> set[tuple[str, OcError]]:
+    return {(f"oceanconnect.{name}", error) for name in names for error in errors}
+
+
+#: (route, error) pairs the vendor's table for the route lists with HTTP 200 and with no 4xx
+#: row: always answered with 200 (spec OC §2.3: a 4xx status only where the route's table
+#: has a 4xx row for the code). Create and query command list 100203 only with 200 (A.2,
+#: A.4); modify command (A.5) and the groups (A.13) list 100203 and 100217 only with 200.
+HTTP200_ONLY: frozenset[tuple[str, OcError]] = frozenset(
+    _rows(("create_device_command", "query_device_commands"), (OcError.APP_NOT_EXIST,))
+    | _rows(("update_device_command",), _APP)
+    | _rows(GROUP_ROUTES + tuple(f"{name}_dm" for name in GROUP_ROUTES[:5]), _APP)
+)
+
+#: (route, error) pairs the vendor tables list with HTTP 200 beside a 4xx row; answered with
+#: 200 when the ``oceanconnect_http200_errors`` setting is on.
 HTTP200_ROWS: frozenset[tuple[str, OcError]] = frozenset(
     {
         ("oceanconnect.refresh_device_key", OcError.APP_NOT_AUTHORIZED),
         ("oceanconnect.modify_device", OcError.APP_NOT_EXIST),
     }
-    # the command family's tables list 100203 and 100217 with HTTP 200 (spec A.2-A.6)
-    | {
-        (f"oceanconnect.{name}", error)
-        for name in (
-            "create_device_command",
-            "query_device_commands",
-            "update_device_command",
-            "create_command_cancel_task",
-            "query_command_cancel_tasks",
-        )
-        for error in (OcError.APP_NOT_EXIST, OcError.APP_NOT_AUTHORIZED)
-    }
+    # 100217 on create and query command (A.2, A.4), both codes on the cancel-task query
+    # (A.6); the create cancel-task page gives no table: it follows the query
+    | _rows(("create_device_command", "query_device_commands"), (OcError.APP_NOT_AUTHORIZED,))
+    | _rows(("create_command_cancel_task", "query_command_cancel_tasks"), _APP)
 )

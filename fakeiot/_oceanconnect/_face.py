@@ -13,7 +13,7 @@ from .._lifecycle import State
 from .._routes import Route
 from . import _persist
 from ._commands import COMMAND, OcSettings
-from ._errors import HTTP200_ROWS, OcError
+from ._errors import HTTP200_ONLY, HTTP200_ROWS, OcError
 from ._model import wire_time
 from ._push import Pushes
 from ._routes_auth import AuthRoutes
@@ -53,6 +53,9 @@ class OceanConnect(
         "media": E.UNSUPPORTED_MEDIA_TYPE,
     }
     prefixes: ClassVar[tuple[str, ...]] = ("/iocm/app/", "/iodm/app/")
+    #: spec A.1: a repeated query key's first value counts (IoTDA's and EnOS's specs are
+    #: silent, so they keep the last)
+    first_query_value: ClassVar[bool] = True
 
     def render_not_found(self, request: HttpRequest) -> HttpResponse:
         """A path under ``/iocm/app/`` no route serves: 404 with the platform's error shape
@@ -66,7 +69,7 @@ class OceanConnect(
             raise TypeError(f"the OceanConnect face cannot render {member!r}")
         row = member.row
         status = row.status
-        if (
+        if (route.name, member) in HTTP200_ONLY or (
             self.platform.settings.oceanconnect_http200_errors
             and (route.name, member) in HTTP200_ROWS
         ):

@@ -394,6 +394,9 @@ class OcState:
     groups: dict[str, Group] = field(default_factory=dict)
     #: batch tasks by taskId, as JSON-ready records (``_routes_batch``)
     batch_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: signaltrans commands awaiting the device's answer, by requestId, as JSON-ready records
+    #: (``_traffic._send_signal``)
+    signals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     TOMBSTONE_LIMIT = 10_000
 

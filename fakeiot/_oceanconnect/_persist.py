@@ -114,6 +114,7 @@ def export_state(state: OcState) -> dict[str, Any]:
             for g in state.groups.values()
         ],
         "batchTasks": list(state.batch_tasks.values()),
+        "signals": list(state.signals.values()),
     }
 
 
@@ -196,6 +197,8 @@ def _import(data: dict[str, Any]) -> OcState:
         state.groups[group.group_id] = group
     for task in data.get("batchTasks", ()):
         state.batch_tasks[task["taskId"]] = dict(task)
+    for signal in data.get("signals", ()):
+        state.signals[signal["requestId"]] = dict(signal)
     for device in state.devices.values():
         for command_id in device.commands:
             state.command_index[command_id] = device.device_id

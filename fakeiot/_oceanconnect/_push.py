@@ -121,12 +121,14 @@ def notifications(
                 },
             )
         ]
-    if kind == "signal_delivered":
+    if kind == "signal":
+        if not data["confirm"]:  # header.mode NOACK: no confirmations asked for
+            return []
         header = {
             "requestId": data["requestId"],
             "from": data["to"],
             "to": data["from"],
-            "status": "delivered",
+            "status": data["status"],
             "timestamp": wire_time(event.time),
         }
         return [("messageConfirm", {"notifyType": "messageConfirm", "header": header, "body": {}})]
@@ -141,6 +143,19 @@ def notifications(
         }
         body = data["body"] if data["ok"] else {"result": "FAILED", "detail": data["body"]}
         return [("commandRsp", {"notifyType": "commandRsp", "header": header, "body": body})]
+    if kind == "datas":
+        services = [{**one, "eventTime": wire_time(event.time)} for one in data["services"]]
+        return [
+            (
+                "deviceDatasChanged",
+                {
+                    "notifyType": "deviceDatasChanged",
+                    **ids,
+                    "requestId": None,
+                    "services": services,
+                },
+            )
+        ]
     if kind == "data":
         service = {
             "serviceId": data["serviceId"],
@@ -207,7 +222,9 @@ class Pushes(OcService):
             self._command_callback(event)
             return
         subscriptions = self.state.subscriptions
-        if not subscriptions:
+        # a signaltrans command's header.callbackURL receives its own notifications too
+        direct = event.data.get("callbackUrl") if event.kind.startswith("signal") else None
+        if not subscriptions and not direct:
             return
         device = self.state.devices.get(event.subject)
         owner = device.app_id if device is not None else event.data.get("appId")
@@ -217,17 +234,22 @@ class Pushes(OcService):
         for notify_type, body in notifications(
             event, device, deleted_on_expiry=settings.oceanconnect_push_deleted_on_expiry
         ):
-            for sub in subscriptions.values():
-                if sub.app_id != owner or sub.notify_type != notify_type or sub.management:
-                    continue
+            targets: list[tuple[str, str | None]] = [
+                (sub.callback_url, sub.subscription_id)
+                for sub in subscriptions.values()
+                if sub.app_id == owner and sub.notify_type == notify_type and not sub.management
+            ]
+            if direct and all(url != direct for url, _sub in targets):
+                targets.append((direct, None))
+            for url, subscription_id in targets:
                 push = Push(
                     self.pushes.total,
                     event.time,
                     notify_type,
-                    sub.callback_url,
+                    url,
                     body,
                     dict(PUSH_HEADERS),
-                    sub.subscription_id,
+                    subscription_id,
                     owner,
                 )
                 self.pushes.append(push)

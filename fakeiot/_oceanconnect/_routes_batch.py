@@ -112,7 +112,7 @@ class BatchRoutes(TrafficService):
         command = device.commands.get(command_id) if device is not None else None
         return str(command.status) if command is not None else "UNKNOWN"
 
-    @route("GET", f"{BT}/tasks/{{taskId}}", versions=BT_VERSIONS, auth="app")
+    @route("GET", f"{BT}/tasks/{{taskId}}", versions=BT_VERSIONS, auth="app", trailing_slash=True)
     def _query_batch_task(self, app: App, req: BatchTaskPath) -> dict[str, Any]:
         """One batch task with its counters (they follow its commands' statuses)."""
         task = self._task(app, req.task_id)
@@ -144,7 +144,7 @@ class BatchRoutes(TrafficService):
             "tags": task["tags"],
         }
 
-    @route("GET", f"{BT}/taskDetails", versions=BT_VERSIONS, auth="app")
+    @route("GET", f"{BT}/taskDetails", versions=BT_VERSIONS, auth="app", trailing_slash=True)
     def _query_batch_task_details(self, app: App, req: QueryTaskDetails) -> dict[str, Any]:
         """A batch task's per-device details, filtered and paged."""
         task_id = req.task_id

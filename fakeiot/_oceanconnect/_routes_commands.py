@@ -3,9 +3,6 @@ the MQTT-era ``signaltrans`` invoke-service call (spec A.8)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from .. import _device
 from .._errors import ApiError
 from .._http import HttpResponse
 from .._routes import route
@@ -29,8 +26,7 @@ from ._schemas import (
     UpdateCommand,
     parse_time,
 )
-from ._service import FACE
-from ._traffic import TrafficService, encodable
+from ._traffic import TrafficService
 
 E = OcError
 CMD = "/iocm/app/cmd/{version}"
@@ -51,7 +47,14 @@ def _inside(at: float, start: float | None, end: float | None) -> bool:
 class CommandRoutes(TrafficService):
     """``/iocm/app/cmd`` and ``/iocm/app/signaltrans``."""
 
-    @route("POST", f"{CMD}/deviceCommands", versions=CMD_VERSIONS, auth="app", status=201)
+    @route(
+        "POST",
+        f"{CMD}/deviceCommands",
+        versions=CMD_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+        status=201,
+    )
     def _create_device_command(self, app: App, req: CreateCommand) -> CommandAnswer:
         """Create a command for a device: sent at once, or cached as PENDING (spec A.2)."""
         _command, answer = self._new_command(
@@ -69,7 +72,7 @@ class CommandRoutes(TrafficService):
             return HttpResponse.json(status, answer, "oceanconnect.create_device_command")  # type: ignore[return-value]
         return answer
 
-    @route("GET", f"{CMD}/deviceCommands", versions=CMD_VERSIONS, auth="app")
+    @route("GET", f"{CMD}/deviceCommands", versions=CMD_VERSIONS, auth="app", trailing_slash=True)
     def _query_device_commands(self, app: App, req: QueryCommands) -> CommandsAnswer:
         """The application's commands, newest first, by device and creation time, paged."""
         if req.device_id is not None:
@@ -90,7 +93,13 @@ class CommandRoutes(TrafficService):
             "data": [c.wire() for c in matching[first : first + page_size]],
         }
 
-    @route("PUT", f"{CMD}/deviceCommands/{{deviceCommandId}}", versions=CMD_VERSIONS, auth="app")
+    @route(
+        "PUT",
+        f"{CMD}/deviceCommands/{{deviceCommandId}}",
+        versions=CMD_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+    )
     def _update_device_command(self, app: App, req: UpdateCommand) -> CommandAnswer:
         """Cancel a PENDING command (``{"status": "CANCELED"}`` is the only change allowed)."""
         device, command = self._command_of(app, req.device_command_id)
@@ -102,13 +111,20 @@ class CommandRoutes(TrafficService):
         f"{CMD}/deviceCommandCancelTasks",
         versions=CMD_VERSIONS,
         auth="app",
+        trailing_slash=True,
         status=201,
     )
     def _create_command_cancel_task(self, app: App, req: CreateCancelTask) -> CancelTaskAnswer:
         """Cancel every PENDING command of a device; the task runs at once (spec A.6)."""
         return self._task_wire(self._cancel_task(app, req.device_id))
 
-    @route("GET", f"{CMD}/deviceCommandCancelTasks", versions=CMD_VERSIONS, auth="app")
+    @route(
+        "GET",
+        f"{CMD}/deviceCommandCancelTasks",
+        versions=CMD_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+    )
     def _query_command_cancel_tasks(self, app: App, req: QueryCancelTasks) -> CancelTasksAnswer:
         """The application's cancel tasks, newest first, filtered and paged."""
         if req.device_id is not None:
@@ -152,40 +168,31 @@ class CommandRoutes(TrafficService):
         "/iocm/app/signaltrans/{version}/devices/{deviceId}/services/{serviceId}/sendCommand",
         versions=("v1.1.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _invoke_device_service(self, app: App, req: SendSignal) -> SignalAnswer:
-        """Send an MQTT-era command to a connected device at once (``messageConfirm`` and
-        ``commandRsp`` follow to subscribers)."""
+        """Send an MQTT-era command to a connected device at once (``messageConfirm`` for
+        sent, delivered and executed, and ``commandRsp`` once the device answers, follow to
+        subscribers and to ``header.callbackURL``)."""
         device = self._command_device(app, req.device_id)
+        self._check_muted(device)
         self._check_service(device, req.service_id)
         if not self._reachable(device):
             raise ApiError(E.DEVICE_NOT_ONLINE, f"device {device.device_id} is not reachable")
         header = req.header
-        now = self.platform.clock.now()
         request_id = header.request_id or self.platform.ids.uuid()
-        sim = self._sim(device)
-        paras: Any = req.body if req.body is not None else {}
-        reply = sim.receive(
-            _device.Command(request_id, req.service_id, header.method, paras, now, "signal")
+        self._send_signal(
+            device,
+            req.service_id,
+            header.method,
+            req.body if req.body is not None else {},
+            request_id=request_id,
+            sender=header.sender,
+            to=header.to,
+            callback_url=header.callback_url,
+            confirm=header.mode != "NOACK",
         )
-        shared = {
-            "requestId": request_id,
-            "serviceId": req.service_id,
-            "method": header.method,
-            "from": header.sender,
-            "to": header.to or device.device_id,
-        }
-        self.platform.emit(FACE, "signal_delivered", device.device_id, shared)
-        if reply.answered:
-            ok = reply.kind != "fail"
-            body = reply.body if encodable(reply.body) else None
-            self.platform.emit(
-                FACE,
-                "signal_answered",
-                device.device_id,
-                {**shared, "ok": ok, "body": body},
-                at=now + reply.delay,
-            )
+        now = self.platform.clock.now()
         return {"status": "sent", "timestamp": wire_time(now), "requestId": request_id}
 
 

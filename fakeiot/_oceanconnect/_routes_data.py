@@ -30,20 +30,28 @@ class DataRoutes(TrafficService):
     """``/iocm/app/data`` and the shadow's ``PUT``."""
 
     def _history_device(self, app: App, req: QueryHistory) -> Device:
-        device = self._command_device(app, req.device_id)
+        """The device a history query names. An unknown one is 200/100418 as in the command
+        family, or with ``oceanconnect_history_unknown_device="100403"`` 404/100403 as in
+        device management (404/100418: another application's) (spec A.9 [?])."""
+        if self.options.oceanconnect_history_unknown_device == "100403":
+            device = self._device_of(app, req.device_id)
+            missing = E.DEVICE_NOT_FOUND
+        else:
+            device = self._command_device(app, req.device_id)
+            missing = E.COMMAND_DEVICE_NOT_FOUND
         if req.gateway_id != device.device_id:
             # a directly connected device is its own gateway (spec A.9)
             raise ApiError(
-                E.COMMAND_DEVICE_NOT_FOUND,
+                missing,
                 f"gatewayId {req.gateway_id[:64]!r} is not device {device.device_id}'s gateway",
             )
         return device
 
     def _history(
-        self, app: App, req: QueryHistory, entries: list[list[Any]]
+        self, device: Device, req: QueryHistory, entries: list[list[Any]]
     ) -> tuple[list[list[Any]], int, int, int]:
         """The entries matching ``req``, newest first, paged: (page, total, pageNo, pageSize)."""
-        self._prune(entries, self.platform.clock.now())
+        self._prune(entries, self.platform.clock.now(), self._retention(device))
         start, end = _window(req.start_time, req.end_time)
         wanted, prop = req.service_id, req.property
         matching = []
@@ -68,11 +76,12 @@ class DataRoutes(TrafficService):
         "/iocm/app/data/{version}/deviceDataHistory",
         versions=("v1.1.0", "v1.2.0"),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_data_history(self, app: App, req: QueryHistory) -> DataHistoryAnswer:
         """A device's reported data, newest first (no ``pageNo``: all of it, unpaged)."""
         device = self._history_device(app, req)
-        page, total, page_no, page_size = self._history(app, req, device.history)
+        page, total, page_no, page_size = self._history(device, req, device.history)
         return {
             "totalCount": total,
             "pageNo": page_no,
@@ -95,11 +104,12 @@ class DataRoutes(TrafficService):
         "/iocm/app/shadow/{version}/deviceDesiredHistory",
         versions=("v1.5.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_desired_history(self, app: App, req: QueryHistory) -> DesiredHistoryAnswer:
         """The desired values set on a device's shadow, newest first."""
         device = self._history_device(app, req)
-        page, total, page_no, page_size = self._history(app, req, device.desired_history)
+        page, total, page_no, page_size = self._history(device, req, device.desired_history)
         return {
             "totalCount": total,
             "pageNo": page_no,
@@ -122,6 +132,7 @@ class DataRoutes(TrafficService):
         "/iocm/app/data/{version}/deviceCapabilities",
         versions=("v1.1.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_capabilities(self, app: App, req: QueryCapabilities) -> CapabilitiesAnswer:
         """A device's service capabilities, from its product's profile (none: empty)."""
@@ -142,6 +153,7 @@ class DataRoutes(TrafficService):
         "/iocm/app/shadow/{version}/devices/{deviceId}",
         versions=("v1.5.0",),
         auth="app",
+        trailing_slash=True,
         media_type=None,
     )
     def _modify_device_shadow(self, app: App, req: ModifyShadow) -> None:
@@ -157,19 +169,15 @@ class DataRoutes(TrafficService):
         for item in req.service_desireds:
             service = device.services.get(item.service_id)
             if service is None:
-                service_type = item.service_id
-                for capability in profile or ():
-                    if capability.get("serviceId") == item.service_id:
-                        service_type = capability.get("serviceType") or service_type
                 service = device.services[item.service_id] = {
-                    "serviceType": service_type,
+                    "serviceType": self._service_type(device, item.service_id),
                     "data": {},
                     "eventTime": None,
                 }
             service["desired"] = {**service.get("desired", {}), **item.desired}
             service["desiredPending"] = True
             device.desired_history.append([now, item.service_id, dict(item.desired)])
-            self._prune(device.desired_history, now)
+            self._prune(device.desired_history, now, self._retention(device))
         device.modified = now
         self.platform.emit(
             FACE,

@@ -31,7 +31,7 @@ from ._schemas import (
     parse_time,
     vars_of,
 )
-from ._service import FACE, OcService
+from ._service import DATA_AGING, FACE, OcService
 
 E = OcError
 REG = "/iocm/app/reg/{version}"
@@ -170,6 +170,10 @@ class DeviceRoutes(OcService):
         if product_id is not None:
             device.product_id = product_id
         kept = {key: getattr(req, attr) for attr, key in MODIFY_EXTRA.items()}
+        config = req.device_config.data_config if req.device_config is not None else None
+        if config is not None:
+            # days of data history kept for this device (spec A.9, OC §4.4; 0: the default)
+            kept[DATA_AGING] = config.data_aging_time
         kept = {key: value for key, value in kept.items() if value is not None}
         if kept:
             device.extra = {**(device.extra or {}), **kept}
@@ -249,6 +253,7 @@ class DeviceRoutes(OcService):
         "/iocm/app/shadow/{version}/devices/{deviceId}",
         versions=("v1.5.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _query_device_shadow(self, app: App, req: DevicePath) -> ShadowAnswer:
         """A device's shadow: its info and status, and per service the reported and desired

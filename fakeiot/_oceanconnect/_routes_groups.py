@@ -3,6 +3,9 @@ routes under ``dm``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from .._errors import ApiError
 from .._routes import route
 from ._errors import OcError
@@ -24,6 +27,22 @@ from ._traffic import TrafficService
 E = OcError
 GRP = "/iocm/app/devgroup/{version}/devGroups"
 GRP_VERSIONS = ("v1.3.0",)
+#: the spelling the issue's brief used (spec §0: the SDK's is ``devgroup/.../devGroups``; serve
+#: both): the same handlers, under route names ending in ``_dm``
+DM_GRP = "/iocm/app/dm/{version}/devgroups"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _dm(method: str, pattern: str, name: str) -> Callable[[F], F]:
+    """The ``dm/v1.3.0/devgroups`` twin of a group route."""
+    return route(
+        method,
+        pattern.replace(GRP, DM_GRP),
+        versions=GRP_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+        name=f"oceanconnect.{name}_dm",
+    )
 
 
 def _answer(group: Group) -> GroupAnswer:
@@ -66,10 +85,11 @@ class GroupRoutes(TrafficService):
         group.device_ids.extend(new)
         return unknown
 
-    @route("POST", GRP, versions=GRP_VERSIONS, auth="app")
+    @route("POST", GRP, versions=GRP_VERSIONS, auth="app", trailing_slash=True)
+    @_dm("POST", GRP, "create_device_group")
     def _create_device_group(self, app: App, req: CreateGroup) -> GroupAnswer:
         """Create a device group (names are unique in the application), with members."""
-        app = self._act_as(app, req.access_app_id)
+        app = self._act_as(app, req.acting_for)
         self._name_free(app, req.name)
         held = sum(1 for g in self.state.groups.values() if g.app_id == app.app_id)
         limit = self.options.oceanconnect_group_limit
@@ -90,7 +110,8 @@ class GroupRoutes(TrafficService):
         self.state.groups[group.group_id] = group
         return _answer(group)
 
-    @route("GET", GRP, versions=GRP_VERSIONS, auth="app")
+    @route("GET", GRP, versions=GRP_VERSIONS, auth="app", trailing_slash=True)
+    @_dm("GET", GRP, "query_device_groups")
     def _query_device_groups(self, app: App, req: QueryGroups) -> GroupsAnswer:
         """The application's groups, by name, paged (list key ``list``, as really answered)."""
         app = self._act_as(app, req.access_app_id)
@@ -108,12 +129,14 @@ class GroupRoutes(TrafficService):
             "list": [g.wire() for g in matching[first : first + page_size]],
         }
 
-    @route("GET", f"{GRP}/{{devGroupId}}", versions=GRP_VERSIONS, auth="app")
+    @route("GET", f"{GRP}/{{devGroupId}}", versions=GRP_VERSIONS, auth="app", trailing_slash=True)
+    @_dm("GET", f"{GRP}/{{devGroupId}}", "query_device_group")
     def _query_device_group(self, app: App, req: GroupPath) -> GroupAnswer:
         """One group."""
         return _answer(self._group_of(self._act_as(app, req.access_app_id), req.dev_group_id))
 
-    @route("PUT", f"{GRP}/{{devGroupId}}", versions=GRP_VERSIONS, auth="app")
+    @route("PUT", f"{GRP}/{{devGroupId}}", versions=GRP_VERSIONS, auth="app", trailing_slash=True)
+    @_dm("PUT", f"{GRP}/{{devGroupId}}", "modify_device_group")
     def _modify_device_group(self, app: App, req: ModifyGroup) -> GroupAnswer:
         """Rename a group, or change its description or maxDevNum."""
         app = self._act_as(app, req.access_app_id)
@@ -132,8 +155,19 @@ class GroupRoutes(TrafficService):
         f"{GRP}/{{devGroupId}}",
         versions=GRP_VERSIONS,
         auth="app",
+        trailing_slash=True,
         status=204,
         media_type=None,
+    )
+    @route(
+        "DELETE",
+        f"{DM_GRP}/{{devGroupId}}",
+        versions=GRP_VERSIONS,
+        auth="app",
+        trailing_slash=True,
+        status=204,
+        media_type=None,
+        name="oceanconnect.delete_device_group_dm",
     )
     def _delete_device_group(self, app: App, req: GroupPath) -> None:
         """Delete a group (its devices stay)."""
@@ -142,7 +176,13 @@ class GroupRoutes(TrafficService):
 
     # NB: ``dm/{version}/devices/ids`` shares its shape with ``devices/{deviceId}``: routes of
     # one shape are tried in the order of their handlers' names, so this name sorts first.
-    @route("GET", "/iocm/app/dm/{version}/devices/ids", versions=("v1.2.0",), auth="app")
+    @route(
+        "GET",
+        "/iocm/app/dm/{version}/devices/ids",
+        versions=("v1.2.0",),
+        auth="app",
+        trailing_slash=True,
+    )
     def _device_group_members(self, app: App, req: QueryGroupMembers) -> MembersAnswer:
         """The devices of a group, paged."""
         group = self._group_of(self._act_as(app, req.access_app_id), req.dev_group_id)
@@ -160,10 +200,11 @@ class GroupRoutes(TrafficService):
         "/iocm/app/dm/{version}/devices/addDevGroupTagToDevices",
         versions=("v1.1.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _add_devices_to_group(self, app: App, req: GroupMembers) -> MembersChangedAnswer:
         """Add devices to a group; ``deviceIds`` answers those that are not the app's."""
-        app = self._act_as(app, req.access_app_id)
+        app = self._act_as(app, req.acting_for)
         group = self._group_of(app, req.dev_group_id)
         return {
             "devGroupId": group.group_id,
@@ -175,10 +216,11 @@ class GroupRoutes(TrafficService):
         "/iocm/app/dm/{version}/devices/deleteDevGroupTagFromDevices",
         versions=("v1.1.0",),
         auth="app",
+        trailing_slash=True,
     )
     def _remove_devices_from_group(self, app: App, req: GroupMembers) -> MembersChangedAnswer:
         """Remove devices from a group; ``deviceIds`` answers those that were not in it."""
-        group = self._group_of(self._act_as(app, req.access_app_id), req.dev_group_id)
+        group = self._group_of(self._act_as(app, req.acting_for), req.dev_group_id)
         absent = [d for d in req.device_ids if d not in group.device_ids]
         group.device_ids = [d for d in group.device_ids if d not in req.device_ids]
         return {"devGroupId": group.group_id, "deviceIds": absent}

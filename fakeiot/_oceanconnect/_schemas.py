@@ -651,9 +651,14 @@ class CreateGroup(Request):
     description: Annotated[str | None, body(max_len=1024)] = None
     max_dev_num: Annotated[int | None, body(low=0, high=MAX_INT)] = None
     device_ids: Annotated[list[str] | None, body(max_len=10_000)] = None
-    #: the owner application (the SDK sends it, often null)
+    #: the owner application (spec A.13; the SDK sends it, often null): the group is created
+    #: for it as ``?appId=`` elsewhere; the query's ``accessAppId`` wins when both are given
     app_id: Annotated[str | None, body(max_len=256)] = None
     access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+
+    @property
+    def acting_for(self) -> str | None:
+        return self.access_app_id or self.app_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -702,6 +707,13 @@ class GroupMembers(Request):
     dev_group_id: Annotated[str, body(min_len=1, max_len=256)]
     device_ids: Annotated[list[str], body(max_len=10_000)]
     access_app_id: Annotated[str | None, query(name="accessAppId", max_len=256)] = None
+    #: the body's ``accessAppId`` (spec A.13; the PY SDK sends it, often null): the query's
+    #: wins when both are given
+    body_access_app_id: Annotated[str | None, body(name="accessAppId", max_len=256)] = None
+
+    @property
+    def acting_for(self) -> str | None:
+        return self.access_app_id or self.body_access_app_id
 
 
 class GroupAnswer(TypedDict):

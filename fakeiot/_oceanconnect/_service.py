@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 E = OcError
 FACE = "oceanconnect"
+DAY = 86_400.0
+#: where a device's ``deviceConfig.dataConfig.dataAgingTime`` (days) is kept, in ``extra``
+DATA_AGING = "dataAgingTime"
 
 
 @final
@@ -640,6 +643,32 @@ class OcService(Face):
             "psk": device.psk,
         }
 
+    def _profile(self, device: Device) -> list[dict[str, Any]] | None:
+        """The device's service capabilities, from its product (``None``: no profile)."""
+        if device.product_id is None:
+            return None
+        product = self.state.products.get(device.product_id)
+        if product is None or "serviceCapabilities" not in product:
+            return None
+        services: list[dict[str, Any]] = product["serviceCapabilities"]
+        return services
+
+    def _service_type(self, device: Device, service_id: str) -> str:
+        """The serviceType of ``service_id``: its profile's (spec A.11), else the serviceId."""
+        for capability in self._profile(device) or ():
+            if capability.get("serviceId") == service_id and capability.get("serviceType"):
+                return str(capability["serviceType"])
+        return service_id
+
+    def _retention(self, device: Device) -> float:
+        """How long the device's history is kept: its ``dataAgingTime`` in days (spec A.9,
+        OC §4.4), else ``oceanconnect_history_retention``."""
+        days = (device.extra or {}).get(DATA_AGING)
+        if days:
+            return float(days) * DAY
+        retention: float = self.options.oceanconnect_history_retention
+        return retention
+
     def _record_report(
         self,
         device: Device,
@@ -652,7 +681,10 @@ class OcService(Face):
         now reported as desired leave desiredProps) and append it to the data history."""
         service = device.services.get(service_id)
         if service is None:
-            service = device.services[service_id] = {"serviceType": service_id, "data": {}}
+            service = device.services[service_id] = {
+                "serviceType": self._service_type(device, service_id),
+                "data": {},
+            }
         service["serviceType"] = service_type or service["serviceType"]
         service["data"] = {**service["data"], **data}
         service["eventTime"] = wire_time(now)
@@ -661,16 +693,15 @@ class OcService(Face):
             service["desired"] = {k: v for k, v in desired.items() if k not in data or data[k] != v}
         device.modified = now
         device.history.append([now, service_id, dict(data)])
-        self._prune(device.history, now)
+        self._prune(device.history, now, self._retention(device))
 
-    def _prune(self, history: list[list[Any]], now: float) -> None:
-        """Drop history entries older than the retention, and the oldest beyond the limit."""
-        options = self.options
-        horizon = now - options.oceanconnect_history_retention
+    def _prune(self, history: list[list[Any]], now: float, retention: float) -> None:
+        """Drop history entries older than ``retention``, and the oldest beyond the limit."""
+        horizon = now - retention
         drop = 0
         while drop < len(history) and history[drop][0] < horizon:
             drop += 1
-        drop = max(drop, len(history) - options.oceanconnect_history_limit)
+        drop = max(drop, len(history) - self.options.oceanconnect_history_limit)
         if drop > 0:
             del history[:drop]
 
@@ -687,12 +718,31 @@ class OcService(Face):
     ) -> DeviceView:
         """The device side reports ``data`` for ``service_id``: the device is online again,
         the data shows in queries, and ``deviceDataChanged`` is pushed."""
-        if not isinstance(data, dict):
-            raise UsageError(f"data must be a dict of property values, got {type(data).__name__}")
-        try:
-            HttpResponse.json(200, data)
-        except (TypeError, ValueError, UnicodeEncodeError) as exc:
-            raise UsageError(f"data must be JSON-encodable text and numbers: {exc}") from None
+        return self._report(device_id, [(service_id, data, service_type)])
+
+    def report_services(self, device_id: str, services: Mapping[str, dict[str, Any]]) -> DeviceView:
+        """The device side reports several services at once (one ``deviceReq`` with several
+        elements, spec A.8): each is recorded as ``report_data`` records one, and besides
+        ``deviceDataChanged`` per service, ``deviceDatasChanged`` subscribers get them all in
+        one push (OC §6.6)."""
+        if not isinstance(services, Mapping) or not services:
+            raise UsageError("services must be a non-empty dict of serviceId -> property values")
+        return self._report(device_id, [(sid, data, None) for sid, data in services.items()])
+
+    def _report(
+        self, device_id: str, reports: list[tuple[str, dict[str, Any], str | None]]
+    ) -> DeviceView:
+        for service_id, data, _type in reports:
+            if not isinstance(service_id, str) or not service_id:
+                raise UsageError(f"a serviceId must be a non-empty string, got {service_id!r}")
+            if not isinstance(data, dict):
+                raise UsageError(
+                    f"data must be a dict of property values, got {type(data).__name__}"
+                )
+            try:
+                HttpResponse.json(200, data)
+            except (TypeError, ValueError, UnicodeEncodeError) as exc:
+                raise UsageError(f"data must be JSON-encodable text and numbers: {exc}") from None
         platform = self.platform
         with platform.operation():
             now = platform.clock.now()
@@ -707,17 +757,20 @@ class OcService(Face):
                 self._move(device, "connect", now)
             device.last_seen = now
             self._schedule_ageing(device, now)
-            self._record_report(device, service_id, data, service_type, now)
-            platform.emit(
-                FACE,
-                "data",
-                device_id,
-                {
-                    "serviceId": service_id,
-                    "serviceType": device.services[service_id]["serviceType"],
-                    "data": dict(data),
-                },
-            )
+            changed = []
+            for service_id, data, service_type in reports:
+                self._record_report(device, service_id, data, service_type, now)
+                changed.append(
+                    {
+                        "serviceId": service_id,
+                        "serviceType": device.services[service_id]["serviceType"],
+                        "data": dict(data),
+                    }
+                )
+            for one in changed:
+                platform.emit(FACE, "data", device_id, one)
+            if len(changed) > 1:
+                platform.emit(FACE, "datas", device_id, {"services": changed})
             self._contact(device, now, reported=True)
             self._check(device_id)
             return _view(device)

@@ -53,12 +53,16 @@ class TrafficService(OcService):
         node_id: str,
         verify_code: str | None = None,
         connection: str | None = None,
+        *,
+        manual_ack: bool | None = None,
     ) -> OcDevice:
         """A simulated device presenting ``node_id`` (and ``verify_code``) when it connects.
 
         ``connection`` is ``"short"`` (NB-IoT: ages to ABNORMAL/OFFLINE when silent) or
-        ``"long"``; by default the protocol decides, as for ``connect_device``. Calling it
-        again for the same nodeId returns the same device (its handler and commands kept).
+        ``"long"``; by default the protocol decides, as for ``connect_device``.
+        ``manual_ack=True``: the device acknowledges V4 commands only when the test calls
+        ``dev.ack(command_id)``. Calling it again for the same nodeId returns the same device
+        (its handler and commands kept).
         """
         from ._devices import OcDevice
 
@@ -76,6 +80,8 @@ class TrafficService(OcService):
                 sim.verify_code = verify_code
             if connection is not None:
                 sim.connection = connection  # type: ignore[assignment]
+            if manual_ack is not None:
+                sim.manual_ack = manual_ack
             return sim
 
     def _sim(self, device: Device) -> OcDevice:
@@ -189,7 +195,9 @@ class TrafficService(OcService):
         command.sent_at = now
         if reachable:
             self._hand_over(device, command, now)
-            return
+            if command.status is not C.SENT:
+                return
+            # a device holding its ACK (``manual_ack``): retransmitted until it acknowledges
         self._schedule_resends(command)
 
     def _schedule_resends(self, command: Command) -> None:
@@ -209,12 +217,24 @@ class TrafficService(OcService):
         )
 
     def _hand_over(self, device: Device, command: Command, now: float) -> None:
-        """The device receives ``command``: it acknowledges (DELIVERED), then answers."""
+        """The device receives ``command``: it acknowledges (DELIVERED), then answers. A
+        device with ``manual_ack`` holds the acknowledgement until the test calls ``ack``: the
+        command stays SENT, on its retransmission schedule."""
         sim = self._sim(device)
         received = _device.Command(
             command.command_id, command.service_id, command.method, command.paras, now, "async"
         )
-        reply = sim.receive(received)
+        if sim.manual_ack:
+            if command.command_id not in sim.unacked:
+                sim.commands.append(received)
+            sim.unacked[command.command_id] = received
+            return
+        self._acknowledge(device, command, sim.receive(received), now)
+
+    def _acknowledge(
+        self, device: Device, command: Command, reply: _device.Reply, now: float
+    ) -> None:
+        """The device's ACK (DELIVERED), then its answer: now, later, or when responded."""
         command.delivered = now
         self._step(device, command, "deliver", now)
         if reply.kind in ("now", "fail"):
@@ -239,6 +259,9 @@ class TrafficService(OcService):
 
     def _rebuild_command_timers(self) -> None:
         """Every command timer, from the commands themselves (after a state import)."""
+        for request_id, signal in self.state.signals.items():
+            if signal["replyAt"] is not None:
+                self.state.deadlines.push(signal["replyAt"], request_id, "cmd_signal", 0)
         for device in self.state.devices.values():
             for command in device.commands.values():
                 self.state.command_index[command.command_id] = device.device_id
@@ -270,6 +293,11 @@ class TrafficService(OcService):
 
     def _tick_command(self, when: float, command_id: str, kind: str, gen: int) -> None:
         state = self.state
+        if kind == "cmd_signal":
+            signal = state.signals.get(command_id)
+            if signal is not None and signal["replyAt"] is not None:
+                self._answer_signal(signal, _device.Reply("later", signal["replyBody"]), when)
+            return
         device = state.devices.get(state.command_index.get(command_id, ""))
         if device is None:
             return
@@ -312,6 +340,10 @@ class TrafficService(OcService):
         with self.platform.operation():
             now = self.platform.clock.now()
             self.tick(now)
+            signal = self.state.signals.get(command_id)
+            if signal is not None and signal["deviceId"] == device_id:
+                self._answer_signal(signal, reply, now)
+                return
             device = self.state.devices.get(device_id)
             command = device.commands.get(command_id) if device is not None else None
             if device is None or command is None or command.status is not C.DELIVERED:
@@ -323,6 +355,89 @@ class TrafficService(OcService):
             self._finish(device, command, reply, now)
             self._check(device_id)
 
+    def ack_command(self, device_id: str, command_id: str) -> None:
+        """The device acknowledges a SENT command it holds (``dev.ack``, spec E): DELIVERED,
+        its handler answers, and the next PENDING command is sent (spec A.3)."""
+        with self.platform.operation():
+            now = self.platform.clock.now()
+            self.tick(now)
+            device = self.state.devices.get(device_id)
+            command = device.commands.get(command_id) if device is not None else None
+            sim = self._sims.get(device.node_id) if device is not None else None
+            received = sim.unacked.pop(command_id, None) if sim is not None else None
+            if device is None or command is None or sim is None or command.status is not C.SENT:
+                shown = command.status if command is not None else "unknown"
+                raise LookupError(
+                    f"command {command_id!r} is not waiting for device {device_id!r}'s ACK "
+                    f"(its status: {shown})"
+                )
+            if received is None:
+                raise LookupError(f"device {device_id!r} has not received command {command_id!r}")
+            self._acknowledge(device, command, sim.answer(received), now)
+            self._release(device, now)
+            self._check(device_id)
+
+    # =========================================================================================
+    # signaltrans (spec A.8, A.7.2)
+    # =========================================================================================
+    def _send_signal(
+        self,
+        device: Device,
+        service_id: str,
+        method: str,
+        paras: Any,
+        *,
+        request_id: str,
+        sender: str | None,
+        to: str | None,
+        callback_url: str | None,
+        confirm: bool,
+    ) -> None:
+        """Send a signaltrans command to a reachable device: ``messageConfirm`` for each of
+        sent, delivered and executed (unless ``confirm`` is off: ``mode: NOACK``), and
+        ``commandRsp`` when the device answers (now, after ``later``'s delay, or at
+        ``respond``)."""
+        now = self.platform.clock.now()
+        signal: dict[str, Any] = {
+            "requestId": request_id,
+            "deviceId": device.device_id,
+            "serviceId": service_id,
+            "method": method,
+            "from": sender,
+            "to": to or device.device_id,
+            "callbackUrl": callback_url,
+            "confirm": confirm,
+            "replyAt": None,
+            "replyBody": None,
+        }
+        self._signal_status(signal, "sent", now)
+        received = _device.Command(request_id, service_id, method, paras, now, "signal")
+        reply = self._sim(device).receive(received)
+        self._signal_status(signal, "delivered", now)
+        if reply.kind in ("now", "fail"):
+            self._answer_signal(signal, reply, now)
+            return
+        signals = self.state.signals
+        signals.pop(request_id, None)
+        signals[request_id] = signal
+        while len(signals) > self.options.oceanconnect_command_keep * 10:
+            del signals[next(iter(signals))]
+        if reply.kind == "later":
+            signal["replyAt"] = now + reply.delay
+            signal["replyBody"] = reply.body if encodable(reply.body) else None
+            self.state.deadlines.push(signal["replyAt"], request_id, "cmd_signal", 0)
+
+    def _signal_status(self, signal: dict[str, Any], status: str, at: float) -> None:
+        self.platform.emit(FACE, "signal", signal["deviceId"], {**signal, "status": status}, at=at)
+
+    def _answer_signal(self, signal: dict[str, Any], reply: _device.Reply, at: float) -> None:
+        """The device answered a signaltrans command: executed, and its ``commandRsp``."""
+        self.state.signals.pop(signal["requestId"], None)
+        self._signal_status(signal, "executed", at)
+        body = reply.body if encodable(reply.body) else None
+        data = {**signal, "ok": reply.kind != "fail", "body": body}
+        self.platform.emit(FACE, "signal_answered", signal["deviceId"], data, at=at)
+
     # =========================================================================================
     # Commands (the routes' and the test side's domain operations)
     # =========================================================================================
@@ -332,6 +447,11 @@ class TrafficService(OcService):
         if device is None:
             raise ApiError(E.COMMAND_DEVICE_NOT_FOUND, f"no device {device_id[:64]!r} in the app")
         return device
+
+    def _check_muted(self, device: Device) -> None:
+        """200/100432 for a device muted with modify device's ``mute: "TRUE"`` (spec A.15)."""
+        if device.info.get("mute") == "TRUE":
+            raise ApiError(E.COMMAND_MUTED, f"device {device.device_id} is muted (mute TRUE)")
 
     def _new_command(
         self,
@@ -349,6 +469,7 @@ class TrafficService(OcService):
         Returns the command and the create call's answer: the command as it was when sent
         (a device's acknowledgement comes after the answer, as captured: ``SENT``)."""
         device = self._command_device(app, device_id)
+        self._check_muted(device)
         options = self.options
         now = self.platform.clock.now()
         zombie = options.oceanconnect_zombie_after
@@ -408,16 +529,6 @@ class TrafficService(OcService):
         profile = self._profile(device)
         if profile is not None and service_id not in {s.get("serviceId") for s in profile}:
             raise ApiError(E.SERVICE_TYPE_NOT_EXIST, f"no service {service_id!r} in the profile")
-
-    def _profile(self, device: Device) -> list[dict[str, Any]] | None:
-        """The device's service capabilities, from its product (``None``: no profile)."""
-        if device.product_id is None:
-            return None
-        product = self.state.products.get(device.product_id)
-        if product is None or "serviceCapabilities" not in product:
-            return None
-        services: list[dict[str, Any]] = product["serviceCapabilities"]
-        return services
 
     def _command_of(self, app: App, command_id: str) -> tuple[Device, Command]:
         state = self.state

@@ -140,6 +140,21 @@ OCEANCONNECT: dict[str, Any] = {
             "deviceIds": ("list", "str"),
         },
     ),
+    "signals?": (
+        "list",
+        {
+            "requestId": "str",
+            "deviceId": "str",
+            "serviceId": "str",
+            "method": "str",
+            "from": "str?",
+            "to": "str",
+            "callbackUrl": "str?",
+            "confirm": "bool",
+            "replyAt": "time?",
+            "replyBody": "any",
+        },
+    ),
     "batchTasks?": (
         "list",
         {

@@ -34,6 +34,7 @@ PRIVATE = {
     (Broker, "_create_server_instance"): ["self", "listener_name", "listener_type", "address",
                                           "port", "ssl_context"],
     (Broker, "stream_connected"): ["self", "reader", "writer", "listener_name"],
+    (Broker, "_client_message_loop"): ["self", "client_session", "handler"],
     (BrokerProtocolHandler, "_send_packet"): ["self", "packet"],
     (BrokerProtocolHandler, "mqtt_connack_authorize"): ["self", "authorize"],
     (BrokerProtocolHandler, "handle_read_timeout"): ["self"],
@@ -63,6 +64,13 @@ def test_the_installed_amqtt_is_the_pinned_one_with_the_private_api_we_use() -> 
     assert "PubackPacket.build(app_message.packet_id)" in qos1
     # and amqtt's broker still ignores a read timeout (we end the connection ourselves)
     assert inspect.getsource(BrokerProtocolHandler.handle_read_timeout).rstrip().endswith("pass")
+    # and its handler still ignores a close until start() makes its disconnect waiter (so a
+    # close asked for before the message loop runs is done once it runs)
+    start = inspect.getsource(BrokerProtocolHandler.start)
+    assert "self._disconnect_waiter = asyncio.Future()" in start
+    assert "if self._disconnect_waiter and" in inspect.getsource(
+        BrokerProtocolHandler.handle_disconnect
+    )
 
 
 class Echo:
@@ -84,6 +92,8 @@ class Echo:
         if password != b"good":
             raise Refused(4, "bad password")
         self.events.append(("connect", client_id))
+        if client_id.startswith("d-drop"):  # the platform drops it while it is accepted
+            link.close()
         return link
 
     def receive(self, session: Link, topic: str, payload: bytes) -> None:
@@ -151,6 +161,27 @@ def test_a_connection_reaches_its_protocol_and_dollar_topics_pass(
     assert protocol.done.wait(5)
     assert protocol.events[-1] == ("disconnect", "d1", "client")
     assert broker.live == set()
+
+
+def test_a_connection_dropped_while_it_is_accepted_is_dropped(
+    echo: tuple[Echo, fakeiot.MqttBroker],
+) -> None:
+    """A close asked for before amqtt's message loop for the connection runs (a device deleted
+    or frozen the moment it logs in) is done once the loop runs: amqtt's handler alone ignores
+    it, and the connection lived on."""
+    protocol, broker = echo
+    for n in range(5):
+        c, state = client(f"d-drop-{n}")
+        c.connect(broker.host, broker.port)
+        await_connack(c, state)
+        assert state["rc"] == 0
+        deadline = time.monotonic() + 10
+        while c.loop(0.05) == mqtt.MQTT_ERR_SUCCESS:
+            assert time.monotonic() < deadline, "the connection was not dropped"
+        c.reinitialise()
+    wait_for(lambda: broker.live == set())
+    ends = [e for e in protocol.events if e[0] == "disconnect"]
+    assert ends == [("disconnect", f"d-drop-{n}", "server") for n in range(5)]
 
 
 def test_refused_unclaimed_and_failing_connects(echo: tuple[Echo, fakeiot.MqttBroker]) -> None:

@@ -125,6 +125,18 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
                 if held is not None and held[1] is handler:
                     del self._sessions[client_id]
 
+    async def _client_message_loop(
+        self, client_session: Session, handler: BrokerProtocolHandler
+    ) -> None:
+        # the platform may have dropped the device between its CONNACK and this loop (a device
+        # deleted at once): amqtt's handler ignores a close until its start(), so do it now
+        connection: Connection | None = getattr(handler, "fakeiot", None)
+        if connection is not None:
+            connection.looping = True
+            if connection.closing:
+                self.front.spawn(handler.handle_connection_closed())
+        await super()._client_message_loop(client_session, handler)
+
     async def _handle_message_delivery(
         self,
         client_session: Session,

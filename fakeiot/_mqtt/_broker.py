@@ -70,6 +70,10 @@ class Connection:
         #: QoS 1 PUBLISHes waiting to be applied before their PUBACK, by ``id()`` of amqtt's
         #: message (the loop's side only)
         self.acks: dict[int, asyncio.Future[bool]] = {}
+        #: the loop's side only: amqtt's message loop for this connection runs; a close asked
+        #: for before it does waits for it (amqtt has no disconnect waiter to set until then)
+        self.looping = False
+        self.closing = False
 
     def __repr__(self) -> str:
         face = self.protocol.face if self.protocol is not None else "-"
@@ -138,7 +142,12 @@ class Connection:
         """Drop the connection (thread-safe)."""
         if self.why == "client":
             self.why = "server"
-        self.front.call_soon(lambda: self.front.spawn(self.handler.handle_connection_closed()))
+        self.front.call_soon(self._close)
+
+    def _close(self) -> None:
+        self.closing = True
+        if self.looping:
+            self.front.spawn(self.handler.handle_connection_closed())
 
     def opened(self) -> None:
         """CONNACK 0 is sent: what the protocol published while accepting goes out now."""

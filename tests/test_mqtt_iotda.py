@@ -567,7 +567,9 @@ def test_deleting_a_device_or_resetting_its_secret_drops_its_connection(
     assert io.call("DELETE", f"/devices/{device_id}").status == 204
     assert again.dropped.wait(10)
     again.close()
-    assert Device(device_id, SECRET).connect(broker.host, broker.port) == 4
+    gone = Device(device_id, SECRET)
+    assert gone.connect(broker.host, broker.port) == 4
+    gone.close()
 
 
 def test_a_payload_over_1_mb_is_dropped_and_the_connection_stays(

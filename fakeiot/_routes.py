@@ -357,30 +357,32 @@ class RouteTable:
             raise UsageError(f"no route named {name!r}; routes: {', '.join(self._routes)}")
         return found
 
-    def match(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
+    def match(
+        self, request: HttpRequest, stripped: str | None = None
+    ) -> tuple[Route, dict[str, str]] | None:
         """The route that serves ``request`` and its path parameters, or ``None``.
 
-        A path ending in ``/`` is first tried without it against the routes declared
-        ``trailing_slash`` (OceanConnect's spec A.1 routing rule)."""
-        path = request.path
-        if path[-1] == "/" and len(path) > 1:
-            found = self._match(request, _segments(path[:-1]), slashed=True)
-            if found is not None:
-                return found
+        A path ending in ``/`` is first tried without it (``stripped``) against the routes
+        declared ``trailing_slash`` only (OceanConnect's spec A.1 routing rule)."""
+        if stripped is None:
+            path = request.path
+            if path[-1] == "/" and len(path) > 1:
+                found = self.match(request, path[:-1])
+                if found is not None:
+                    return found
+        else:
+            path = stripped
         parts = path[1:].split("/")  # as _segments, inlined: this runs on every request
         if "%" in path:
             parts = _segments(path)
-        return self._match(request, parts, slashed=False)
-
-    def _match(
-        self, request: HttpRequest, parts: list[str], *, slashed: bool
-    ) -> tuple[Route, dict[str, str]] | None:
         candidates = self._index.get((len(parts), parts[0]))
         if not candidates:
             return None
         for candidate in candidates:
             spec = candidate.spec
-            if request.method not in spec.methods or (slashed and not spec.trailing_slash):
+            if request.method not in spec.methods or (
+                stripped is not None and not spec.trailing_slash
+            ):
                 continue
             if spec.query:
                 query = request.query

@@ -432,7 +432,13 @@ def _offline_timeline(en: EnosClient, device: dict[str, str], sim: Any, advance:
     )
 
 
-def test_offline_timeline_under_freezegun(en: EnosClient, device: dict[str, str], sim: Any) -> None:
+TIMELINES = [pytest.param(_timeline, id="online"), pytest.param(_offline_timeline, id="offline")]
+
+
+@pytest.mark.parametrize("timeline", TIMELINES)
+def test_timeline_under_freezegun(
+    en: EnosClient, device: dict[str, str], sim: Any, timeline: Any
+) -> None:
     freezegun = pytest.importorskip("freezegun")
     en.platform.clock = fakeiot.SystemClock()
     with freezegun.freeze_time(
@@ -441,11 +447,12 @@ def test_offline_timeline_under_freezegun(en: EnosClient, device: dict[str, str]
         en.token = en.token_call("/apim-token-service/v2.0/token/get").json_body()["data"][
             "accessToken"
         ]
-        _offline_timeline(en, device, sim, lambda s: frozen.tick(datetime.timedelta(seconds=s)))
+        timeline(en, device, sim, lambda s: frozen.tick(datetime.timedelta(seconds=s)))
 
 
-def test_offline_timeline_under_time_machine(
-    en: EnosClient, device: dict[str, str], sim: Any
+@pytest.mark.parametrize("timeline", TIMELINES)
+def test_timeline_under_time_machine(
+    en: EnosClient, device: dict[str, str], sim: Any, timeline: Any
 ) -> None:
     time_machine = pytest.importorskip("time_machine")
     en.platform.clock = fakeiot.SystemClock()
@@ -455,31 +462,7 @@ def test_offline_timeline_under_time_machine(
         en.token = en.token_call("/apim-token-service/v2.0/token/get").json_body()["data"][
             "accessToken"
         ]
-        _offline_timeline(en, device, sim, t.shift)
-
-
-def test_timeline_under_freezegun(en: EnosClient, device: dict[str, str], sim: Any) -> None:
-    freezegun = pytest.importorskip("freezegun")
-    en.platform.clock = fakeiot.SystemClock()
-    with freezegun.freeze_time(
-        datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    ) as frozen:
-        en.token = en.token_call("/apim-token-service/v2.0/token/get").json_body()["data"][
-            "accessToken"
-        ]
-        _timeline(en, device, sim, lambda s: frozen.tick(datetime.timedelta(seconds=s)))
-
-
-def test_timeline_under_time_machine(en: EnosClient, device: dict[str, str], sim: Any) -> None:
-    time_machine = pytest.importorskip("time_machine")
-    en.platform.clock = fakeiot.SystemClock()
-    with time_machine.travel(
-        datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc), tick=False
-    ) as t:
-        en.token = en.token_call("/apim-token-service/v2.0/token/get").json_body()["data"][
-            "accessToken"
-        ]
-        _timeline(en, device, sim, t.shift)
+        timeline(en, device, sim, t.shift)
 
 
 def test_sleeping_device_gets_cached_commands_when_it_reports(

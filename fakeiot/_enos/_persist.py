@@ -33,6 +33,15 @@ _PRODUCT_FIELDS = (
     "create_by",
     "update_by",
 )
+#: device fields a state file written before commands and measure points may lack
+_ADDED = (
+    "points",
+    "measurepoint_last_update",
+    "attribute_last_update",
+    "event_last_update",
+    "gateway",
+    "command_records",
+)
 _DEVICE_FIELDS = (
     "org_id",
     "asset_id",
@@ -50,24 +59,7 @@ _DEVICE_FIELDS = (
     "active_time",
     "last_online_time",
     "last_offline_time",
-    "points",
-    "measurepoint_last_update",
-    "attribute_last_update",
-    "event_last_update",
-    "gateway",
-    "command_records",
-)
-
-#: device fields a state file written before commands and measure points may lack
-_ADDED = frozenset(
-    {
-        "points",
-        "measurepoint_last_update",
-        "attribute_last_update",
-        "event_last_update",
-        "gateway",
-        "command_records",
-    }
+    *_ADDED,
 )
 
 

@@ -163,6 +163,11 @@ class Control(Face):
             raise ApiError(E.BAD_REQUEST, f"{key} must be a string of 1 to 256 characters")
         return value
 
+    @classmethod
+    def _optional(cls, body: dict[str, Any], **keys: str) -> dict[str, str | None]:
+        """Optional text fields: ``{argument: body[key]}`` for ``argument=key``."""
+        return {name: cls._text(body, key, required=False) for name, key in keys.items()}
+
     def _ok(self, route_name: str, payload: Any, status: int = 200) -> HttpResponse:
         return HttpResponse.json(status, payload, route_name)
 
@@ -236,10 +241,7 @@ class Control(Face):
         """Create an application (``appId``, ``secret``, ``name`` optional)."""
         self._guard(request)
         body = self._body(request)
-        fields = {
-            key: self._text(body, camel, required=False)
-            for key, camel in (("app_id", "appId"), ("secret", "secret"), ("name", "name"))
-        }
+        fields = self._optional(body, app_id="appId", secret="secret", name="name")
         app = self._device_side(self.platform.oceanconnect.create_app, **fields)
         return self._ok(
             "control.oceanconnect_create_app",
@@ -317,10 +319,7 @@ class Control(Face):
         """Create an IoTDA project; answers its projectId, AK/SK and instance id."""
         self._guard(request)
         body = self._body(request)
-        fields = {
-            name: self._text(body, key, required=False)
-            for name, key in (("project_id", "projectId"), ("ak", "ak"), ("sk", "sk"))
-        }
+        fields = self._optional(body, project_id="projectId", ak="ak", sk="sk")
         if "iotda" not in self.platform.faces:
             raise ApiError(E.NOT_FOUND, "this platform has no face 'iotda'")
         keys = self._device_side(self.platform.iotda.create_project, **fields)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -287,3 +288,15 @@ def test_a_refusal_can_leave_a_platform_operation() -> None:
         "frozen",
         "CONNACK 5: frozen",
     )
+
+
+def test_a_connection_still_in_its_connect_is_closed_when_the_broker_stops() -> None:
+    """amqtt's shutdown ends only the sessions it has accepted: a TCP connection whose CONNECT
+    had not arrived was left open for the garbage collector (a ResourceWarning in a later
+    test). The broker closes every socket it holds before its loop stops."""
+    broker = fakeiot.MqttBroker(fakeiot.Platform(seed=0)).start()
+    with socket.create_connection((broker.host, broker.port), timeout=5) as silent:
+        wait_for(lambda: broker.streams)  # accepted, waiting for its CONNECT
+        broker.stop()
+        assert silent.recv(1) == b""  # the server closed it
+    assert broker.streams == {}

@@ -69,13 +69,27 @@ class DeviceBroker(Broker):  # type: ignore[misc]  # amqtt is untyped
                 listener_name, listener_type, address, port, ssl_context
             )
         return await asyncio.start_server(
-            partial(self.stream_connected, listener_name=listener_name),
+            partial(self._stream_connected, listener_name=listener_name),
             address,
             port,
             reuse_address=True,
             ssl=ssl_context,
             backlog=BACKLOG,
         )
+
+    async def _stream_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
+    ) -> None:
+        """One TCP connection, from accept to end; its socket is closed however it ends (amqtt
+        leaves one that was still in its CONNECT when the broker stopped to the collector)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.front.streams[writer] = task
+        try:
+            await self.stream_connected(reader, writer, listener_name=listener_name)
+        finally:
+            del self.front.streams[writer]
+            writer.close()
 
     async def _initialize_client_session(
         self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int

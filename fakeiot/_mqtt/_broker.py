@@ -255,6 +255,8 @@ class MqttBroker:
         self._thread: threading.Thread | None = None
         self._broker: DeviceBroker | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        #: the loop's side only: the TCP stream of each connection being served, and its task
+        self.streams: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
 
     # -- which platform ------------------------------------------------------------------------
     @property
@@ -337,6 +339,10 @@ class MqttBroker:
                 self.run(self._broker.shutdown(), timeout=10)
             except Exception as exc:  # pragma: no cover - amqtt's shutdown failing
                 log.warning("MQTT broker shutdown: %r", exc)
+        try:
+            self.run(self._finish(), timeout=10)
+        except Exception as exc:  # pragma: no cover - a task that will not end
+            log.warning("MQTT broker shutdown: %r", exc)
         self._stop_loop()
         for connection in list(self.live):
             connection.why = "server"
@@ -345,6 +351,20 @@ class MqttBroker:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    async def _finish(self) -> None:
+        """End what amqtt's shutdown leaves: connections still in their CONNECT, and every
+        task, so no socket outlives the loop."""
+        streams = list(self.streams.items())
+        for writer, _ in streams:
+            writer.close()  # its task then ends of itself (cancelling it makes asyncio complain)
+        if streams:
+            await asyncio.wait([task for _, task in streams], timeout=5)
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _stop_loop(self) -> None:
         loop, self._loop = self._loop, None

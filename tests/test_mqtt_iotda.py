@@ -614,3 +614,112 @@ def test_the_dashboard_counts_the_devices_connected_over_mqtt(
     mqtt = {row["cells"][0]: row["cells"][-1] for row in rows}
     assert (mqtt[online], mqtt[idle]) == ("connected", "")
     device.close()
+
+
+class RecordingLink:
+    """A connection as the MQTT front holds it, without a broker: records what is published."""
+
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+        self.sent: list[tuple[str, bytes]] = []
+        self.closed = False
+
+    def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        self.sent.append((topic, payload))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_generated_uplinks_never_break_the_device_side() -> None:
+    """Any payload, well-formed or not, on every uplink topic (spec C.2): no exception inside
+    the protocol (it would log an ``error:`` line), the connection stays, the invariants hold,
+    and whatever the platform answers goes to the device's own ``sys`` topics."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.budgets import FUZZ
+
+    platform = fakeiot.Platform(seed=0)
+    io = platform.iotda
+    gateway = add_device(platform, "gw")
+    keys = io.projects()[0]
+    product = next(iter(io.state.projects[keys.project_id].products))
+    child = io.add_device(keys, product, node_id="child", gateway_id=gateway).device_id
+    io.device_protocol()
+    protocol = io.mqtt
+    assert protocol is not None
+    stamp = time.strftime("%Y%m%d%H", time.gmtime(platform.clock.now()))
+    link = RecordingLink(f"{gateway}_0_1_{stamp}")
+    password = fakeiot.iotda.mqtt_password(SECRET, stamp).encode()
+    session = protocol.connect(link.client_id, gateway, password, link)
+    desired = {"shadow": [{"service_id": "S", "desired": {"v": 1}}]}  # shadow sync answers too
+    tests.iotda.IoClient(platform, keys).ok("PUT", f"/devices/{gateway}/shadow", desired)
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    values = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=8,
+    )
+    times = st.sampled_from(["20250102T030405Z", "2025-01-02T03:04:05Z", "99999999T999999Z"])
+    # mostly well-formed, so the deep paths are reached; sometimes anything at all
+    properties = st.dictionaries(st.text(max_size=4), values, max_size=3)
+    services = st.lists(
+        st.fixed_dictionaries(
+            {
+                "service_id": st.sampled_from(["S", "$time_sync"]) | st.text(max_size=4),
+                "properties": properties | properties | values,
+            },
+            optional={
+                "event_time": times | values,
+                "event_type": st.just("time_sync_request") | values,
+                "paras": st.fixed_dictionaries({"device_send_time": st.integers() | values}),
+            },
+        ),
+        min_size=1,
+        max_size=3,
+    )
+    devices = st.lists(
+        st.fixed_dictionaries({"device_id": st.sampled_from([child, child, gateway, "x"]),
+                               "services": services}),
+        min_size=1,
+        max_size=2,
+    )  # fmt: skip
+    bodies = st.fixed_dictionaries(
+        {"services": services | services | values, "devices": devices | devices | values},
+        optional={
+            "object_device_id": st.sampled_from([gateway, child, "x"]) | values,
+            "service_id": st.text(max_size=4) | values,
+            "result_code": values,
+        },
+    )
+    encoded = bodies.map(lambda b: json.dumps(b).encode())
+    payloads = (
+        encoded
+        | encoded
+        | encoded
+        | st.binary(max_size=40)
+        | values.map(lambda b: json.dumps(b).encode())
+    )
+    rests = st.sampled_from([
+        "sys/properties/report", "sys/gateway/sub_devices/properties/report", "sys/events/up",
+        "sys/messages/up", "user/custom", "sys/shadow/get/request_id=r1",
+        "sys/commands/response/request_id=c1", "sys/properties/set/response/request_id=p1",
+        "sys/properties/get/response/request_id=g1", "sys/unknown",
+    ])  # fmt: skip
+
+    @settings(FUZZ, max_examples=150)
+    @given(rest=rests, payload=payloads)
+    def check(rest: str, payload: bytes) -> None:
+        before = len(link.sent)
+        protocol.log.clear()
+        protocol.receive(session, f"$oc/devices/{gateway}/{rest}", payload)
+        assert not [line for line in protocol.log if " mqtt error:" in line]
+        assert protocol.links.get(gateway) is session
+        assert not link.closed
+        for topic, _ in link.sent[before:]:
+            assert topic.startswith(f"$oc/devices/{gateway}/sys/"), topic
+        platform.check_invariants()
+
+    check()

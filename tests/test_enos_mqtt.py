@@ -657,6 +657,23 @@ def test_disable_and_delete_are_published_to_a_direct_device_before_the_link_clo
     assert link.closed
 
 
+def test_a_notice_to_a_connection_already_gone_does_not_stop_the_disable(
+    platform: fakeiot.Platform, en: EnosClient, device: dict[str, str]
+) -> None:
+    """The ``thing.disable`` notice cannot be published (the connection broke): the device is
+    disabled all the same and its connection closed."""
+    _session, link = connect(platform, device)
+
+    def broken(topic: str, payload: bytes) -> None:
+        raise OSError("connection reset")
+
+    link.on_publish = broken
+    answer = en.devices("disable", assetId=device["assetId"])
+    assert answer["code"] == 0
+    assert platform.enos.device(device["assetId"]).status == "disable"
+    assert link.closed
+
+
 def gateway_with_sub(
     platform: fakeiot.Platform, en: EnosClient, device: dict[str, str], *, login: bool = True
 ) -> tuple[EnosSession, FakeLink, dict[str, str]]:

@@ -548,8 +548,23 @@ def test_a_held_ack_keeps_the_command_sent_and_the_next_one_pending(
     assert receiver.codes == ["SENT", "DELIVERED", "SUCCESSFUL", "SENT"]
     dev.ack(second["commandId"])
     assert face.command(second["commandId"])["status"] == "SUCCESSFUL"
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError, match="not waiting"):
         dev.ack(second["commandId"])
+    with pytest.raises(LookupError, match="not waiting"):
+        dev.ack("no-such-command")
+
+
+def test_a_device_cannot_ack_a_command_it_has_not_received(oc: OcClient) -> None:
+    """An immediate command to a sleeping device is SENT (and resent) but not handed over:
+    the device has nothing to acknowledge, and the refused ACK changes nothing."""
+    face = oc.platform.oceanconnect
+    device_id, dev = online(oc, manual_ack=True)
+    dev.sleep()
+    command_id = oc.call("POST", CMDS, sdk_body(device_id, expireTime=0)).json_body()["commandId"]
+    with pytest.raises(LookupError, match="has not received"):
+        dev.ack(command_id)
+    assert face.command(command_id)["status"] == "SENT"
+    assert dev.commands == []
 
 
 def test_a_held_ack_is_resent_then_times_out(

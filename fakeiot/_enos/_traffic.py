@@ -58,6 +58,14 @@ class LinkError(Exception):
     """A publish to a device's connection failed (the connection is gone)."""
 
 
+def _send(link: Link, topic: str, payload: bytes) -> None:
+    """Publish to a device's connection (QoS 1); :class:`LinkError` if it is gone."""
+    try:
+        link.publish(topic, payload, 1)
+    except Exception as exc:  # whatever the link raises: the connection is gone
+        raise LinkError(str(exc)) from exc
+
+
 # =============================================================================================
 # The simulated device
 # =============================================================================================
@@ -345,8 +353,8 @@ class TrafficService(EnosService):
         message = {"id": self._command_id(device), "version": "1.0", "method": method}
         message["params"] = params
         try:
-            link.publish(topic, encode(message), 1)
-        except Exception:  # the connection is gone: nothing to tell
+            _send(link, topic, encode(message))
+        except LinkError:  # the connection is gone: nothing to tell
             return
 
     # -- commands ---------------------------------------------------------------------------------
@@ -484,11 +492,7 @@ class TrafficService(EnosService):
     def _publish(self, link: Link, device: Device, command: Command, paras: Any) -> None:
         from ._mqtt import command_message
 
-        topic, payload = command_message(device, command, paras)
-        try:
-            link.publish(topic, payload, 1)
-        except Exception as exc:  # the connection is gone
-            raise LinkError(str(exc)) from exc
+        _send(link, *command_message(device, command, paras))
 
     def _as_received(self, command: Command, paras: Any, mode: str) -> _device.Command:
         service = command.tsl_identifier if command.command_type == INVOKE_SERVICE else None

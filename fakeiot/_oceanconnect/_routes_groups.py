@@ -33,8 +33,9 @@ DM_GRP = "/iocm/app/dm/{version}/devgroups"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _dm(method: str, pattern: str, name: str) -> Callable[[F], F]:
-    """The ``dm/v1.3.0/devgroups`` twin of a group route."""
+def _dm(method: str, pattern: str, name: str, **answer: Any) -> Callable[[F], F]:
+    """The ``dm/v1.3.0/devgroups`` twin of a group route (``answer``: its status and media
+    type, when not the defaults)."""
     return route(
         method,
         pattern.replace(GRP, DM_GRP),
@@ -42,6 +43,7 @@ def _dm(method: str, pattern: str, name: str) -> Callable[[F], F]:
         auth="app",
         trailing_slash=True,
         name=f"oceanconnect.{name}_dm",
+        **answer,
     )
 
 
@@ -159,16 +161,7 @@ class GroupRoutes(TrafficService):
         status=204,
         media_type=None,
     )
-    @route(
-        "DELETE",
-        f"{DM_GRP}/{{devGroupId}}",
-        versions=GRP_VERSIONS,
-        auth="app",
-        trailing_slash=True,
-        status=204,
-        media_type=None,
-        name="oceanconnect.delete_device_group_dm",
-    )
+    @_dm("DELETE", f"{GRP}/{{devGroupId}}", "delete_device_group", status=204, media_type=None)
     def _delete_device_group(self, app: App, req: GroupPath) -> None:
         """Delete a group (its devices stay)."""
         group = self._group_of(self._act_as(app, req.access_app_id), req.dev_group_id)

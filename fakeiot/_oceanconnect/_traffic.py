@@ -364,13 +364,13 @@ class TrafficService(OcService):
             device = self.state.devices.get(device_id)
             command = device.commands.get(command_id) if device is not None else None
             sim = self._sims.get(device.node_id) if device is not None else None
-            received = sim.unacked.pop(command_id, None) if sim is not None else None
             if device is None or command is None or sim is None or command.status is not C.SENT:
                 shown = command.status if command is not None else "unknown"
                 raise LookupError(
                     f"command {command_id!r} is not waiting for device {device_id!r}'s ACK "
                     f"(its status: {shown})"
                 )
+            received = sim.unacked.pop(command_id, None)  # only once the ACK is sure to apply
             if received is None:
                 raise LookupError(f"device {device_id!r} has not received command {command_id!r}")
             self._acknowledge(device, command, sim.answer(received), now)

@@ -283,3 +283,16 @@ def test_an_iotda_project_is_created_through_the_control_api(platform: fakeiot.P
     assert again.status == 409
     assert control(platform, "POST", "iotda/projects", {"ak": 7}).status == 400
     assert len(platform.iotda.projects()) == 1
+
+
+@pytest.mark.parametrize(("face", "path"), [("iotda", "iotda/projects"), ("enos", "enos/orgs")])
+def test_a_tenant_route_of_a_face_the_platform_lacks_is_404(
+    platform: fakeiot.Platform, face: str, path: str
+) -> None:
+    del platform.faces[face]
+    response = control(platform, "POST", path, {})
+    assert response.status == 404
+    assert response.json_body() == {
+        "error": "not_found",
+        "detail": f"this platform has no face {face!r}",
+    }

@@ -282,11 +282,15 @@ class Control(Face):
         )
 
     # -- EnOS device side and tenants -----------------------------------------------------------
-    def _enos(self) -> Any:
+    def _face(self, name: str) -> Any:
+        """The platform's face ``name``; 404 if the platform has none (a plugin removed it)."""
         try:
-            return self.platform.face("enos")
+            return self.platform.face(name)
         except UsageError:
-            raise ApiError(E.NOT_FOUND, "this platform has no EnOS face") from None
+            raise ApiError(E.NOT_FOUND, f"this platform has no face {name!r}") from None
+
+    def _enos(self) -> Any:
+        return self._face("enos")
 
     @route("POST", f"{API}/enos/devices/login", name="control.enos_login")
     def enos_login(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
@@ -320,9 +324,7 @@ class Control(Face):
         self._guard(request)
         body = self._body(request)
         fields = self._optional(body, project_id="projectId", ak="ak", sk="sk")
-        if "iotda" not in self.platform.faces:
-            raise ApiError(E.NOT_FOUND, "this platform has no face 'iotda'")
-        keys = self._device_side(self.platform.iotda.create_project, **fields)
+        keys = self._device_side(self._face("iotda").create_project, **fields)
         return self._ok("control.iotda_create_project", _view(keys), 201)
 
     # -- platform controls ----------------------------------------------------------------------
